@@ -1,0 +1,169 @@
+package clientinfo
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/mileusna/useragent"
+)
+
+// classify is the uncached path. ua must already be a private copy: every
+// string in the result is ua itself, a substring of it, a constant, or a
+// string built here.
+func classify(ua string) Client {
+	c := Client{UA: ua}
+	lower := asciiLower(ua)
+	p, ok := parseUA(ua)
+
+	c.OS, c.OSVersion = detectOS(ua, lower, p)
+
+	if name := detectBot(ua, lower, p, ok); name != "" {
+		c.App, c.Device, c.Bot, c.BotName = AppBot, DeviceBot, true, name
+		return c
+	}
+
+	c.App, c.AppVersion = detectApp(ua)
+	c.Device = detectDevice(ua, lower, c.OS, p)
+	if c.App == AppWeChatDesktop {
+		c.Device = DeviceDesktop
+	}
+	if c.App == AppBrowser {
+		c.Browser = browserName(p)
+	}
+	c.Network = tokenValue(ua, "NetType/")
+	c.Language = tokenValue(ua, "Language/")
+	return c
+}
+
+// parseUA runs the third-party parser, turning a panic on hostile input into
+// "parser knows nothing": hutong's own layer still classifies the UA.
+func parseUA(ua string) (p useragent.UserAgent, ok bool) {
+	defer func() {
+		if recover() != nil {
+			p, ok = useragent.UserAgent{}, false
+		}
+	}()
+	return useragent.Parse(ua), true
+}
+
+// detectApp is the in-app layer, in the order ROUTING.md gives. Bots are
+// already out.
+func detectApp(ua string) (App, string) {
+	hasMM := strings.Contains(ua, "MicroMessenger")
+	switch {
+	case strings.Contains(ua, "wxwork/"):
+		// WeCom UAs also carry MicroMessenger.
+		return AppWeCom, versionAfter(ua, "wxwork/")
+	case hasMM && strings.Contains(ua, "miniProgram"):
+		// The mini-program web-view (WeChat >= 7.0.0); also on Windows,
+		// where it says WindowsWechat too. Case-sensitive on purpose: Alipay's
+		// own mini programs say "MiniProgram" and carry no MicroMessenger.
+		return AppWeChatMiniProgram, versionAfter(ua, "MicroMessenger/")
+	case hasMM && (strings.Contains(ua, "WindowsWechat") || strings.Contains(ua, "MacWechat")) &&
+		!hasMobileToken(ua):
+		return AppWeChatDesktop, desktopWeChatVersion(ua)
+	case hasMM:
+		return AppWeChat, versionAfter(ua, "MicroMessenger/")
+	case strings.Contains(ua, "AliApp(TB"):
+		return AppTaobao, versionAfter(ua, "AliApp(TB/")
+	case strings.Contains(ua, "AliApp(TM"):
+		return AppTmall, versionAfter(ua, "AliApp(TM/")
+	case strings.Contains(ua, "AlipayClient"):
+		return AppAlipay, versionAfter(ua, "AlipayClient/")
+	case strings.Contains(ua, "AliApp(AP"):
+		return AppAlipay, versionAfter(ua, "AliApp(AP/")
+	case indexWord(ua, "QQ/") >= 0:
+		return AppQQ, versionAt(ua, indexWord(ua, "QQ/")+len("QQ/"))
+	case strings.Contains(ua, "QQBrowser/"):
+		// MQQBrowser (mobile) and QQBrowser (desktop); WeChat and QQ UAs that
+		// also carry MQQBrowser (TBS web-view) were matched above.
+		return AppQQBrowser, versionAfter(ua, "QQBrowser/")
+	case strings.Contains(ua, "Weibo"):
+		return AppWeibo, versionAfter(ua, "__weibo__")
+	case strings.Contains(ua, "aweme") || strings.Contains(ua, "BytedanceWebview"):
+		return AppDouyin, douyinVersion(ua)
+	case strings.Contains(ua, "DingTalk"):
+		if v := versionAfter(ua, "AliApp(DingTalk/"); v != "" {
+			return AppDingTalk, v
+		}
+		return AppDingTalk, versionAfter(ua, "DingTalk/")
+	case strings.Contains(ua, "baiduboxapp"):
+		return AppBaidu, versionAfter(ua, "baiduboxapp/")
+	case strings.Contains(ua, "UCBrowser") || strings.HasPrefix(ua, "UCWEB"):
+		return AppUC, versionAfter(ua, "UCBrowser/")
+	}
+	return AppBrowser, ""
+}
+
+// hasMobileToken reports a mobile platform token, which desktop WeChat
+// (Windows, and macOS whose UA also says WindowsWechat) never sends.
+func hasMobileToken(ua string) bool {
+	return strings.Contains(ua, "Android") || strings.Contains(ua, "iPhone") ||
+		strings.Contains(ua, "iPad") || strings.Contains(ua, "Mobile") ||
+		strings.Contains(ua, "Harmony")
+}
+
+// desktopWeChatVersion is the real WeChat version of the desktop app: Mac
+// says MacWechat/3.8.7; Windows only says WindowsWechat(0x63090a13), WeChat's
+// packed version (low nibble of the first byte = major, then minor, patch,
+// build: 3.9.10). The MicroMessenger/ token there is a fixed compatibility
+// value, used only as a last resort.
+func desktopWeChatVersion(ua string) string {
+	if v := versionAfter(ua, "MacWechat/"); v != "" {
+		return v
+	}
+	const tok = "WindowsWechat(0x"
+	if i := strings.Index(ua, tok); i >= 0 && i+len(tok)+8 <= len(ua) {
+		if n, err := strconv.ParseUint(ua[i+len(tok):i+len(tok)+8], 16, 32); err == nil {
+			return strconv.Itoa(int(n>>24&0x0f)) + "." + strconv.Itoa(int(n>>16&0xff)) + "." + strconv.Itoa(int(n>>8&0xff))
+		}
+	}
+	return versionAfter(ua, "MicroMessenger/")
+}
+
+// douyinVersion: app_version/23.4.0 (Android), aweme_27.4.0 (iOS) or
+// trill_34.9.0 (TikTok's build); aweme_230400 without dots is a build code.
+func douyinVersion(ua string) string {
+	if v := versionAfter(ua, "app_version/"); v != "" {
+		return v
+	}
+	for _, tok := range []string{"aweme_", "trill_"} {
+		if v := versionAfter(ua, tok); strings.Contains(v, ".") {
+			return v
+		}
+	}
+	return ""
+}
+
+// browserName is the parser's browser family, unless it gave up and echoed
+// the whole UA (it does for unknown strings) or fell back to "mozilla" (it
+// does for lower-cased UAs).
+func browserName(p useragent.UserAgent) string {
+	n := p.Name
+	if n == "" || n == p.String || len(n) > 32 || strings.EqualFold(n, "mozilla") {
+		return ""
+	}
+	return n
+}
+
+// tokenValue returns the value of a "Key/value" token: the bytes after key up
+// to a space, ';', ')' or '(' (at most 32 bytes), or "".
+func tokenValue(ua, key string) string {
+	i := strings.Index(ua, key)
+	if i < 0 {
+		return ""
+	}
+	v := ua[i+len(key):]
+	end := 0
+	for end < len(v) && end < 32 {
+		switch v[end] {
+		case ' ', ';', ')', '(', ',', '\t':
+			return v[:end]
+		}
+		end++
+	}
+	if end < len(v) {
+		return "" // longer than any real value: not a token
+	}
+	return v
+}
