@@ -1,0 +1,156 @@
+package track
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// crockford is the ULID alphabet (Crockford base32, lexically ordered).
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewVisitID returns a new 26-character, time-sortable, unique visit ID in
+// the ULID layout: 48 bits of Unix milliseconds then 79 random bits, in
+// Crockford base32. Randomness comes from math/rand/v2's runtime source
+// (per-thread ChaCha8, seeded by the OS), so it is fast, lock-free and not
+// guessable in practice; visit IDs are identifiers, not secrets. Safe for
+// concurrent use; one allocation (the string).
+func NewVisitID() string {
+	return newVisitIDAt(time.Now())
+}
+
+func newVisitIDAt(t time.Time) string {
+	var b [26]byte
+	ms := uint64(t.UnixMilli())
+	// 10 chars of time (50 bits, top 2 always zero for 48-bit ms).
+	for i := 9; i >= 0; i-- {
+		b[i] = crockford[ms&31]
+		ms >>= 5
+	}
+	r1, r2 := rand.Uint64(), rand.Uint64()
+	// 16 chars of randomness: 13 from r1 (the last one 4 bits), 3 from r2.
+	for i := 10; i < 23; i++ {
+		b[i] = crockford[r1&31]
+		r1 >>= 5
+	}
+	for i := 23; i < 26; i++ {
+		b[i] = crockford[r2&31]
+		r2 >>= 5
+	}
+	return string(b[:])
+}
+
+// IP privacy modes for IPPolicy.Mode.
+const (
+	// IPTruncate keeps the network part: /24 for IPv4, /48 for IPv6 by
+	// default ("203.0.113.0", "2001:db8:1::").
+	IPTruncate = "truncate"
+	// IPHash replaces the address with "h:" + the first 16 bytes of
+	// HMAC-SHA256(Key, address) in hex; stable per key, not reversible
+	// without the key. Rotate the key to unlink old data.
+	IPHash = "hash"
+	// IPDrop records no address at all.
+	IPDrop = "drop"
+)
+
+// IPPolicy says how a client address is recorded on an Event; the address is
+// never kept in clear. The zero value truncates to /24 and /48. An IPPolicy
+// is a plain value, safe for concurrent use once built.
+type IPPolicy struct {
+	// Mode is IPTruncate, IPHash or IPDrop. Optional. Default: IPTruncate.
+	Mode string
+	// Key is the HMAC key for IPHash. Required for IPHash: with an empty
+	// key Apply records nothing (as IPDrop) rather than an unkeyed hash,
+	// which would be reversible by brute force over the IPv4 space.
+	Key []byte
+	// V4Bits is the IPv4 prefix kept by IPTruncate. Optional. Default: 24.
+	V4Bits int
+	// V6Bits is the IPv6 prefix kept by IPTruncate. Optional. Default: 48.
+	V6Bits int
+}
+
+// Apply returns the recorded form of addr (an IP address, optionally with
+// a port or IPv6 zone) under the policy, or "" for IPDrop or an address it
+// cannot parse.
+func (p IPPolicy) Apply(addr string) string {
+	if addr == "" || p.Mode == IPDrop {
+		return ""
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		ap, err2 := netip.ParseAddrPort(addr)
+		if err2 != nil {
+			return ""
+		}
+		ip = ap.Addr()
+	}
+	ip = ip.Unmap().WithZone("")
+	switch p.Mode {
+	case IPHash:
+		if len(p.Key) == 0 {
+			return ""
+		}
+		m := hmac.New(sha256.New, p.Key)
+		m.Write(ip.AsSlice())
+		sum := m.Sum(nil)
+		return "h:" + hex.EncodeToString(sum[:16])
+	case "", IPTruncate:
+		bits := p.V4Bits
+		if bits <= 0 || bits > 32 {
+			bits = 24
+		}
+		if ip.Is6() {
+			bits = p.V6Bits
+			if bits <= 0 || bits > 128 {
+				bits = 48
+			}
+		}
+		pfx, err := ip.Prefix(bits)
+		if err != nil {
+			return ""
+		}
+		return pfx.Addr().String()
+	}
+	return ""
+}
+
+// ClickIDParams are the query parameters on a hutong link that identify an
+// ad click (ROUTING.md "Parameters"). Names ending in "_" are prefixes
+// ("utm_" matches utm_source, utm_campaign, …). Read-only.
+var ClickIDParams = []string{"gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid", "utm_"}
+
+// IsClickIDParam reports whether the query parameter name is one of
+// ClickIDParams (exact, or with the utm_ prefix). It does not allocate.
+func IsClickIDParam(name string) bool {
+	switch name {
+	case "gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid":
+		return true
+	}
+	return len(name) > 4 && strings.HasPrefix(name, "utm_")
+}
+
+// AddClickID records name=value in m if name is a click-ID parameter,
+// allocating m on first use, and returns m. name and value are copied, so
+// byte slices borrowed from a fasthttp/Fiber request are safe to pass:
+//
+//	var ids map[string]string
+//	c.Context().QueryArgs().VisitAll(func(k, v []byte) { ids = track.AddClickID(ids, k, v) })
+//
+// Values longer than 2048 bytes are cut to bound event size.
+func AddClickID(m map[string]string, name, value []byte) map[string]string {
+	if !IsClickIDParam(string(name)) { // no allocation: compiler optimises the conversion
+		return m
+	}
+	if len(value) > 2048 {
+		value = value[:2048]
+	}
+	if m == nil {
+		m = make(map[string]string, 2)
+	}
+	m[string(name)] = string(value)
+	return m
+}
