@@ -6,6 +6,39 @@
 // for concurrent use. Lookups that need the network (short-link expansion,
 // 淘口令 decoding) are described by the Expander and PasswordDecoder
 // interfaces and implemented in resolver/remote.
+//
+// # Wrappers
+//
+// A non-Taobao URL that carries a Taobao-family link in a query parameter,
+// its fragment or its path (a redirector such as link.zhihu.com, a shopping
+// agent such as pandabuy or sugargoo, a landing page) resolves to the inner
+// entity, with Entity.Via set to the wrapper's host. The inner link may be
+// raw, percent-encoded, double-encoded or half-encoded; its host is validated
+// after decoding. The corpus describes such inputs as a top-level "unknown"
+// (the wrapper page itself) with an "embedded" entity: Parse returns the
+// embedded one, and Via != "" tells the caller it came from a wrapper. A
+// Taobao-family page wrapping another family link (tbopen:// h5Url=, a login
+// redirect) resolves to the inner entity without Via.
+//
+// # Host checks
+//
+// A host is Taobao-family only by an exact registrable-domain match after
+// validation (IsTaobaoHost): URLs are split as browsers split them (the
+// authority ends at '/', '\', '?' or '#'; userinfo ends at the last '@'),
+// and hosts with percent-escapes or non-ASCII characters are rejected, so
+// look-alikes, userinfo and backslash tricks and IDN homographs are unknown.
+// Entity IDs are digits (items, shops, live rooms), [A-Za-z0-9._-] (short
+// codes, shop domains) or [A-Za-z0-9] (tokens), and Canonical is built from
+// the entity, never copied from the input.
+//
+// # Parameters
+//
+// ClassifyParam and FilterQuery implement the parameter policy of
+// ROUTING.md. Params keeps identity, affiliate and sharer parameters
+// verbatim; Canonical keeps identity (as the entity's fields) and affiliate
+// parameters in their original order and encoding. Parameters the policy
+// does not know are dropped from both: only parameters whose meaning is
+// known reach a destination.
 package resolver
 
 // Platform is the marketplace an entity belongs to.
