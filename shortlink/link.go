@@ -5,6 +5,9 @@
 package shortlink
 
 import (
+	"maps"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/route"
@@ -45,4 +48,150 @@ type Link struct {
 	Title       string `json:"title,omitempty"`
 	Description string `json:"description,omitempty"`
 	Image       string `json:"image,omitempty"`
+
+	// Version is the store's revision of the link: 1 after Create, +1 on
+	// every Update. Update with a non-zero Version succeeds only if it
+	// matches the stored one (optimistic concurrency).
+	Version int64 `json:"version,omitempty"`
 }
+
+// Limits checked by Validate.
+const (
+	MaxTargetLength = 4096
+	MaxTags         = 20
+	MaxTagLength    = 64
+	MaxCampaignLen  = 128
+	MaxTitleLength  = 512
+	MaxDescLength   = 2048
+	MaxUTMParams    = 10
+	MaxClickIDs     = 20
+)
+
+// Validate checks the parts of a link that do not depend on time: code,
+// domain, target, counters and the sizes of tags, campaign, UTM and preview
+// fields. It returns an *Error with CodeInvalid naming the first problem.
+// The code must be set (Service.Create fills in a random one first).
+func (l *Link) Validate() error {
+	if err := ValidateCode(l.Code); err != nil {
+		return err
+	}
+	if err := ValidateDomain(l.Domain); err != nil {
+		return err
+	}
+	switch {
+	case l.Target == "":
+		return Errorf(CodeInvalid, "target is required")
+	case len(l.Target) > MaxTargetLength:
+		return Errorf(CodeInvalid, "target is longer than %d bytes", MaxTargetLength)
+	case l.MaxClicks < 0:
+		return Errorf(CodeInvalid, "max_clicks must not be negative")
+	case l.Clicks < 0:
+		return Errorf(CodeInvalid, "clicks must not be negative")
+	case len(l.Tags) > MaxTags:
+		return Errorf(CodeInvalid, "at most %d tags per link", MaxTags)
+	case len(l.Campaign) > MaxCampaignLen:
+		return Errorf(CodeInvalid, "campaign is longer than %d bytes", MaxCampaignLen)
+	case len(l.Title) > MaxTitleLength:
+		return Errorf(CodeInvalid, "title is longer than %d bytes", MaxTitleLength)
+	case len(l.Description) > MaxDescLength:
+		return Errorf(CodeInvalid, "description is longer than %d bytes", MaxDescLength)
+	case len(l.UTM) > MaxUTMParams:
+		return Errorf(CodeInvalid, "at most %d utm parameters", MaxUTMParams)
+	case len(l.ForwardClickIDs) > MaxClickIDs:
+		return Errorf(CodeInvalid, "at most %d forwarded click IDs", MaxClickIDs)
+	case l.Route.Quantity < 0:
+		return Errorf(CodeInvalid, "route quantity must not be negative")
+	}
+	for i, t := range l.Tags {
+		if t == "" || len(t) > MaxTagLength {
+			return Errorf(CodeInvalid, "tag %q must be 1 to %d bytes", t, MaxTagLength)
+		}
+		if slices.Contains(l.Tags[:i], t) {
+			return Errorf(CodeInvalid, "tag %q is listed twice", t)
+		}
+	}
+	for k := range l.UTM {
+		if k == "" || len(k) > 64 {
+			return Errorf(CodeInvalid, "utm parameter name %q must be 1 to 64 bytes", k)
+		}
+	}
+	if l.Image != "" {
+		if u, err := url.Parse(l.Image); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Errorf(CodeInvalid, "image must be an http(s) URL")
+		}
+	}
+	return nil
+}
+
+// ValidateCreate is Validate plus the checks that only apply to a new link:
+// an expiry, when set, must be after now.
+func (l *Link) ValidateCreate(now time.Time) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if l.ExpiresAt != nil && !l.ExpiresAt.After(now) {
+		return Errorf(CodeInvalid, "expires_at is in the past")
+	}
+	return nil
+}
+
+// Status is whether a link answers taps.
+type Status string
+
+// Statuses, in the order StatusAt checks them.
+const (
+	StatusActive    Status = "active"
+	StatusDisabled  Status = "disabled"
+	StatusExpired   Status = "expired"
+	StatusExhausted Status = "exhausted" // Clicks reached MaxClicks
+)
+
+// StatusAt returns the link's status at now.
+func (l *Link) StatusAt(now time.Time) Status {
+	switch {
+	case l.Disabled:
+		return StatusDisabled
+	case l.ExpiresAt != nil && !now.Before(*l.ExpiresAt):
+		return StatusExpired
+	case l.MaxClicks > 0 && l.Clicks >= l.MaxClicks:
+		return StatusExhausted
+	}
+	return StatusActive
+}
+
+// Check returns nil when the link is active at now and an *Error with
+// CodeGone saying why otherwise.
+func (l *Link) Check(now time.Time) error {
+	switch l.StatusAt(now) {
+	case StatusDisabled:
+		return errDisabled
+	case StatusExpired:
+		return errExpired
+	case StatusExhausted:
+		return errExhausted
+	}
+	return nil
+}
+
+// Shared, immutable gone errors, so the tap path does not allocate.
+var (
+	errDisabled  = &Error{Code: CodeGone, Message: "this link has been disabled"}
+	errExpired   = &Error{Code: CodeGone, Message: "this link has expired"}
+	errExhausted = &Error{Code: CodeGone, Message: "this link has reached its click limit"}
+)
+
+// Clone returns a deep copy of l: links returned by the cache share their
+// slices and maps with the cache, so clone one before modifying it.
+func (l Link) Clone() Link {
+	if l.ExpiresAt != nil {
+		t := *l.ExpiresAt
+		l.ExpiresAt = &t
+	}
+	l.Tags = slices.Clone(l.Tags)
+	l.UTM = maps.Clone(l.UTM)
+	l.ForwardClickIDs = slices.Clone(l.ForwardClickIDs)
+	return l
+}
+
+// key is the identity of a link inside a store and the cache.
+type key struct{ domain, code string }

@@ -1,0 +1,416 @@
+package shortlink
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
+)
+
+// DefaultInvalidateChannel is the Redis pub/sub channel CachedStore
+// instances announce edits on.
+const DefaultInvalidateChannel = "hutong:invalidate"
+
+// CacheConfig configures NewCachedStore. The zero value is ready to use
+// (no cross-instance invalidation).
+type CacheConfig struct {
+	// MaxEntries bounds the cache. Optional. Default: 100000.
+	// A typical link costs about 1 KiB in the cache (the Link value with
+	// its strings, ~600 B, plus ~150 B of otter node and key); negative
+	// entries about 150 B. So the default needs about 100 MB at most.
+	MaxEntries int
+	// TTL is how long a found link is served from memory. It bounds how
+	// long an instance can serve a stale link when an invalidation message
+	// is lost. Optional. Default: 30s.
+	TTL time.Duration
+	// NegativeTTL is how long "no such code" is remembered, so scans of
+	// random codes do not reach the store. Create invalidates it at once on
+	// this instance and, through Redis, on the others. Optional. Default: 5s.
+	NegativeTTL time.Duration
+	// LoadTimeout bounds one store read on a miss. The read runs on its own
+	// context (shared by all callers waiting for the same code), not on the
+	// caller's. Optional. Default: 2s.
+	LoadTimeout time.Duration
+	// HitTimeout bounds the store's Hit on the tap path for capped links.
+	// Optional. Default: 500ms.
+	HitTimeout time.Duration
+	// Redis, when set, carries invalidations between instances: every
+	// Create/Update/Delete publishes the link's key on Channel and every
+	// instance drops it. Optional. Default: nil (single instance; the
+	// embedded store).
+	Redis redis.UniversalClient
+	// Channel is the pub/sub channel. Optional. Default: DefaultInvalidateChannel.
+	Channel string
+	// Now is the clock for expiry checks and cache TTLs. Optional.
+	// Default: time.Now.
+	Now func() time.Time
+	// Logger receives invalidation errors. Optional. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// CacheStats are counters of a CachedStore since it was created.
+type CacheStats struct {
+	Hits, Misses, Loads, LoadErrors       uint64
+	PublishErrors, Received, Resubscribes uint64
+}
+
+// entry is a cached lookup: a link, or (found=false) a negative entry.
+type entry struct {
+	link  Link
+	found bool
+}
+
+// CachedStore is a Store with a bounded in-process cache in front of Get,
+// for the tap path. Writes go through to the store and invalidate the cache
+// here and, with CacheConfig.Redis, on every other instance. All other
+// Store methods pass through. Safe for concurrent use.
+//
+// Invalidation is at-most-once (Redis pub/sub): a lost message is healed by
+// TTL. When the subscription's connection drops, go-redis reconnects and
+// resubscribes; messages sent meanwhile are lost, so on every resubscribe
+// the whole cache is cleared (a short burst of misses after a Redis blip).
+type CachedStore struct {
+	Store
+	cache   *otter.Cache[key, *entry]
+	sf      singleflight.Group
+	epoch   atomic.Uint64 // bumped by every invalidation; loads started before one are not cached
+	cfg     CacheConfig
+	log     *slog.Logger
+	channel string
+
+	hits, misses, loads, loadErrs   atomic.Uint64
+	pubErrs, received, resubscribes atomic.Uint64
+
+	id         string // instance id: own messages are ignored
+	psMu       sync.Mutex
+	ps         *redis.PubSub
+	cancel     context.CancelFunc
+	done       chan struct{}
+	subscribed chan struct{}
+	closeOnce  sync.Once
+	// onResubscribe, when set (tests), runs after each resubscribe clear.
+	onResubscribe func()
+}
+
+type otterClock struct{ now func() time.Time }
+
+func (c otterClock) NowNano() int64                      { return c.now().UnixNano() }
+func (c otterClock) Tick(time.Duration) <-chan time.Time { return nil }
+
+// NewCachedStore wraps s. With cfg.Redis set it starts a goroutine that
+// subscribes to cfg.Channel; Subscribed reports when the first subscription
+// is confirmed. Close stops it.
+func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
+	if cfg.MaxEntries <= 0 {
+		cfg.MaxEntries = 100_000
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 30 * time.Second
+	}
+	if cfg.NegativeTTL <= 0 {
+		cfg.NegativeTTL = 5 * time.Second
+	}
+	if cfg.LoadTimeout <= 0 {
+		cfg.LoadTimeout = 2 * time.Second
+	}
+	if cfg.HitTimeout <= 0 {
+		cfg.HitTimeout = 500 * time.Millisecond
+	}
+	if cfg.Channel == "" {
+		cfg.Channel = DefaultInvalidateChannel
+	}
+	c := &CachedStore{Store: s, cfg: cfg, log: cfg.Logger, channel: cfg.Channel, id: NewCode(10),
+		done: make(chan struct{}), subscribed: make(chan struct{})}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	opts := &otter.Options[key, *entry]{
+		MaximumSize: cfg.MaxEntries,
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *entry]) time.Duration {
+			if e.Value.found {
+				return cfg.TTL
+			}
+			return cfg.NegativeTTL
+		}),
+	}
+	if cfg.Now != nil {
+		opts.Clock = otterClock{cfg.Now}
+	} else {
+		c.cfg.Now = time.Now
+	}
+	cache, err := otter.New(opts)
+	if err != nil {
+		return nil, wrap(CodeInternal, err, "cannot build link cache")
+	}
+	c.cache = cache
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	if cfg.Redis != nil {
+		go c.subscribe(ctx)
+	} else {
+		close(c.done)
+	}
+	return c, nil
+}
+
+// Subscribed is closed once the invalidation subscription is confirmed by
+// Redis (never, without CacheConfig.Redis).
+func (c *CachedStore) Subscribed() <-chan struct{} { return c.subscribed }
+
+// Stats returns the counters.
+func (c *CachedStore) Stats() CacheStats {
+	return CacheStats{
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(), LoadErrors: c.loadErrs.Load(),
+		PublishErrors: c.pubErrs.Load(), Received: c.received.Load(), Resubscribes: c.resubscribes.Load(),
+	}
+}
+
+// Len returns the approximate number of cached entries, negative ones included.
+func (c *CachedStore) Len() int { return c.cache.EstimatedSize() }
+
+// Get returns the link from memory, or loads it once for all concurrent
+// callers. Unknown codes are remembered for NegativeTTL. A warm Get does
+// not allocate. The Link shares its slices and maps with the cache: treat
+// it as read-only (Clone before changing it). domain and code may be
+// borrowed memory (fasthttp): they are copied before being kept.
+func (c *CachedStore) Get(ctx context.Context, domain, code string) (Link, error) {
+	if e, ok := c.cache.GetIfPresent(key{domain, code}); ok {
+		c.hits.Add(1)
+		if !e.found {
+			return Link{}, errNotFound
+		}
+		return e.link, nil
+	}
+	c.misses.Add(1)
+	return c.load(ctx, strings.Clone(domain), strings.Clone(code))
+}
+
+func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, error) {
+	ch := c.sf.DoChan(storeKey(domain, code), func() (any, error) {
+		c.loads.Add(1)
+		epoch := c.epoch.Load()
+		// Its own context: the load is shared, and a fasthttp request
+		// context must not outlive its handler.
+		lctx, cancel := context.WithTimeout(context.Background(), c.cfg.LoadTimeout)
+		defer cancel()
+		l, err := c.Store.Get(lctx, domain, code)
+		var e *entry
+		switch ErrorCode(err) {
+		case "":
+			e = &entry{link: l, found: true}
+		case CodeNotFound:
+			e = &entry{}
+		default:
+			c.loadErrs.Add(1)
+			return nil, err
+		}
+		if c.epoch.Load() == epoch {
+			c.cache.Set(key{domain, code}, e)
+		}
+		return e, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Link{}, r.Err
+		}
+		e := r.Val.(*entry)
+		if !e.found {
+			return Link{}, errNotFound
+		}
+		return e.link, nil
+	case <-ctx.Done():
+		return Link{}, wrap(CodeUnavailable, ctx.Err(), "store too slow")
+	}
+}
+
+// Tap serves one human tap: the cached link, checked against the clock
+// (CodeGone when disabled, expired or out of clicks), and, for links with
+// MaxClicks > 0 only, counted atomically by the store's Hit, so a cap is
+// never enforced from a stale count. Links without a cap cost no store
+// call when warm. When the store cannot be reached for a capped link, Tap
+// fails closed with CodeUnavailable (a cap promises "at most"). On a gone
+// error the returned Link is still filled in (for the error page).
+func (c *CachedStore) Tap(ctx context.Context, domain, code string) (Link, error) {
+	l, err := c.Get(ctx, domain, code)
+	if err != nil {
+		return Link{}, err
+	}
+	now := c.cfg.Now()
+	if err := l.Check(now); err != nil {
+		return l, err
+	}
+	if l.MaxClicks == 0 {
+		return l, nil
+	}
+	epoch := c.epoch.Load()
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.HitTimeout)
+	defer cancel()
+	hl, res, err := c.Store.Hit(hctx, domain, code, now)
+	if err != nil {
+		if ErrorCode(err) == CodeNotFound {
+			c.Invalidate(domain, code) // deleted meanwhile; lost message
+		}
+		return Link{}, err
+	}
+	if res != HitOK {
+		// Clicks never go down and the other states only change by an
+		// edit (which invalidates), so a gone answer may be cached.
+		if c.epoch.Load() == epoch {
+			c.cache.Set(key{hl.Domain, hl.Code}, &entry{link: hl, found: true})
+		}
+		return hl, res.Err()
+	}
+	return hl, nil
+}
+
+// Create implements Store and invalidates the code (dropping a negative entry).
+func (c *CachedStore) Create(ctx context.Context, l Link) (Link, error) {
+	out, err := c.Store.Create(ctx, l)
+	if err == nil {
+		c.invalidate(ctx, out.Domain, out.Code, true)
+	}
+	return out, err
+}
+
+// Update implements Store and invalidates the link everywhere.
+func (c *CachedStore) Update(ctx context.Context, l Link) (Link, error) {
+	out, err := c.Store.Update(ctx, l)
+	if err == nil {
+		c.invalidate(ctx, out.Domain, out.Code, true)
+	}
+	return out, err
+}
+
+// Delete implements Store and invalidates the link everywhere.
+func (c *CachedStore) Delete(ctx context.Context, domain, code string) error {
+	err := c.Store.Delete(ctx, domain, code)
+	if err == nil || ErrorCode(err) == CodeNotFound {
+		c.invalidate(ctx, domain, code, err == nil)
+	}
+	return err
+}
+
+// Invalidate drops one link from this instance's cache (not the others').
+func (c *CachedStore) Invalidate(domain, code string) {
+	c.invalidate(context.Background(), domain, code, false)
+}
+
+// InvalidateAll empties this instance's cache.
+func (c *CachedStore) InvalidateAll() {
+	c.epoch.Add(1)
+	c.cache.InvalidateAll()
+}
+
+func (c *CachedStore) invalidate(ctx context.Context, domain, code string, publish bool) {
+	c.epoch.Add(1)
+	c.cache.Invalidate(key{domain, code})
+	c.sf.Forget(storeKey(domain, code))
+	if !publish || c.cfg.Redis == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := c.cfg.Redis.Publish(pctx, c.channel, c.id+" "+domain+"/"+code).Err(); err != nil {
+		// Other instances heal within TTL.
+		c.pubErrs.Add(1)
+		c.log.Warn("shortlink: cannot publish invalidation", "domain", domain, "code", code, "err", err)
+	}
+}
+
+// subscribe runs until Close. Messages are "[<instance id> ]<domain>/<code>"
+// (drop one link; this instance's own are skipped) or "*" (drop
+// everything); every resubscription after the first clears the cache.
+func (c *CachedStore) subscribe(ctx context.Context) {
+	defer close(c.done)
+	c.psMu.Lock()
+	if ctx.Err() != nil {
+		c.psMu.Unlock()
+		return
+	}
+	ps := c.cfg.Redis.Subscribe(ctx, c.channel)
+	c.ps = ps
+	c.psMu.Unlock()
+	defer ps.Close()
+	first := true
+	backoff := 100 * time.Millisecond
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, 30*time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				_ = ps.Ping(ctx) // health check; a dead connection fails the next receive
+				continue
+			}
+			c.log.Warn("shortlink: invalidation subscription lost; retrying", "err", err, "backoff", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind != "subscribe" {
+				continue
+			}
+			if first {
+				first = false
+				close(c.subscribed)
+				continue
+			}
+			c.resubscribes.Add(1)
+			c.InvalidateAll()
+			if c.onResubscribe != nil {
+				c.onResubscribe()
+			}
+		case *redis.Message:
+			c.received.Add(1)
+			if m.Payload == "*" {
+				c.InvalidateAll()
+				continue
+			}
+			p := m.Payload
+			if from, rest, ok := strings.Cut(p, " "); ok {
+				if from == c.id {
+					continue
+				}
+				p = rest
+			}
+			if d, code, ok := strings.Cut(p, "/"); ok {
+				c.invalidate(ctx, d, code, false)
+			}
+		}
+	}
+}
+
+// Close stops the subscription and closes the wrapped store.
+func (c *CachedStore) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.cancel()
+		c.psMu.Lock()
+		if c.ps != nil {
+			c.ps.Close() // unblocks a pending receive
+		}
+		c.psMu.Unlock()
+		<-c.done
+		c.cache.StopAllGoroutines()
+		err = c.Store.Close()
+	})
+	return err
+}

@@ -1,0 +1,551 @@
+package shortlink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis key layout (P is RedisOptions.Prefix, default "hutong"):
+//
+//	P:{<domain>/<code>}:link     hash: v (Link JSON), ver, created, max, exp (unix µs, 0 = never), dis (0/1)
+//	P:{<domain>/<code>}:clicks   string counter of human taps counted against max
+//	P:{idx}:all                  zset, score 0, member domain NUL code (listing order = bytewise)
+//	P:{idx}:tag:<tag>            zset, same members, links carrying the tag
+//	P:{idx}:campaign:<name>      zset, same members, links of the campaign
+//	P:{keys}:hash:<sha256 hex>   APIKey JSON
+//	P:{keys}:ids                 hash: id → sha256 hex
+//
+// The two keys of one link share a hash tag, so Create, Update, Hit and
+// Delete are single-slot Lua scripts, atomic on Redis Cluster too. All index
+// keys share the {idx} tag: one slot, so index updates are MULTI/EXEC and
+// listing is a lexicographic range scan, at the price of putting every index
+// on one Cluster node (fine for millions of links; the hot path never reads
+// an index). Link and index writes are two steps: a crash between them can
+// leave a link unlisted (never a listed link that is missing: List skips
+// dangling members).
+
+// RedisOptions configure NewRedisStore. The zero value is ready to use.
+type RedisOptions struct {
+	// Prefix starts every key. Optional. Default: "hutong". Tests use a
+	// unique prefix each.
+	Prefix string
+	// Timeout bounds each store call when the caller's context has a later
+	// (or no) deadline. Optional. Default: 2s.
+	Timeout time.Duration
+}
+
+// RedisStore is the Store on Redis (single node, Sentinel or Cluster via a
+// redis.UniversalClient). Safe for concurrent use; stateless, so any number
+// of instances may share one Redis.
+type RedisStore struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+}
+
+var _ Store = (*RedisStore)(nil)
+
+// NewRedisStore returns a store on rdb, which the caller constructs (see
+// internal/redisconn) and closes. It does no I/O; call Ping to check.
+func NewRedisStore(rdb redis.UniversalClient, opts RedisOptions) *RedisStore {
+	if opts.Prefix == "" {
+		opts.Prefix = "hutong"
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	return &RedisStore{rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout}
+}
+
+func (s *RedisStore) linkKey(d, c string) string   { return s.prefix + ":{" + d + "/" + c + "}:link" }
+func (s *RedisStore) clicksKey(d, c string) string { return s.prefix + ":{" + d + "/" + c + "}:clicks" }
+func (s *RedisStore) idxAll() string               { return s.prefix + ":{idx}:all" }
+func (s *RedisStore) idxTag(t string) string       { return s.prefix + ":{idx}:tag:" + t }
+func (s *RedisStore) idxCampaign(c string) string  { return s.prefix + ":{idx}:campaign:" + c }
+func (s *RedisStore) keyHash(h string) string      { return s.prefix + ":{keys}:hash:" + h }
+func (s *RedisStore) keyIDs() string               { return s.prefix + ":{keys}:ids" }
+
+func (s *RedisStore) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// redisErr maps transport errors to CodeUnavailable.
+func redisErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return wrap(CodeUnavailable, err, "store unavailable (%s)", what)
+}
+
+// Scripts. Hit results are HitResult values; -1 means not found.
+var (
+	createScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'max', ARGV[2], 'exp', ARGV[3], 'dis', ARGV[4], 'ver', 1, 'created', ARGV[5])
+if tonumber(ARGV[6]) > 0 then redis.call('SET', KEYS[2], ARGV[6]) else redis.call('DEL', KEYS[2]) end
+return 1`)
+	getScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'v', 'ver', 'created')
+if not h[1] then return false end
+return {h[1], h[2], h[3], tonumber(redis.call('GET', KEYS[2]) or '0')}`)
+	updateScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'v', 'ver', 'created')
+if not cur[1] then return {-1} end
+local ver = tonumber(cur[2])
+local want = tonumber(ARGV[5])
+if want ~= 0 and want ~= ver then return {-2, ver} end
+ver = ver + 1
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'max', ARGV[2], 'exp', ARGV[3], 'dis', ARGV[4], 'ver', ver)
+return {ver, cur[3], tonumber(redis.call('GET', KEYS[2]) or '0'), cur[1]}`)
+	deleteScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then return false end
+redis.call('DEL', KEYS[1], KEYS[2])
+return v`)
+	hitScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'v', 'ver', 'created', 'max', 'exp', 'dis')
+if not h[1] then return {-1} end
+local clicks = tonumber(redis.call('GET', KEYS[2]) or '0')
+local res = 0
+local max = tonumber(h[4])
+local exp = tonumber(h[5])
+if h[6] == '1' then res = 3
+elseif exp > 0 and tonumber(ARGV[1]) >= exp then res = 2
+elseif max > 0 and clicks >= max then res = 1
+else clicks = redis.call('INCR', KEYS[2]) end
+return {res, h[1], h[2], h[3], clicks}`)
+	createKeyScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1`)
+)
+
+func b2s(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func expMicros(l *Link) int64 {
+	if l.ExpiresAt == nil {
+		return 0
+	}
+	return l.ExpiresAt.UnixMicro()
+}
+
+// decode builds a Link from the stored JSON and the authoritative fields.
+func decodeRedisLink(v, ver, created any, clicks any) (Link, error) {
+	var l Link
+	vs, _ := v.(string)
+	if err := json.Unmarshal([]byte(vs), &l); err != nil {
+		return Link{}, wrap(CodeInternal, err, "corrupt link record")
+	}
+	l.Version = toInt(ver)
+	if cs, _ := created.(string); cs != "" {
+		if t, err := time.Parse(time.RFC3339Nano, cs); err == nil {
+			l.CreatedAt = t
+		}
+	}
+	l.Clicks = toInt(clicks)
+	return l, nil
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	}
+	return 0
+}
+
+// Ping implements Store.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	return redisErr(s.rdb.Ping(ctx).Err(), "ping")
+}
+
+// Close implements Store. It does not close the client, which the caller owns.
+func (s *RedisStore) Close() error { return nil }
+
+// Create implements LinkStore.
+func (s *RedisStore) Create(ctx context.Context, l Link) (Link, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	l = l.Clone()
+	l.Version = 1
+	v, err := json.Marshal(&l)
+	if err != nil {
+		return Link{}, wrap(CodeInternal, err, "cannot encode link")
+	}
+	n, err := createScript.Run(ctx, s.rdb, []string{s.linkKey(l.Domain, l.Code), s.clicksKey(l.Domain, l.Code)},
+		v, l.MaxClicks, expMicros(&l), b2s(l.Disabled), l.CreatedAt.Format(time.RFC3339Nano), l.Clicks).Int()
+	if err != nil {
+		return Link{}, redisErr(err, "create")
+	}
+	if n == 0 {
+		return Link{}, Errorf(CodeConflict, "short code %q is already taken", l.Code)
+	}
+	if err := s.reindex(ctx, nil, &l); err != nil {
+		return Link{}, err
+	}
+	return l, nil
+}
+
+// reindex moves a link's index entries from old (nil: none) to new (nil: none).
+func (s *RedisStore) reindex(ctx context.Context, old, new *Link) error {
+	var oldTags, newTags []string
+	var oldCamp, newCamp, member string
+	if old != nil {
+		oldTags, oldCamp, member = old.Tags, old.Campaign, storeKey(old.Domain, old.Code)
+	}
+	if new != nil {
+		newTags, newCamp, member = new.Tags, new.Campaign, storeKey(new.Domain, new.Code)
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if new != nil {
+			p.ZAdd(ctx, s.idxAll(), redis.Z{Member: member})
+		} else {
+			p.ZRem(ctx, s.idxAll(), member)
+		}
+		for _, t := range oldTags {
+			if !slices.Contains(newTags, t) {
+				p.ZRem(ctx, s.idxTag(t), member)
+			}
+		}
+		for _, t := range newTags {
+			p.ZAdd(ctx, s.idxTag(t), redis.Z{Member: member})
+		}
+		if oldCamp != "" && oldCamp != newCamp {
+			p.ZRem(ctx, s.idxCampaign(oldCamp), member)
+		}
+		if newCamp != "" {
+			p.ZAdd(ctx, s.idxCampaign(newCamp), redis.Z{Member: member})
+		}
+		return nil
+	})
+	return redisErr(err, "index")
+}
+
+// Get implements LinkStore.
+func (s *RedisStore) Get(ctx context.Context, domain, code string) (Link, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := getScript.Run(ctx, s.rdb, []string{s.linkKey(domain, code), s.clicksKey(domain, code)}).Slice()
+	if errors.Is(err, redis.Nil) {
+		return Link{}, Errorf(CodeNotFound, "short link %q not found", code)
+	}
+	if err != nil {
+		return Link{}, redisErr(err, "get")
+	}
+	return decodeRedisLink(res[0], res[1], res[2], res[3])
+}
+
+// Update implements LinkStore.
+func (s *RedisStore) Update(ctx context.Context, l Link) (Link, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	l = l.Clone()
+	v, err := json.Marshal(&l)
+	if err != nil {
+		return Link{}, wrap(CodeInternal, err, "cannot encode link")
+	}
+	res, err := updateScript.Run(ctx, s.rdb, []string{s.linkKey(l.Domain, l.Code), s.clicksKey(l.Domain, l.Code)},
+		v, l.MaxClicks, expMicros(&l), b2s(l.Disabled), l.Version).Slice()
+	if err != nil {
+		return Link{}, redisErr(err, "update")
+	}
+	switch toInt(res[0]) {
+	case -1:
+		return Link{}, Errorf(CodeNotFound, "short link %q not found", l.Code)
+	case -2:
+		return Link{}, Errorf(CodeConflict, "short link %q was changed by someone else (version %d, yours %d); reload and retry", l.Code, toInt(res[1]), l.Version)
+	}
+	old, err := decodeRedisLink(res[3], nil, nil, nil)
+	if err != nil {
+		return Link{}, err
+	}
+	l.Version = toInt(res[0])
+	l.CreatedAt = old.CreatedAt
+	if cs, _ := res[1].(string); cs != "" {
+		if t, err := time.Parse(time.RFC3339Nano, cs); err == nil {
+			l.CreatedAt = t
+		}
+	}
+	l.Clicks = toInt(res[2])
+	if err := s.reindex(ctx, &old, &l); err != nil {
+		return Link{}, err
+	}
+	return l, nil
+}
+
+// Delete implements LinkStore.
+func (s *RedisStore) Delete(ctx context.Context, domain, code string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := deleteScript.Run(ctx, s.rdb, []string{s.linkKey(domain, code), s.clicksKey(domain, code)}).Result()
+	if errors.Is(err, redis.Nil) {
+		return Errorf(CodeNotFound, "short link %q not found", code)
+	}
+	if err != nil {
+		return redisErr(err, "delete")
+	}
+	old, err := decodeRedisLink(v, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	old.Domain, old.Code = domain, code
+	return s.reindex(ctx, &old, nil)
+}
+
+// Hit implements LinkStore with one Lua script on the link's slot.
+func (s *RedisStore) Hit(ctx context.Context, domain, code string, now time.Time) (Link, HitResult, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := hitScript.Run(ctx, s.rdb, []string{s.linkKey(domain, code), s.clicksKey(domain, code)}, now.UnixMicro()).Slice()
+	if err != nil {
+		return Link{}, 0, redisErr(err, "hit")
+	}
+	r := toInt(res[0])
+	if r < 0 {
+		return Link{}, 0, Errorf(CodeNotFound, "short link %q not found", code)
+	}
+	l, err := decodeRedisLink(res[1], res[2], res[3], res[4])
+	if err != nil {
+		return Link{}, 0, err
+	}
+	return l, HitResult(r), nil
+}
+
+// List implements LinkStore: a lexicographic range scan of the most
+// selective index, in batches, reading the links of each batch in one
+// pipeline and filtering them.
+func (s *RedisStore) List(ctx context.Context, f Filter) (Page, error) {
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	limit := f.limit()
+	src := s.idxAll()
+	switch {
+	case f.Tag != "":
+		src = s.idxTag(f.Tag)
+	case f.Campaign != "":
+		src = s.idxCampaign(f.Campaign)
+	}
+	min, max := "-", "+"
+	if f.Domain != "" {
+		min, max = "["+f.Domain+"\x00", "("+f.Domain+"\x01"
+	}
+	if after != "" && (f.Domain == "" || after >= f.Domain+"\x00") {
+		min = "(" + after
+	}
+	batch := int64(max2(limit+1, 100))
+	var page Page
+	for {
+		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: src, Start: min, Stop: max, ByLex: true, Count: batch}).Result()
+		if err != nil {
+			return Page{}, redisErr(err, "list")
+		}
+		if len(members) == 0 {
+			return page, nil
+		}
+		cmds := make([]*redis.SliceCmd, len(members))
+		clicks := make([]*redis.StringCmd, len(members))
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, m := range members {
+				d, c := splitStoreKey(m)
+				cmds[i] = p.HMGet(ctx, s.linkKey(d, c), "v", "ver", "created")
+				clicks[i] = p.Get(ctx, s.clicksKey(d, c))
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return Page{}, redisErr(err, "list")
+		}
+		for i := range members {
+			h := cmds[i].Val()
+			if len(h) < 3 || h[0] == nil {
+				continue // dangling index entry
+			}
+			l, err := decodeRedisLink(h[0], h[1], h[2], clicks[i].Val())
+			if err != nil {
+				return Page{}, err
+			}
+			if !f.Match(&l) {
+				continue
+			}
+			if len(page.Links) == limit {
+				last := page.Links[limit-1]
+				page.Next = encodeCursor(storeKey(last.Domain, last.Code))
+				return page, nil
+			}
+			page.Links = append(page.Links, l)
+		}
+		if int64(len(members)) < batch {
+			return page, nil
+		}
+		min = "(" + members[len(members)-1]
+	}
+}
+
+func max2(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// CreateKey implements KeyStore.
+func (s *RedisStore) CreateKey(ctx context.Context, k APIKey) error {
+	if k.ID == "" || k.Hash == "" {
+		return Errorf(CodeInvalid, "API key needs an ID and a hash (use NewAPIKey)")
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := json.Marshal(k)
+	if err != nil {
+		return wrap(CodeInternal, err, "cannot encode API key")
+	}
+	n, err := createKeyScript.Run(ctx, s.rdb, []string{s.keyHash(k.Hash), s.keyIDs()}, v, k.ID, k.Hash).Int()
+	if err != nil {
+		return redisErr(err, "create key")
+	}
+	if n == 0 {
+		return Errorf(CodeConflict, "this API key exists already")
+	}
+	return nil
+}
+
+func decodeKey(v string) (APIKey, error) {
+	var k APIKey
+	if err := json.Unmarshal([]byte(v), &k); err != nil {
+		return APIKey{}, wrap(CodeInternal, err, "corrupt API key record")
+	}
+	return k, nil
+}
+
+// GetKeyByHash implements KeyStore.
+func (s *RedisStore) GetKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := s.rdb.Get(ctx, s.keyHash(hash)).Result()
+	if errors.Is(err, redis.Nil) {
+		return APIKey{}, Errorf(CodeNotFound, "API key not found")
+	}
+	if err != nil {
+		return APIKey{}, redisErr(err, "get key")
+	}
+	return decodeKey(v)
+}
+
+// ListKeys implements KeyStore.
+func (s *RedisStore) ListKeys(ctx context.Context) ([]APIKey, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	ids, err := s.rdb.HGetAll(ctx, s.keyIDs()).Result()
+	if err != nil {
+		return nil, redisErr(err, "list keys")
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	sorted := make([]string, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	slices.Sort(sorted)
+	names := make([]string, len(sorted))
+	for i, id := range sorted {
+		names[i] = s.keyHash(ids[id])
+	}
+	vals, err := s.rdb.MGet(ctx, names...).Result()
+	if err != nil {
+		return nil, redisErr(err, "list keys")
+	}
+	out := make([]APIKey, 0, len(vals))
+	for _, v := range vals {
+		vs, ok := v.(string)
+		if !ok {
+			continue
+		}
+		k, err := decodeKey(vs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// RevokeKey implements KeyStore (optimistic WATCH/MULTI on the key record).
+func (s *RedisStore) RevokeKey(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	hash, err := s.rdb.HGet(ctx, s.keyIDs(), id).Result()
+	if errors.Is(err, redis.Nil) {
+		return Errorf(CodeNotFound, "API key %q not found", id)
+	}
+	if err != nil {
+		return redisErr(err, "revoke key")
+	}
+	name := s.keyHash(hash)
+	for range 5 {
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			v, err := tx.Get(ctx, name).Result()
+			if errors.Is(err, redis.Nil) {
+				return Errorf(CodeNotFound, "API key %q not found", id)
+			}
+			if err != nil {
+				return err
+			}
+			k, err := decodeKey(v)
+			if err != nil || k.RevokedAt != nil {
+				return err
+			}
+			t := now.UTC()
+			k.RevokedAt = &t
+			nv, err := json.Marshal(k)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, name, nv, 0)
+				return nil
+			})
+			return err
+		}, name)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return redisErr(err, "revoke key")
+		}
+	}
+	return redisErr(err, "revoke key")
+}
+
+// HasKeys implements KeyStore.
+func (s *RedisStore) HasKeys(ctx context.Context) (bool, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := s.rdb.Exists(ctx, s.keyIDs()).Result()
+	if err != nil {
+		return false, redisErr(err, "has keys")
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,87 @@
+package shortlink_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hutong-dev/hutong/internal/redisconn"
+	"github.com/hutong-dev/hutong/internal/testredis"
+	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/storetest"
+	"github.com/redis/go-redis/v9"
+)
+
+var prefixSeq atomic.Int64
+
+// testPrefix returns a key prefix no other test (or engineer) uses.
+func testPrefix(t *testing.T) string {
+	return fmt.Sprintf("hutong-test:%d:%d", time.Now().UnixNano(), prefixSeq.Add(1))
+}
+
+// redisClient connects to the test Redis and deletes everything under
+// prefix when t ends.
+func redisClient(t *testing.T, prefix string) redis.UniversalClient {
+	t.Helper()
+	rdb, err := redisconn.New(testredis.URL(t), redisconn.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb
+}
+
+func TestRedisContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) shortlink.Store {
+		p := testPrefix(t)
+		return shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})
+	})
+}
+
+func TestRedisKeyLayout(t *testing.T) {
+	ctx := context.Background()
+	p := testPrefix(t)
+	rdb := redisClient(t, p)
+	s := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p})
+	l := shortlink.Link{Code: "abc", Domain: "go.example.com", Target: "https://item.taobao.com/item.htm?id=1", MaxClicks: 5, Tags: []string{"t"}, Campaign: "c"}
+	if _, err := s.Create(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	s.Hit(ctx, "go.example.com", "abc", storetest.Base)
+	for _, k := range []string{
+		p + ":{go.example.com/abc}:link", p + ":{go.example.com/abc}:clicks",
+		p + ":{idx}:all", p + ":{idx}:tag:t", p + ":{idx}:campaign:c",
+	} {
+		if n, _ := rdb.Exists(ctx, k).Result(); n != 1 {
+			t.Errorf("key %q missing", k)
+		}
+	}
+}
+
+func TestRedisUnavailable(t *testing.T) {
+	srv, err := testredis.Start(t.TempDir())
+	if err != nil {
+		t.Skip(err)
+	}
+	defer srv.Stop()
+	rdb, _ := redisconn.New(srv.URL(), redisconn.Config{DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer rdb.Close()
+	s := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Timeout: 500 * time.Millisecond})
+	srv.Stop()
+	if _, err := s.Get(context.Background(), "", "abc"); shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
+		t.Errorf("Get with Redis down: err = %v; want unavailable", err)
+	}
+	if err := s.Ping(context.Background()); shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
+		t.Errorf("Ping with Redis down: err = %v; want unavailable", err)
+	}
+}

@@ -1,0 +1,311 @@
+package shortlink
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// LinkStore keeps links. Implementations are safe for concurrent use and
+// return errors from this package's vocabulary (ErrorCode): CodeNotFound,
+// CodeConflict, CodeInvalid, CodeUnavailable for I/O failures and timeouts.
+//
+// Links are identified by (Domain, Code); Domain "" is the default domain.
+type LinkStore interface {
+	// Create inserts l if no link has its (Domain, Code), atomically, and
+	// returns it as stored (Version 1). A taken code is CodeConflict.
+	// Create does not validate or set timestamps: Service does.
+	Create(ctx context.Context, l Link) (Link, error)
+	// Get returns the link with its current Clicks, or CodeNotFound. It does
+	// not check expiry or status (see Link.Check).
+	Get(ctx context.Context, domain, code string) (Link, error)
+	// Update replaces the stored link with l (same Domain and Code) and
+	// returns it with Version incremented. CreatedAt and Clicks are kept
+	// from the stored link (clicks are only ever changed by Hit). When
+	// l.Version is non-zero it must equal the stored Version, or Update
+	// fails with CodeConflict and changes nothing. CodeNotFound when absent.
+	Update(ctx context.Context, l Link) (Link, error)
+	// Delete removes the link and its counter; CodeNotFound when absent.
+	Delete(ctx context.Context, domain, code string) error
+	// List returns links matching f in a stable order (by Domain, then Code,
+	// bytewise), at most f.Limit of them, and a cursor for the next page.
+	List(ctx context.Context, f Filter) (Page, error)
+	// Hit atomically counts one human tap at now: it returns HitOK and the
+	// link with Clicks incremented when the link is active, or another
+	// HitResult (nothing counted) when it is disabled, expired, or has
+	// reached MaxClicks. Concurrent Hits never count past MaxClicks.
+	// CodeNotFound when absent.
+	Hit(ctx context.Context, domain, code string, now time.Time) (Link, HitResult, error)
+}
+
+// KeyStore keeps API keys, stored hashed (see HashSecret). Safe for
+// concurrent use.
+type KeyStore interface {
+	// CreateKey stores k; CodeConflict when its ID or Hash exists.
+	CreateKey(ctx context.Context, k APIKey) error
+	// GetKeyByHash returns the key whose Hash is hash, revoked or not
+	// (check APIKey.Active), or CodeNotFound.
+	GetKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// ListKeys returns all keys, revoked ones included, ordered by ID.
+	ListKeys(ctx context.Context) ([]APIKey, error)
+	// RevokeKey marks the key with this ID revoked at now; CodeNotFound
+	// when absent. Revoking twice keeps the first time.
+	RevokeKey(ctx context.Context, id string, now time.Time) error
+	// HasKeys reports whether any key was ever created (revoked ones count,
+	// so a revoked initial key is not silently re-created at start).
+	HasKeys(ctx context.Context) (bool, error)
+}
+
+// Store is everything the service needs from persistence. BoltStore
+// (embedded, the default) and RedisStore implement it and pass the same
+// contract suite (shortlink/storetest).
+type Store interface {
+	LinkStore
+	KeyStore
+	// Ping reports whether the store is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the store. It is safe to call once.
+	Close() error
+}
+
+// HitResult is the outcome of Store.Hit.
+type HitResult int
+
+// Hit results. Only HitOK counted the tap.
+const (
+	HitOK HitResult = iota
+	HitExhausted
+	HitExpired
+	HitDisabled
+)
+
+// String returns "ok", "exhausted", "expired" or "disabled".
+func (r HitResult) String() string {
+	switch r {
+	case HitOK:
+		return "ok"
+	case HitExhausted:
+		return "exhausted"
+	case HitExpired:
+		return "expired"
+	case HitDisabled:
+		return "disabled"
+	}
+	return "unknown"
+}
+
+// Err returns nil for HitOK and the matching CodeGone error otherwise.
+func (r HitResult) Err() error {
+	switch r {
+	case HitOK:
+		return nil
+	case HitExhausted:
+		return errExhausted
+	case HitExpired:
+		return errExpired
+	}
+	return errDisabled
+}
+
+// hitStatus decides a Hit from the stored state, shared by both stores.
+func hitStatus(l *Link, now time.Time) HitResult {
+	switch l.StatusAt(now) {
+	case StatusDisabled:
+		return HitDisabled
+	case StatusExpired:
+		return HitExpired
+	case StatusExhausted:
+		return HitExhausted
+	}
+	return HitOK
+}
+
+// Filter selects links for List. The zero value lists everything, 50 per page.
+type Filter struct {
+	// Domain, when set, keeps links of that domain only. "" means any
+	// domain (links of the default domain cannot be selected alone).
+	Domain string
+	// Tag and Campaign, when set, must match exactly.
+	Tag      string
+	Campaign string
+	// Q is a case-insensitive substring of Code, Target or Title.
+	Q string
+	// Cursor is Page.Next of the previous page; "" starts at the beginning.
+	Cursor string
+	// Limit is the page size. Optional. Default 50, at most 1000.
+	Limit int
+}
+
+// Page limits.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+func (f *Filter) limit() int {
+	switch {
+	case f.Limit <= 0:
+		return DefaultPageSize
+	case f.Limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return f.Limit
+}
+
+// Match reports whether l satisfies the filter's conditions (not the cursor).
+func (f *Filter) Match(l *Link) bool {
+	if f.Domain != "" && l.Domain != f.Domain {
+		return false
+	}
+	if f.Campaign != "" && l.Campaign != f.Campaign {
+		return false
+	}
+	if f.Tag != "" && !containsString(l.Tags, f.Tag) {
+		return false
+	}
+	if f.Q != "" {
+		q := strings.ToLower(f.Q)
+		if !strings.Contains(strings.ToLower(l.Code), q) &&
+			!strings.Contains(strings.ToLower(l.Target), q) &&
+			!strings.Contains(strings.ToLower(l.Title), q) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Page is one page of List.
+type Page struct {
+	Links []Link `json:"links"`
+	// Next is the cursor of the next page, "" on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// storeKey is the bytewise-ordered identity both stores index by:
+// domain, NUL, code.
+func storeKey(domain, code string) string { return domain + "\x00" + code }
+
+func splitStoreKey(k string) (domain, code string) {
+	domain, code, _ = strings.Cut(k, "\x00")
+	return domain, code
+}
+
+// Cursors are opaque to callers: the last store key of the page, base64url.
+func encodeCursor(storeKey string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(storeKey))
+}
+
+func decodeCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.Contains(string(b), "\x00") {
+		return "", Errorf(CodeInvalid, "invalid cursor")
+	}
+	return string(b), nil
+}
+
+// Scope is what an API key may do. Admin implies write, write implies read.
+type Scope string
+
+// Scopes.
+const (
+	ScopeRead  Scope = "read"
+	ScopeWrite Scope = "write"
+	ScopeAdmin Scope = "admin"
+)
+
+func (s Scope) rank() int {
+	switch s {
+	case ScopeRead:
+		return 1
+	case ScopeWrite:
+		return 2
+	case ScopeAdmin:
+		return 3
+	}
+	return 0
+}
+
+// APIKey is a stored API key. The secret itself is never stored: Hash is
+// its SHA-256 (HashSecret) and Last4 its last four characters for display.
+type APIKey struct {
+	// ID is the public identifier used to list and revoke the key: the
+	// first 12 hex digits of Hash.
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Hash      string     `json:"hash"`
+	Last4     string     `json:"last4"`
+	Scopes    []Scope    `json:"scopes"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// HashSecret returns the lower-case hex SHA-256 of an API key secret, the
+// form keys are stored and looked up by.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewAPIKey builds the record for secret (generate one with NewSecret, or
+// take the operator's initial key). It returns CodeInvalid for a secret
+// shorter than 16 characters, an empty name or an unknown scope.
+func NewAPIKey(secret, name string, scopes []Scope, now time.Time) (APIKey, error) {
+	if len(secret) < 16 {
+		return APIKey{}, Errorf(CodeInvalid, "an API key must be at least 16 characters long")
+	}
+	if name == "" {
+		return APIKey{}, Errorf(CodeInvalid, "an API key needs a name")
+	}
+	if len(scopes) == 0 {
+		return APIKey{}, Errorf(CodeInvalid, "an API key needs at least one scope")
+	}
+	for _, s := range scopes {
+		if s.rank() == 0 {
+			return APIKey{}, Errorf(CodeInvalid, "unknown scope %q (read, write, admin)", s)
+		}
+	}
+	h := HashSecret(secret)
+	return APIKey{
+		ID:        h[:12],
+		Name:      name,
+		Hash:      h,
+		Last4:     secret[len(secret)-4:],
+		Scopes:    append([]Scope(nil), scopes...),
+		CreatedAt: now.UTC(),
+	}, nil
+}
+
+// NewSecret returns a fresh random API key secret: "htk_" and 32 characters
+// from Alphabet (≈187 bits).
+func NewSecret() string { return "htk_" + NewCode(32) }
+
+// Active reports whether the key is not revoked.
+func (k *APIKey) Active() bool { return k.RevokedAt == nil }
+
+// Allows reports whether the key is active and one of its scopes covers s.
+func (k *APIKey) Allows(s Scope) bool {
+	if !k.Active() {
+		return false
+	}
+	for _, have := range k.Scopes {
+		if have.rank() >= s.rank() && s.rank() > 0 {
+			return true
+		}
+	}
+	return false
+}

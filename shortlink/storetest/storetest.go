@@ -1,0 +1,485 @@
+// Package storetest is the contract every shortlink.Store implementation
+// must pass. Call Run from the implementation's tests with a constructor
+// that returns a fresh, empty store (own file, or own Redis key prefix).
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// Base is the fixed "now" the suite uses; no test sleeps.
+var Base = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Run runs the contract suite. newStore must return an empty store; the
+// suite closes it.
+func Run(t *testing.T, newStore func(t *testing.T) shortlink.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s shortlink.Store)
+	}{
+		{"CreateGet", testCreateGet},
+		{"NotFound", testNotFound},
+		{"Update", testUpdate},
+		{"Delete", testDelete},
+		{"HitStates", testHitStates},
+		{"ConcurrentRandomCodes", testConcurrentRandomCodes},
+		{"ConcurrentSameAlias", testConcurrentSameAlias},
+		{"ConcurrentHitsCap", testConcurrentHitsCap},
+		{"ListPagination", testListPagination},
+		{"Keys", testKeys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			t.Cleanup(func() { s.Close() })
+			if err := s.Ping(context.Background()); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			tc.fn(t, s)
+		})
+	}
+}
+
+func sample(code string) shortlink.Link {
+	exp := Base.Add(time.Hour)
+	return shortlink.Link{
+		Code:      code,
+		Target:    "https://item.taobao.com/item.htm?id=123456",
+		Entity:    resolver.Entity{Platform: resolver.PlatformTaobao, Kind: resolver.KindItem, ID: "123456", IDType: resolver.IDItem, Canonical: "https://item.taobao.com/item.htm?id=123456"},
+		CreatedAt: Base, UpdatedAt: Base, ExpiresAt: &exp,
+		Route:           route.Overrides{BuyNow: true, SKU: "42", Quantity: 2},
+		Tags:            []string{"spring", "sale"},
+		Campaign:        "618",
+		UTM:             map[string]string{"utm_source": "wechat"},
+		ForwardClickIDs: []string{"gdt_vid"},
+		Title:           "Spring sale 春季",
+	}
+}
+
+func code(err error) string { return shortlink.ErrorCode(err) }
+
+func mustCreate(t *testing.T, s shortlink.Store, l shortlink.Link) shortlink.Link {
+	t.Helper()
+	out, err := s.Create(context.Background(), l)
+	if err != nil {
+		t.Fatalf("Create(%q): %v", l.Code, err)
+	}
+	return out
+}
+
+func testCreateGet(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	in := sample("spring-1")
+	out := mustCreate(t, s, in)
+	if out.Version != 1 {
+		t.Errorf("Create: Version = %d; want 1", out.Version)
+	}
+	got, err := s.Get(ctx, "", "spring-1")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.Target != in.Target || got.Entity != in.Entity || got.Route != in.Route ||
+		!slices.Equal(got.Tags, in.Tags) || got.Campaign != in.Campaign || got.UTM["utm_source"] != "wechat" ||
+		!slices.Equal(got.ForwardClickIDs, in.ForwardClickIDs) || got.Title != in.Title ||
+		got.ExpiresAt == nil || !got.ExpiresAt.Equal(*in.ExpiresAt) || !got.CreatedAt.Equal(Base) || got.Version != 1 || got.Clicks != 0 {
+		t.Errorf("Get = %+v; want %+v", got, in)
+	}
+	if _, err := s.Create(ctx, in); code(err) != shortlink.CodeConflict {
+		t.Errorf("second Create: err = %v; want conflict", err)
+	}
+	// Same code on another domain is another link.
+	other := sample("spring-1")
+	other.Domain, other.Title = "go.example.com", "other"
+	mustCreate(t, s, other)
+	a, _ := s.Get(ctx, "", "spring-1")
+	b, _ := s.Get(ctx, "go.example.com", "spring-1")
+	if a.Title != in.Title || b.Title != "other" || b.Domain != "go.example.com" {
+		t.Errorf("per-domain codes: got titles %q, %q; want %q, %q", a.Title, b.Title, in.Title, "other")
+	}
+}
+
+func testNotFound(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "", "nope"); code(err) != shortlink.CodeNotFound {
+		t.Errorf("Get: err = %v; want not_found", err)
+	}
+	if _, err := s.Update(ctx, sample("nope")); code(err) != shortlink.CodeNotFound {
+		t.Errorf("Update: err = %v; want not_found", err)
+	}
+	if err := s.Delete(ctx, "", "nope"); code(err) != shortlink.CodeNotFound {
+		t.Errorf("Delete: err = %v; want not_found", err)
+	}
+	if _, _, err := s.Hit(ctx, "", "nope", Base); code(err) != shortlink.CodeNotFound {
+		t.Errorf("Hit: err = %v; want not_found", err)
+	}
+}
+
+func testUpdate(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	l := sample("upd")
+	l.MaxClicks = 10
+	mustCreate(t, s, l)
+	if _, res, err := s.Hit(ctx, "", "upd", Base); err != nil || res != shortlink.HitOK {
+		t.Fatalf("Hit = %v, %v; want ok", res, err)
+	}
+	l.Title, l.Tags, l.Campaign = "new title", []string{"sale", "autumn"}, "1111"
+	l.Version = 1
+	l.Clicks = 999                    // ignored: only Hit changes clicks
+	l.CreatedAt = Base.Add(time.Hour) // ignored
+	got, err := s.Update(ctx, l)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if got.Version != 2 || got.Clicks != 1 || !got.CreatedAt.Equal(Base) || got.Title != "new title" {
+		t.Errorf("Update = version %d clicks %d created %v title %q; want 2, 1, %v, %q", got.Version, got.Clicks, got.CreatedAt, got.Title, Base, "new title")
+	}
+	stored, _ := s.Get(ctx, "", "upd")
+	if stored.Version != 2 || stored.Clicks != 1 || stored.Title != "new title" || !stored.CreatedAt.Equal(Base) {
+		t.Errorf("Get after Update = %+v", stored)
+	}
+	// A stale version loses.
+	l.Version = 1
+	if _, err := s.Update(ctx, l); code(err) != shortlink.CodeConflict {
+		t.Errorf("stale Update: err = %v; want conflict", err)
+	}
+	// Version 0 skips the check.
+	l.Version = 0
+	if got, err := s.Update(ctx, l); err != nil || got.Version != 3 {
+		t.Errorf("unchecked Update = version %d, %v; want 3, nil", got.Version, err)
+	}
+	// Indexes follow the edit.
+	assertList(t, s, shortlink.Filter{Tag: "spring"}, nil)
+	assertList(t, s, shortlink.Filter{Tag: "autumn"}, []string{"upd"})
+	assertList(t, s, shortlink.Filter{Campaign: "618"}, nil)
+	assertList(t, s, shortlink.Filter{Campaign: "1111"}, []string{"upd"})
+}
+
+func testDelete(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	l := sample("del")
+	l.MaxClicks = 5
+	mustCreate(t, s, l)
+	s.Hit(ctx, "", "del", Base)
+	if err := s.Delete(ctx, "", "del"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.Get(ctx, "", "del"); code(err) != shortlink.CodeNotFound {
+		t.Errorf("Get after Delete: err = %v; want not_found", err)
+	}
+	assertList(t, s, shortlink.Filter{}, nil)
+	assertList(t, s, shortlink.Filter{Tag: "spring"}, nil)
+	// Re-creating starts from zero clicks.
+	if got := mustCreate(t, s, l); got.Clicks != 0 {
+		t.Errorf("recreated Clicks = %d; want 0", got.Clicks)
+	}
+	if got, _ := s.Get(ctx, "", "del"); got.Clicks != 0 {
+		t.Errorf("recreated Get Clicks = %d; want 0", got.Clicks)
+	}
+}
+
+func testHitStates(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	exp := mustCreate(t, s, sample("exp"))
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want shortlink.HitResult
+	}{
+		{"before expiry", Base, shortlink.HitOK},
+		{"just before", exp.ExpiresAt.Add(-time.Millisecond), shortlink.HitOK},
+		{"at expiry", *exp.ExpiresAt, shortlink.HitExpired},
+		{"after expiry", exp.ExpiresAt.Add(time.Hour), shortlink.HitExpired},
+	} {
+		if _, res, err := s.Hit(ctx, "", "exp", tc.now); err != nil || res != tc.want {
+			t.Errorf("%s: Hit = %v, %v; want %v", tc.name, res, err, tc.want)
+		}
+	}
+	if got, _ := s.Get(ctx, "", "exp"); got.Clicks != 2 {
+		t.Errorf("Clicks after 2 ok and 2 expired hits = %d; want 2", got.Clicks)
+	}
+	dis := sample("dis")
+	dis.Disabled = true
+	mustCreate(t, s, dis)
+	if _, res, err := s.Hit(ctx, "", "dis", Base); err != nil || res != shortlink.HitDisabled {
+		t.Errorf("disabled: Hit = %v, %v; want disabled", res, err)
+	}
+	if res := shortlink.HitDisabled; shortlink.ErrorCode(res.Err()) != shortlink.CodeGone {
+		t.Errorf("HitDisabled.Err() code = %q; want gone", shortlink.ErrorCode(res.Err()))
+	}
+	capped := sample("cap")
+	capped.MaxClicks = 2
+	mustCreate(t, s, capped)
+	var results []shortlink.HitResult
+	var last shortlink.Link
+	for range 4 {
+		l, res, err := s.Hit(ctx, "", "cap", Base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results, last = append(results, res), l
+	}
+	want := []shortlink.HitResult{shortlink.HitOK, shortlink.HitOK, shortlink.HitExhausted, shortlink.HitExhausted}
+	if !slices.Equal(results, want) || last.Clicks != 2 {
+		t.Errorf("capped hits = %v (clicks %d); want %v (clicks 2)", results, last.Clicks, want)
+	}
+}
+
+func testConcurrentRandomCodes(t *testing.T, s shortlink.Store) {
+	svc := shortlink.NewService(s, shortlink.ServiceConfig{Now: func() time.Time { return Base }})
+	const n = 50
+	codes := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			l := sample("")
+			l.Title = fmt.Sprint(i)
+			out, err := svc.Create(context.Background(), l)
+			codes[i], errs[i] = out.Code, err
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i, c := range codes {
+		if errs[i] != nil {
+			t.Fatalf("Create #%d: %v", i, errs[i])
+		}
+		if seen[c] {
+			t.Fatalf("duplicate code %q", c)
+		}
+		seen[c] = true
+		got, err := s.Get(context.Background(), "", c)
+		if err != nil || got.Title != fmt.Sprint(i) {
+			t.Errorf("Get(%q) = title %q, %v; want %q", c, got.Title, err, fmt.Sprint(i))
+		}
+	}
+	sort.Strings(codes)
+	assertList(t, s, shortlink.Filter{Limit: 1000}, codes)
+}
+
+func testConcurrentSameAlias(t *testing.T, s shortlink.Store) {
+	const n = 50
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, conflicts := 0, 0
+	for i := range n {
+		wg.Go(func() {
+			l := sample("same-alias")
+			l.Title = fmt.Sprint(i)
+			_, err := s.Create(context.Background(), l)
+			mu.Lock()
+			defer mu.Unlock()
+			switch code(err) {
+			case "":
+				wins++
+			case shortlink.CodeConflict:
+				conflicts++
+			default:
+				t.Errorf("Create: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 || conflicts != n-1 {
+		t.Errorf("wins = %d, conflicts = %d; want 1, %d", wins, conflicts, n-1)
+	}
+	assertList(t, s, shortlink.Filter{}, []string{"same-alias"})
+}
+
+func testConcurrentHitsCap(t *testing.T, s shortlink.Store) {
+	l := sample("hot")
+	l.MaxClicks = 100
+	mustCreate(t, s, l)
+	const n = 200
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[shortlink.HitResult]int{}
+	for range n {
+		wg.Go(func() {
+			_, res, err := s.Hit(context.Background(), "", "hot", Base)
+			if err != nil {
+				t.Errorf("Hit: %v", err)
+				return
+			}
+			mu.Lock()
+			counts[res]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if counts[shortlink.HitOK] != 100 || counts[shortlink.HitExhausted] != 100 {
+		t.Errorf("hits = %v; want 100 ok, 100 exhausted", counts)
+	}
+	if got, _ := s.Get(context.Background(), "", "hot"); got.Clicks != 100 {
+		t.Errorf("Clicks = %d; want 100", got.Clicks)
+	}
+}
+
+func testListPagination(t *testing.T, s shortlink.Store) {
+	var all, even, camp, dom, q []string
+	for i := range 25 {
+		l := sample(fmt.Sprintf("c%02d", i))
+		l.Tags = []string{"all"}
+		if i%2 == 0 {
+			l.Tags = append(l.Tags, "even")
+		}
+		l.Campaign = ""
+		if i%5 == 0 {
+			l.Campaign = "c5"
+		}
+		l.Title = fmt.Sprintf("link %d", i)
+		if i%7 == 0 {
+			l.Title = "双十一 Needle sale"
+		}
+		if i >= 20 {
+			l.Domain = "go.example.com"
+		}
+		mustCreate(t, s, l)
+		if i < 20 {
+			all = append(all, l.Code)
+		}
+		switch {
+		case i >= 20:
+			dom = append(dom, l.Code)
+		}
+		if i%2 == 0 && i < 20 {
+			even = append(even, l.Code)
+		}
+		if i%5 == 0 && i < 20 {
+			camp = append(camp, l.Code)
+		}
+		if i%7 == 0 && i < 20 {
+			q = append(q, l.Code)
+		}
+	}
+	// Order: default domain "" sorts before "go.example.com".
+	full := append(append([]string{}, all...), dom...)
+	evenAll := append(append([]string{}, even...), "c20", "c22", "c24")
+	campAll := append(append([]string{}, camp...), "c20")
+	qAll := append(append([]string{}, q...), "c21")
+	for _, tc := range []struct {
+		name string
+		f    shortlink.Filter
+		want []string
+	}{
+		{"all", shortlink.Filter{}, full},
+		{"tag", shortlink.Filter{Tag: "even"}, evenAll},
+		{"tag missing", shortlink.Filter{Tag: "nope"}, nil},
+		{"campaign", shortlink.Filter{Campaign: "c5"}, campAll},
+		{"domain", shortlink.Filter{Domain: "go.example.com"}, dom},
+		{"domain+tag", shortlink.Filter{Domain: "go.example.com", Tag: "even"}, []string{"c20", "c22", "c24"}},
+		{"q title", shortlink.Filter{Q: "needle"}, qAll},
+		{"q code", shortlink.Filter{Q: "C1"}, []string{"c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19"}},
+		{"q target", shortlink.Filter{Q: "ITEM.TAOBAO", Tag: "even", Campaign: "c5"}, []string{"c00", "c10", "c20"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, size := range []int{1, 3, 7, 100} {
+				f := tc.f
+				f.Limit = size
+				if got := listAll(t, s, f); !slices.Equal(got, tc.want) {
+					t.Errorf("page size %d: got %v; want %v", size, got, tc.want)
+				}
+			}
+		})
+	}
+	if _, err := s.List(context.Background(), shortlink.Filter{Cursor: "!!not a cursor"}); code(err) != shortlink.CodeInvalid {
+		t.Errorf("bad cursor: err = %v; want invalid", err)
+	}
+}
+
+// listAll walks every page, checking page sizes, and returns the codes.
+func listAll(t *testing.T, s shortlink.Store, f shortlink.Filter) []string {
+	t.Helper()
+	var codes []string
+	for pages := 0; ; pages++ {
+		if pages > 200 {
+			t.Fatal("List does not terminate")
+		}
+		p, err := s.List(context.Background(), f)
+		if err != nil {
+			t.Fatalf("List(%+v): %v", f, err)
+		}
+		if f.Limit > 0 && len(p.Links) > f.Limit {
+			t.Fatalf("page of %d links; limit %d", len(p.Links), f.Limit)
+		}
+		for _, l := range p.Links {
+			codes = append(codes, l.Code)
+		}
+		if p.Next == "" {
+			return codes
+		}
+		if len(p.Links) == 0 {
+			t.Fatal("empty page with a next cursor")
+		}
+		f.Cursor = p.Next
+	}
+}
+
+func assertList(t *testing.T, s shortlink.Store, f shortlink.Filter, want []string) {
+	t.Helper()
+	if got := listAll(t, s, f); !slices.Equal(got, want) {
+		t.Errorf("List(%+v) = %v; want %v", f, got, want)
+	}
+}
+
+func testKeys(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	if has, err := s.HasKeys(ctx); err != nil || has {
+		t.Fatalf("HasKeys on empty store = %v, %v; want false", has, err)
+	}
+	secret := "htk_0123456789abcdefWXYZ"
+	k, err := shortlink.NewAPIKey(secret, "ci", []shortlink.Scope{shortlink.ScopeWrite}, Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateKey(ctx, k); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	if err := s.CreateKey(ctx, k); code(err) != shortlink.CodeConflict {
+		t.Errorf("duplicate CreateKey: err = %v; want conflict", err)
+	}
+	k2, _ := shortlink.NewAPIKey(shortlink.NewSecret(), "admin", []shortlink.Scope{shortlink.ScopeAdmin}, Base)
+	if err := s.CreateKey(ctx, k2); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := s.HasKeys(ctx); !has {
+		t.Error("HasKeys = false after CreateKey")
+	}
+	got, err := s.GetKeyByHash(ctx, shortlink.HashSecret(secret))
+	if err != nil {
+		t.Fatalf("GetKeyByHash: %v", err)
+	}
+	if got.ID != k.ID || got.Name != "ci" || got.Last4 != "WXYZ" || !got.Allows(shortlink.ScopeRead) || got.Allows(shortlink.ScopeAdmin) || !got.CreatedAt.Equal(Base) {
+		t.Errorf("GetKeyByHash = %+v; want %+v", got, k)
+	}
+	if _, err := s.GetKeyByHash(ctx, shortlink.HashSecret("wrong secret value!")); code(err) != shortlink.CodeNotFound {
+		t.Errorf("GetKeyByHash(wrong) err = %v; want not_found", err)
+	}
+	keys, err := s.ListKeys(ctx)
+	if err != nil || len(keys) != 2 || keys[0].ID > keys[1].ID {
+		t.Errorf("ListKeys = %+v, %v; want 2 keys ordered by ID", keys, err)
+	}
+	if err := s.RevokeKey(ctx, k.ID, Base.Add(time.Minute)); err != nil {
+		t.Fatalf("RevokeKey: %v", err)
+	}
+	if err := s.RevokeKey(ctx, k.ID, Base.Add(time.Hour)); err != nil {
+		t.Errorf("second RevokeKey: %v", err)
+	}
+	got, _ = s.GetKeyByHash(ctx, k.Hash)
+	if got.Active() || got.Allows(shortlink.ScopeRead) || got.RevokedAt == nil || !got.RevokedAt.Equal(Base.Add(time.Minute)) {
+		t.Errorf("revoked key = %+v; want revoked at %v", got, Base.Add(time.Minute))
+	}
+	if err := s.RevokeKey(ctx, "nope", Base); code(err) != shortlink.CodeNotFound {
+		t.Errorf("RevokeKey(nope): err = %v; want not_found", err)
+	}
+}
