@@ -1,0 +1,262 @@
+// Package config reads hutong's configuration from command-line flags and
+// HUTONG_* environment variables. It is the one place that reads either: every
+// other package receives plain structs from cmd/hutong.
+//
+// A flag given on the command line wins over its environment variable, which
+// wins over the default. Every flag --some-name has the variable
+// HUTONG_SOME_NAME.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Serve is the configuration of `hutong serve`.
+type Serve struct {
+	// Listen is the address to listen on. Default ":8080".
+	Listen string
+	// Data is the directory of the embedded store (links.db, events.db,
+	// the event spill file). Default "./data". Used for the spill file even
+	// on Redis.
+	Data string
+	// Redis switches the store and event stream to Redis when set:
+	// redis://, rediss://, redis+sentinel://, redis+cluster:// (see README).
+	Redis string
+	// Rules is an optional routing rules file (YAML or JSON) over the
+	// embedded defaults; reloaded on SIGHUP.
+	Rules string
+	// InitialAPIKey creates an admin API key with this value at start when
+	// the store has no key yet.
+	InitialAPIKey string
+	// BaseURL is the public base of short links (e.g. https://hut.ong);
+	// default: derived from each request's Host.
+	BaseURL string
+	// Domains lists extra short domains served by this install (Host
+	// decides which a link belongs to). The first is the default domain.
+	Domains []string
+	// TrustedProxies are IPs or CIDRs whose X-Forwarded-For is believed.
+	// Default none: the peer address is the client.
+	TrustedProxies []string
+	// Allow adds hosts to the redirect allowlist (Taobao/Tmall/Alipay family
+	// by default).
+	Allow []string
+
+	// ExpandTimeout bounds server-side m.tb.cn expansion. Default 1.5s.
+	ExpandTimeout time.Duration
+	// TOPAppKey and TOPAppSecret enable 淘口令 decoding through the Taobao
+	// Open Platform. Both empty: decoding is off and pages say so.
+	TOPAppKey    string
+	TOPAppSecret string
+	TOPGateway   string
+
+	// LinkCacheSize bounds the in-process link cache (entries). Default 100000.
+	LinkCacheSize int
+	// UACacheSize bounds the User-Agent classification cache. Default 10000.
+	UACacheSize int
+	// MaxInput is the longest /r?u= input accepted, in bytes. Default 4096.
+	MaxInput int
+
+	// IPPolicy says how client IPs are kept on click events: "truncate"
+	// (default: /24 for IPv4, /48 for IPv6), "hash" (keyed HMAC, needs
+	// IPHashKey) or "none".
+	IPPolicy  string
+	IPHashKey string
+
+	ReadTimeout     time.Duration // Default 5s.
+	WriteTimeout    time.Duration // Default 10s.
+	IdleTimeout     time.Duration // Default 60s.
+	ShutdownTimeout time.Duration // Default 15s.
+
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string
+	// LogFormat is json or text. Default json.
+	LogFormat string
+}
+
+// Env looks up an environment variable; os.LookupEnv in production.
+type Env func(name string) (string, bool)
+
+// ErrHelp is returned when -h or --help was asked for; usage was printed.
+var ErrHelp = flag.ErrHelp
+
+// ParseServe parses `hutong serve` flags from args, with HUTONG_* variables
+// from env as defaults. Usage and errors are written to out.
+func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
+	var c Serve
+	fs := flag.NewFlagSet("hutong serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	b := binder{fs: fs, env: env}
+	b.str(&c.Listen, "listen", ":8080", "address to listen on")
+	b.str(&c.Data, "data", "./data", "embedded store directory (links.db, events.db, spill file)")
+	b.str(&c.Redis, "redis", "", "Redis URL: redis://, rediss://, redis+sentinel://, redis+cluster:// (switches the store to Redis)")
+	b.str(&c.Rules, "rules", "", "routing rules file (YAML or JSON) over the embedded defaults; reloaded on SIGHUP")
+	b.str(&c.InitialAPIKey, "initial-api-key", "", "create an admin API key with this value when the store has none")
+	b.str(&c.BaseURL, "base-url", "", "public base URL of short links, e.g. https://hut.ong (default: from the request Host)")
+	b.list(&c.Domains, "domains", "extra short domains served by this install, comma-separated")
+	b.list(&c.TrustedProxies, "trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is trusted, comma-separated")
+	b.list(&c.Allow, "allow", "extra hosts allowed as redirect destinations, comma-separated")
+	b.dur(&c.ExpandTimeout, "expand-timeout", 1500*time.Millisecond, "timeout of server-side short-link expansion")
+	b.str(&c.TOPAppKey, "top-app-key", "", "Taobao Open Platform app key (enables 淘口令 decoding)")
+	b.str(&c.TOPAppSecret, "top-app-secret", "", "Taobao Open Platform app secret")
+	b.str(&c.TOPGateway, "top-gateway", "", "Taobao Open Platform gateway URL (default https://eco.taobao.com/router/rest)")
+	b.int(&c.LinkCacheSize, "link-cache-size", 100000, "in-process link cache entries")
+	b.int(&c.UACacheSize, "ua-cache-size", 10000, "User-Agent classification cache entries")
+	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")
+	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
+	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
+	b.dur(&c.ReadTimeout, "read-timeout", 5*time.Second, "HTTP read timeout")
+	b.dur(&c.WriteTimeout, "write-timeout", 10*time.Second, "HTTP write timeout")
+	b.dur(&c.IdleTimeout, "idle-timeout", 60*time.Second, "HTTP keep-alive idle timeout")
+	b.dur(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "grace period for in-flight requests on SIGTERM")
+	b.str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	b.str(&c.LogFormat, "log-format", "json", "json or text")
+	if b.err != nil {
+		return c, b.err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("hutong serve: unexpected argument %q", fs.Arg(0))
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that flag parsing cannot.
+func (c Serve) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: want host:port such as :8080 (%v)", c.Listen, err))
+	}
+	if c.Data == "" {
+		errs = append(errs, errors.New("--data: must not be empty"))
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("--base-url %q: want an origin such as https://hut.ong", c.BaseURL))
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				errs = append(errs, fmt.Errorf("--trusted-proxies: %q is neither an IP nor a CIDR", p))
+			}
+		}
+	}
+	switch c.IPPolicy {
+	case "truncate", "none":
+	case "hash":
+		if len(c.IPHashKey) < 16 {
+			errs = append(errs, errors.New("--ip-policy=hash needs --ip-hash-key of at least 16 characters"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--ip-policy %q: want truncate, hash or none", c.IPPolicy))
+	}
+	if (c.TOPAppKey == "") != (c.TOPAppSecret == "") {
+		errs = append(errs, errors.New("--top-app-key and --top-app-secret go together: set both or neither"))
+	}
+	for name, v := range map[string]int{"--link-cache-size": c.LinkCacheSize, "--ua-cache-size": c.UACacheSize, "--max-input": c.MaxInput} {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, v))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// EnvName is the environment variable of a flag: "trusted-proxies" →
+// "HUTONG_TRUSTED_PROXIES".
+func EnvName(flagName string) string {
+	return "HUTONG_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// binder registers flags whose defaults come from the environment.
+type binder struct {
+	fs  *flag.FlagSet
+	env Env
+	err error
+}
+
+func (b *binder) lookup(name string) (string, bool) {
+	if b.env == nil {
+		return "", false
+	}
+	return b.env(EnvName(name))
+}
+
+func (b *binder) usage(name, u string) string { return u + " [$" + EnvName(name) + "]" }
+
+func (b *binder) str(p *string, name, def, u string) {
+	if v, ok := b.lookup(name); ok {
+		def = v
+	}
+	b.fs.StringVar(p, name, def, b.usage(name, u))
+}
+
+func (b *binder) int(p *int, name string, def int, u string) {
+	if v, ok := b.lookup(name); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			b.fail(fmt.Errorf("%s=%q: not an integer", EnvName(name), v))
+		} else {
+			def = n
+		}
+	}
+	b.fs.IntVar(p, name, def, b.usage(name, u))
+}
+
+func (b *binder) dur(p *time.Duration, name string, def time.Duration, u string) {
+	if v, ok := b.lookup(name); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			b.fail(fmt.Errorf("%s=%q: not a duration such as 1.5s or 200ms", EnvName(name), v))
+		} else {
+			def = d
+		}
+	}
+	b.fs.DurationVar(p, name, def, b.usage(name, u))
+}
+
+func (b *binder) list(p *[]string, name, u string) {
+	if v, ok := b.lookup(name); ok {
+		*p = splitList(v)
+	}
+	b.fs.Func(name, b.usage(name, u), func(s string) error {
+		*p = splitList(s)
+		return nil
+	})
+}
+
+func (b *binder) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,69 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) Env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := ParseServe(nil, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != ":8080" || c.Data != "./data" || c.Redis != "" || c.ExpandTimeout != 1500*time.Millisecond || c.IPPolicy != "truncate" {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	env := envOf(map[string]string{
+		"HUTONG_LISTEN":          "127.0.0.1:9000",
+		"HUTONG_REDIS":           "redis://127.0.0.1:6379/0",
+		"HUTONG_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
+		"HUTONG_EXPAND_TIMEOUT":  "300ms",
+	})
+	c, err := ParseServe([]string{"--listen", ":7000"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != ":7000" {
+		t.Errorf("flag must win over env: got %q", c.Listen)
+	}
+	if c.Redis != "redis://127.0.0.1:6379/0" || c.ExpandTimeout != 300*time.Millisecond {
+		t.Errorf("env not applied: %+v", c)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "192.168.1.1" {
+		t.Errorf("got proxies %q", c.TrustedProxies)
+	}
+}
+
+func TestErrorsNameTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad listen", []string{"--listen", "8080"}, nil, "--listen"},
+		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/99"}, nil, "--trusted-proxies"},
+		{"bad env duration", nil, map[string]string{"HUTONG_EXPAND_TIMEOUT": "soon"}, "HUTONG_EXPAND_TIMEOUT"},
+		{"bad env int", nil, map[string]string{"HUTONG_MAX_INPUT": "big"}, "HUTONG_MAX_INPUT"},
+		{"hash without key", []string{"--ip-policy", "hash"}, nil, "--ip-hash-key"},
+		{"half TOP", []string{"--top-app-key", "x"}, nil, "--top-app-secret"},
+		{"base url path", []string{"--base-url", "https://hut.ong/x"}, nil, "--base-url"},
+		{"stray arg", []string{"extra"}, nil, "unexpected argument"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseServe(tc.args, envOf(tc.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v; want an error naming %q", err, tc.want)
+			}
+		})
+	}
+}
