@@ -60,13 +60,19 @@ type Request struct {
 	// filtered by the caller's forwarding policy (UTM parameters a link adds,
 	// ad click IDs a link or rule forwards), encoded as a query string.
 	Forward string
+	// Query is the raw query string of the tapped hutong URL (optional).
+	// Decide forwards from it only the parameters the rules file's
+	// forward_params names (default none); WeChat's from/isappinstalled
+	// never reach the destination.
+	Query string
 }
 
 // Decision is the outcome of routing one tap. JSON field names are part of
 // the /api/v1/resolve answer.
 type Decision struct {
 	Action Action `json:"action"`
-	// Target names the template used (item_h5, item_pc, buy_h5, shop_h5, …).
+	// Target names the template used (item_h5, item_pc, buy_h5, shop_h5, …),
+	// or "desktop_url" when a link's DesktopURL was used.
 	Target string `json:"target,omitempty"`
 	// Location is the destination: the 302 Location for ActionRedirect, the
 	// fallback for ActionInterstitial. Always an allow-listed http(s) URL,
@@ -79,8 +85,19 @@ type Decision struct {
 	// IntentURL the Android intent:// form. Only ever used behind a button.
 	AppURL    string `json:"app_url,omitempty"`
 	IntentURL string `json:"intent_url,omitempty"`
-	// PayChannel is "wechat", "alipay" or empty (ROUTING.md, Paying with WeChat Pay).
+	// SKU and Quantity are set on buy-now decisions (Overrides, else the
+	// entity's SKU; quantity at least 1), for mini programs and click events.
+	SKU      string `json:"sku,omitempty"`
+	Quantity int    `json:"quantity,omitempty"`
+	// PayChannel is "wechat", "alipay" or empty (ROUTING.md, Paying with WeChat
+	// Pay). It is set on every decision, whatever the action.
 	PayChannel string `json:"pay_channel,omitempty"`
 	// Reason explains a guide/info decision in a few words (for logs and pages).
 	Reason string `json:"reason,omitempty"`
+	// Class is the client class (row of the routing table) the tap fell in.
+	Class Class `json:"class,omitempty"`
+	// Copy is text for a guide/info page to offer for copying: the 淘口令
+	// token of a password entity, or the link of a short or unknown entity.
+	// It is plain text, never a link to follow (it is not allow-listed).
+	Copy string `json:"copy,omitempty"`
 }
