@@ -272,6 +272,16 @@ func (c *CachedStore) Tap(ctx context.Context, domain, code string) (Link, error
 	return hl, nil
 }
 
+// Peek reads a link straight from the store, neither using nor filling the
+// cache, and counts nothing. It is for the paths that must not count a tap
+// (HEAD, bots) on capped links, whose cached click count may be stale.
+// Errors as Get; the read is bounded by HitTimeout.
+func (c *CachedStore) Peek(ctx context.Context, domain, code string) (Link, error) {
+	pctx, cancel := context.WithTimeout(ctx, c.cfg.HitTimeout)
+	defer cancel()
+	return c.Store.Get(pctx, strings.Clone(domain), strings.Clone(code))
+}
+
 // Create implements Store and invalidates the code (dropping a negative entry).
 func (c *CachedStore) Create(ctx context.Context, l Link) (Link, error) {
 	out, err := c.Store.Create(ctx, l)

@@ -1,12 +1,101 @@
 // Command hutong is the hutong edge service and its command-line tools.
+//
+//	hutong serve [flags]          run the service (see --help)
+//	hutong resolve [--expand] [INPUT...]
+//	hutong ua [UA...]
+//	hutong link create|get|list|delete|import …
+//	hutong qr TEXT-or-CODE -o FILE.png|svg
+//	hutong keys create|list|revoke …
+//
+// Commands that take inputs read standard input, one per line, when none
+// are given on the command line.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
+const usage = `hutong — Taobao/Tmall links, routed right inside WeChat and everywhere else.
+
+Usage:
+  hutong serve [flags]                  run the service (hutong serve --help)
+  hutong resolve [--expand] [INPUT...]  what a link or share text points to (JSON lines)
+  hutong ua [UA...]                     classify User-Agents (JSON lines)
+  hutong link create|get|list|delete|import [flags]
+  hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [flags]
+  hutong keys create|list|revoke [flags]
+  hutong healthcheck [--url URL]        exit 0 when a running hutong answers /healthz
+  hutong version
+
+Commands read standard input, one item per line, when given no arguments.
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "hutong: under construction")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// run dispatches a subcommand and returns the process exit code:
+// 0 success, 1 runtime failure, 2 usage error.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "resolve":
+		err = runResolve(ctx, args[1:], stdin, stdout, stderr)
+	case "ua":
+		err = runUA(args[1:], stdin, stdout, stderr)
+	case "link":
+		err = runLink(ctx, args[1:], stdin, stdout, stderr)
+	case "qr":
+		err = runQR(ctx, args[1:], stdout, stderr)
+	case "keys":
+		err = runKeys(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "hutong", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "hutong: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "hutong:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "hutong:", err)
+		return 1
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError marks a mistake in how a command was called (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+var errHelp = errors.New("help shown")

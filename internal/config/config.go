@@ -57,6 +57,16 @@ type Serve struct {
 	TOPAppSecret string
 	TOPGateway   string
 
+	// Postbacks is an optional JSON file of ad-system postbacks (see
+	// README, "Postbacks"). Empty: no postbacks.
+	Postbacks string
+	// QRLogo is an optional PNG or JPEG drawn in the centre of QR codes
+	// asked for with ?logo=1.
+	QRLogo string
+	// WriteRateLimit is the most write API requests per key per minute;
+	// negative disables. Default 600.
+	WriteRateLimit int
+
 	// LinkCacheSize bounds the in-process link cache (entries). Default 100000.
 	LinkCacheSize int
 	// UACacheSize bounds the User-Agent classification cache. Default 10000.
@@ -107,6 +117,9 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.TOPAppKey, "top-app-key", "", "Taobao Open Platform app key (enables 淘口令 decoding)")
 	b.str(&c.TOPAppSecret, "top-app-secret", "", "Taobao Open Platform app secret")
 	b.str(&c.TOPGateway, "top-gateway", "", "Taobao Open Platform gateway URL (default https://eco.taobao.com/router/rest)")
+	b.str(&c.Postbacks, "postbacks", "", "JSON file of ad-system postbacks (see README)")
+	b.str(&c.QRLogo, "qr-logo", "", "PNG/JPEG logo drawn in QR codes asked for with ?logo=1")
+	b.int(&c.WriteRateLimit, "write-rate-limit", 600, "write API requests per key per minute (negative: no limit)")
 	b.int(&c.LinkCacheSize, "link-cache-size", 100000, "in-process link cache entries")
 	b.int(&c.UACacheSize, "ua-cache-size", 10000, "User-Agent classification cache entries")
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")

@@ -1,0 +1,404 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hutong-dev/hutong/internal/redisconn"
+	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/qr"
+)
+
+// env reads HUTONG_* defaults for the CLI's own flags.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return errHelp
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// apiClient talks to a running hutong over its API.
+type apiClient struct {
+	base, key string
+	http      *http.Client
+}
+
+func newAPIClient(fs *flag.FlagSet) func() (*apiClient, error) {
+	server := fs.String("server", env("HUTONG_SERVER", "http://127.0.0.1:8080"), "hutong server to talk to [$HUTONG_SERVER]")
+	key := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key [$HUTONG_API_KEY]")
+	return func() (*apiClient, error) {
+		if *key == "" {
+			return nil, usageError{"an API key is needed: --api-key KEY or HUTONG_API_KEY (create one with `hutong keys create`)"}
+		}
+		return &apiClient{base: strings.TrimRight(*server, "/"), key: *key, http: &http.Client{Timeout: 2 * time.Minute}}, nil
+	}
+}
+
+// call sends a request and decodes a JSON answer into out (nil: ignore).
+// API errors come back as Go errors with the server's message.
+func (c *apiClient) call(ctx context.Context, method, path, ctype string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if resp.StatusCode >= 400 {
+		var e struct{ Error struct{ Code, Message string } }
+		if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
+			return fmt.Errorf("%s (%s, HTTP %d)", e.Error.Message, e.Error.Code, resp.StatusCode)
+		}
+		return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if w, ok := out.(io.Writer); ok {
+		_, err := w.Write(b)
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// runLink: hutong link create|get|list|delete|import, through the API of a
+// running server (the embedded store's file is locked while it runs).
+func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"usage: hutong link create|get|list|delete|import [flags] (talks to --server with --api-key)"}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("hutong link "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := newAPIClient(fs)
+	switch sub {
+	case "create":
+		alias := fs.String("alias", "", "custom code")
+		tags := fs.String("tags", "", "comma-separated tags")
+		campaign := fs.String("campaign", "", "campaign")
+		expires := fs.String("expires", "", "expiry: RFC 3339 time or a duration such as 72h")
+		maxClicks := fs.Int64("max-clicks", 0, "click cap (0: none)")
+		buyNow := fs.Bool("buy-now", false, "send item taps to checkout")
+		sku := fs.String("sku", "", "SKU for --buy-now")
+		qty := fs.Int("qty", 0, "quantity for --buy-now")
+		preferWeb := fs.Bool("prefer-web", false, "plain redirect instead of the app interstitial")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: hutong link create [flags] TARGET (a Taobao/Tmall link, short link or share text)"}
+		}
+		body := map[string]any{"target": fs.Arg(0)}
+		if *alias != "" {
+			body["alias"] = *alias
+		}
+		if *tags != "" {
+			body["tags"] = strings.Split(*tags, ",")
+		}
+		if *campaign != "" {
+			body["campaign"] = *campaign
+		}
+		if *expires != "" {
+			t, err := time.Parse(time.RFC3339, *expires)
+			if err != nil {
+				d, derr := time.ParseDuration(*expires)
+				if derr != nil {
+					return usageError{"--expires: want an RFC 3339 time or a duration such as 72h"}
+				}
+				t = time.Now().Add(d)
+			}
+			body["expires_at"] = t.Format(time.RFC3339)
+		}
+		if *maxClicks > 0 {
+			body["max_clicks"] = *maxClicks
+		}
+		if *buyNow || *preferWeb {
+			body["route"] = map[string]any{"buy_now": *buyNow, "sku": *sku, "quantity": *qty, "prefer_web": *preferWeb}
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(body)
+		var out map[string]any
+		if err := c.call(ctx, "POST", "/api/v1/links", "application/json", bytes.NewReader(b), &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	case "get", "delete":
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: hutong link " + sub + " [flags] CODE"}
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		path := "/api/v1/links/" + url.PathEscape(fs.Arg(0))
+		if sub == "delete" {
+			if err := c.call(ctx, "DELETE", path, "", nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "deleted", fs.Arg(0))
+			return nil
+		}
+		var out map[string]any
+		if err := c.call(ctx, "GET", path, "", nil, &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	case "list":
+		tag := fs.String("tag", "", "only links with this tag")
+		campaign := fs.String("campaign", "", "only links of this campaign")
+		q := fs.String("q", "", "substring of code, target or title")
+		all := fs.Bool("all", false, "follow cursors to the end")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		v := url.Values{}
+		for k, p := range map[string]*string{"tag": tag, "campaign": campaign, "q": q} {
+			if *p != "" {
+				v.Set(k, *p)
+			}
+		}
+		for {
+			var page struct {
+				Links []json.RawMessage `json:"links"`
+				Next  string            `json:"next"`
+			}
+			if err := c.call(ctx, "GET", "/api/v1/links?"+v.Encode(), "", nil, &page); err != nil {
+				return err
+			}
+			for _, l := range page.Links {
+				fmt.Fprintln(stdout, string(l))
+			}
+			if !*all || page.Next == "" {
+				if page.Next != "" {
+					fmt.Fprintln(stderr, "more: --all, or the API with cursor="+page.Next)
+				}
+				return nil
+			}
+			v.Set("cursor", page.Next)
+		}
+	case "import":
+		asCSV := fs.Bool("csv-out", false, "print per-row results as CSV")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: hutong link import [flags] FILE.csv|FILE.jsonl (- for stdin)"}
+		}
+		var data []byte
+		var err error
+		if fs.Arg(0) == "-" {
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(fs.Arg(0))
+		}
+		if err != nil {
+			return err
+		}
+		ctype := "application/x-ndjson"
+		if strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".csv") {
+			ctype = "text/csv"
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		req, _ := http.NewRequestWithContext(ctx, "POST", c.base+"/api/v1/links/bulk", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+c.key)
+		req.Header.Set("Content-Type", ctype)
+		if *asCSV {
+			req.Header.Set("Accept", "text/csv")
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(stdout, resp.Body)
+		if resp.StatusCode >= 400 {
+			return fmt.Errorf("import failed: HTTP %d", resp.StatusCode)
+		}
+		return err
+	}
+	return usageError{fmt.Sprintf("unknown link command %q: want create, get, list, delete or import", sub)}
+}
+
+// runQR writes the QR code of a URL, or of a short code's URL on
+// --base-url, to a PNG or SVG file. It needs no server.
+func runQR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hutong qr", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "output file, .png or .svg (required)")
+	base := fs.String("base-url", env("HUTONG_BASE_URL", ""), "public base URL for a bare CODE, e.g. https://hut.ong [$HUTONG_BASE_URL]")
+	size := fs.String("size", "", "pixels (64–2048, default 256)")
+	level := fs.String("level", "", "error correction L, M, Q or H (default M)")
+	margin := fs.String("margin", "", "quiet zone in modules (0–16, default 4)")
+	fg := fs.String("fg", "", "foreground colour #rrggbb")
+	bg := fs.String("bg", "", "background colour #rrggbb")
+	logo := fs.String("logo", "", "PNG/JPEG logo for the centre (raises error correction to H)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *out == "" {
+		return usageError{"usage: hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [--base-url URL] [--size N] [--level L|M|Q|H] [--fg #000000] [--bg #ffffff] [--logo FILE]"}
+	}
+	text := fs.Arg(0)
+	if !strings.Contains(text, "://") {
+		if shortlink.ValidateCode(text) != nil {
+			return usageError{fmt.Sprintf("%q is neither a URL nor a short code", text)}
+		}
+		if *base == "" {
+			return usageError{"a bare code needs --base-url (or HUTONG_BASE_URL), e.g. https://hut.ong"}
+		}
+		text = strings.TrimRight(*base, "/") + "/" + text
+	}
+	vals := map[string]string{"size": *size, "level": *level, "margin": *margin, "fg": *fg, "bg": *bg}
+	o, err := qr.ParseOptions(func(k string) string { return vals[k] })
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *logo != "" {
+		if o.Logo, o.LogoID, err = loadLogo(*logo); err != nil {
+			return err
+		}
+	}
+	var b []byte
+	switch strings.ToLower(filepath.Ext(*out)) {
+	case ".png":
+		b, err = qr.PNG(text, o)
+	case ".svg":
+		b, err = qr.SVG(text, o)
+	default:
+		return usageError{"-o: the file name must end in .png or .svg"}
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: QR code of %s (%d bytes)\n", *out, text, len(b))
+	return nil
+}
+
+// runKeys manages API keys directly in the store (--data or --redis, as
+// for serve). With the embedded store, run it while serve is stopped (the
+// file is locked), or use the keys API with an admin key.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"usage: hutong keys create|list|revoke [flags]"}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("hutong keys "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("HUTONG_DATA", "./data"), "embedded store directory [$HUTONG_DATA]")
+	redisURL := fs.String("redis", env("HUTONG_REDIS", ""), "Redis URL (instead of --data) [$HUTONG_REDIS]")
+	name := fs.String("name", "", "key name (create)")
+	scopes := fs.String("scopes", "read,write", "comma-separated scopes: read, write, admin (create)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var st shortlink.Store
+	if *redisURL != "" {
+		rdb, err := redisconn.New(*redisURL, redisconn.Config{})
+		if err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+		defer rdb.Close()
+		st = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{})
+	} else {
+		bs, err := shortlink.OpenBolt(filepath.Join(*data, "links.db"), shortlink.BoltOptions{Timeout: time.Second})
+		if err != nil {
+			return fmt.Errorf("%w (is `hutong serve` running on this --data? stop it, or use the keys API)", err)
+		}
+		st = bs
+	}
+	defer st.Close()
+	switch sub {
+	case "create":
+		if *name == "" {
+			return usageError{"--name is required"}
+		}
+		var sc []shortlink.Scope
+		for _, s := range strings.Split(*scopes, ",") {
+			sc = append(sc, shortlink.Scope(strings.TrimSpace(s)))
+		}
+		secret := shortlink.NewSecret()
+		k, err := shortlink.NewAPIKey(secret, *name, sc, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := st.CreateKey(ctx, k); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created key %s (%s) with scopes %s\nsecret (shown once): %s\n", k.ID, k.Name, *scopes, secret)
+		return nil
+	case "list":
+		keys, err := st.ListKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			state := "active"
+			if !k.Active() {
+				state = "revoked"
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t…%s\t%v\t%s\t%s\n", k.ID, k.Name, k.Last4, k.Scopes, k.CreatedAt.Format(time.RFC3339), state)
+		}
+		return nil
+	case "revoke":
+		if fs.NArg() != 1 {
+			return usageError{"usage: hutong keys revoke [flags] KEY-ID"}
+		}
+		if err := st.RevokeKey(ctx, fs.Arg(0), time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "revoked", fs.Arg(0))
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown keys command %q: want create, list or revoke", sub)}
+}
+

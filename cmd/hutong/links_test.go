@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/png"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/internal/config"
+	"github.com/hutong-dev/hutong/internal/testredis"
+	"github.com/hutong-dev/hutong/internal/track"
+)
+
+const adminKey = "test-admin-key-0123456789"
+
+// stores runs f once on the embedded store and once on Redis (a database
+// of its own on the test Redis, flushed first).
+func stores(t *testing.T, f func(t *testing.T, tweak func(*config.Serve))) {
+	t.Run("embedded", func(t *testing.T) {
+		f(t, func(c *config.Serve) { c.InitialAPIKey = adminKey })
+	})
+	t.Run("redis", func(t *testing.T) {
+		u, err := url.Parse(testredis.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/13"
+		opt, err := redis.ParseURL(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClient(opt)
+		if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		rdb.Close()
+		f(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.Redis = u.String() })
+	})
+}
+
+func api(t *testing.T, method, u string, body any) answer {
+	t.Helper()
+	var r *bytes.Reader
+	hdr := map[string]string{"Authorization": "Bearer " + adminKey}
+	switch b := body.(type) {
+	case nil:
+		r = bytes.NewReader(nil)
+	case string:
+		r = bytes.NewReader([]byte(b))
+		hdr["Content-Type"] = "application/json"
+	default:
+		j, _ := json.Marshal(b)
+		r = bytes.NewReader(j)
+		hdr["Content-Type"] = "application/json"
+	}
+	return do(t, method, u, hdr, r)
+}
+
+type apiLink struct {
+	Code     string
+	ShortURL string `json:"short_url"`
+	Clicks   int64
+	Disabled bool
+	Tags     []string
+	Entity   struct{ Platform, Kind, ID, IDType, Tpwd string }
+}
+
+func TestLinksAPI(t *testing.T) {
+	stores(t, func(t *testing.T, tweak func(*config.Serve)) {
+		m, base := testMain(t, tweak)
+		wechat := corpusUA(t, "wechat/ios")
+
+		// Create from a whole share text.
+		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": "【淘宝】" + itemTaobao + " 「好东西」", "tags": []string{"autumn"}, "campaign": "c-" + t.Name()})
+		if a.Status != 201 {
+			t.Fatalf("create: %d %s", a.Status, a.Body)
+		}
+		var l apiLink
+		decodeJSON(t, a.Body, &l)
+		if l.Code == "" || l.ShortURL != base+"/"+l.Code || l.Entity.Kind != "item" || l.Entity.ID != "541989840451" {
+			t.Fatalf("create answered %+v", l)
+		}
+
+		// A tap routes through the stored entity.
+		tap := get(t, base+"/"+l.Code+"?from=timeline&gdt_vid=abc", wechat)
+		if tap.Status != 302 || !strings.HasPrefix(tap.Location, "https://main.m.taobao.com/security-h5-detail/home?id=541989840451") {
+			t.Fatalf("tap: %d %q", tap.Status, tap.Location)
+		}
+		get(t, base+"/"+l.Code, corpusUA(t, "bot/other")) // a bot: recorded, not human
+		flush(t, m)
+		st := api(t, "GET", base+"/api/v1/links/"+l.Code+"/stats", nil)
+		var stats struct {
+			Total, TotalHuman, Bot int64
+		}
+		var raw map[string]any
+		decodeJSON(t, st.Body, &raw)
+		decodeJSON(t, st.Body, &stats)
+		if st.Status != 200 || raw["total_human"] != float64(1) || raw["bot"] != float64(1) {
+			t.Fatalf("stats: %d %s", st.Status, st.Body)
+		}
+
+		// QR code decodes back to the short URL.
+		q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?size=300", nil, nil)
+		if q.Status != 200 || q.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("qr: %d %s", q.Status, q.Header.Get("Content-Type"))
+		}
+		if got := decodeQR(t, []byte(q.Body)); got != l.ShortURL {
+			t.Fatalf("QR decodes to %q; want %q", got, l.ShortURL)
+		}
+		if nm := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?size=300", map[string]string{"If-None-Match": q.Header.Get("ETag")}, nil); nm.Status != 304 {
+			t.Errorf("qr If-None-Match: got %d; want 304", nm.Status)
+		}
+		if s := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.svg", nil, nil); s.Status != 200 || !strings.Contains(s.Body, "<svg") {
+			t.Errorf("qr.svg: %d %.80s", s.Status, s.Body)
+		}
+
+		// Edit, list, delete.
+		a = api(t, "PATCH", base+"/api/v1/links/"+l.Code, `{"disabled": true}`)
+		if a.Status != 200 {
+			t.Fatalf("patch: %d %s", a.Status, a.Body)
+		}
+		if g := get(t, base+"/"+l.Code, wechat); g.Status != 410 || g.Location != "" {
+			t.Fatalf("disabled link: got %d %q; want 410", g.Status, g.Location)
+		}
+		a = api(t, "GET", base+"/api/v1/links?tag=autumn", nil)
+		if a.Status != 200 || !strings.Contains(a.Body, l.Code) {
+			t.Fatalf("list by tag: %d %s", a.Status, a.Body)
+		}
+		if a = api(t, "DELETE", base+"/api/v1/links/"+l.Code, nil); a.Status != 204 {
+			t.Fatalf("delete: %d %s", a.Status, a.Body)
+		}
+		if g := get(t, base+"/"+l.Code, wechat); g.Status != 404 {
+			t.Fatalf("deleted link: got %d; want 404", g.Status)
+		}
+	})
+}
+
+func TestLinksAPIErrors(t *testing.T) {
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey })
+	noKey := do(t, "POST", base+"/api/v1/links", map[string]string{"Content-Type": "application/json"}, strings.NewReader(`{"target":"x"}`))
+	for _, tc := range []struct {
+		name   string
+		a      answer
+		status int
+		code   string
+	}{
+		{"no key", noKey, 401, "unauthorized"},
+		{"wrong key", do(t, "GET", base+"/api/v1/links", map[string]string{"Authorization": "Bearer nope"}, nil), 401, "unauthorized"},
+		{"unknown field", api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","colour":"red"}`), 400, "invalid"},
+		{"broken JSON", api(t, "POST", base+"/api/v1/links", `{"target":`), 400, "invalid"},
+		{"not taobao", api(t, "POST", base+"/api/v1/links", `{"target":"https://evil.example/x"}`), 400, "invalid"},
+		{"reserved alias", api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","alias":"api"}`), 400, "invalid"},
+		{"bad alias chars", api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","alias":"a b/c"}`), 400, "invalid"},
+		{"expiry in the past", api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","expires_at":"2001-01-01T00:00:00Z"}`), 400, "invalid"},
+		{"desktop url not allowed", api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","route":{"desktop_url":"https://evil.example/"}}`), 400, "invalid"},
+		{"unknown link", api(t, "GET", base+"/api/v1/links/nosuchcode", nil), 404, "not_found"},
+		{"unknown route", api(t, "GET", base+"/api/v1/nothing", nil), 404, "not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e struct{ Error struct{ Code, Message string } }
+			decodeJSON(t, tc.a.Body, &e)
+			if tc.a.Status != tc.status || e.Error.Code != tc.code || e.Error.Message == "" {
+				t.Fatalf("got %d %s; want %d with code %q and a message", tc.a.Status, tc.a.Body, tc.status, tc.code)
+			}
+		})
+	}
+	// An alias is unique: the second create conflicts.
+	if a := api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","alias":"double11"}`); a.Status != 201 {
+		t.Fatalf("alias create: %d %s", a.Status, a.Body)
+	}
+	if a := api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`","alias":"double11"}`); a.Status != 409 {
+		t.Fatalf("alias again: got %d; want 409", a.Status)
+	}
+}
+
+// TestClickCapAndExpiry: exhausted and expired links answer 410 pages that
+// say what happened.
+func TestClickCapAndExpiry(t *testing.T) {
+	stores(t, func(t *testing.T, tweak func(*config.Serve)) {
+		_, base := testMain(t, tweak)
+		ua := corpusUA(t, "wechat/android")
+		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTmall, "max_clicks": 3})
+		var l apiLink
+		decodeJSON(t, a.Body, &l)
+		for i := 0; i < 3; i++ {
+			if g := get(t, base+"/"+l.Code, ua); g.Status != 302 {
+				t.Fatalf("tap %d: %d", i, g.Status)
+			}
+		}
+		if h := do(t, "HEAD", base+"/"+l.Code, map[string]string{"User-Agent": ua}, nil); h.Status != 410 {
+			t.Fatalf("HEAD after the cap: got %d; want 410", h.Status)
+		}
+		g := get(t, base+"/"+l.Code, ua)
+		if g.Status != 410 || g.Location != "" {
+			t.Fatalf("tap over the cap: got %d %q; want 410", g.Status, g.Location)
+		}
+		exp := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+		a = api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTmall, "expires_at": exp})
+		decodeJSON(t, a.Body, &l)
+		if g := get(t, base+"/"+l.Code, ua); g.Status != 302 {
+			t.Fatalf("before expiry: %d", g.Status)
+		}
+		time.Sleep(1600 * time.Millisecond)
+		if g := get(t, base+"/"+l.Code, ua); g.Status != 410 {
+			t.Fatalf("after expiry: got %d; want 410", g.Status)
+		}
+	})
+}
+
+func TestBulkImport(t *testing.T) {
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey })
+	csv := "target,alias,tags,max_clicks\n" +
+		itemTaobao + ",bulk-one,a;b,\n" +
+		"https://evil.example/,,,\n" +
+		"\"" + shareText + "\",,,5\n" +
+		itemTmall + ",api,,\n"
+	a := do(t, "POST", base+"/api/v1/links/bulk", map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "text/csv"}, strings.NewReader(csv))
+	var r struct {
+		Created, Failed int
+		Rows            []struct {
+			Row   int
+			Code  string
+			Error *struct{ Code, Message string }
+		}
+	}
+	decodeJSON(t, a.Body, &r)
+	if a.Status != 200 || r.Created != 2 || r.Failed != 2 || len(r.Rows) != 4 {
+		t.Fatalf("bulk: %d %s", a.Status, a.Body)
+	}
+	if r.Rows[0].Code != "bulk-one" || r.Rows[1].Error == nil || r.Rows[2].Code == "" || r.Rows[3].Error == nil {
+		t.Fatalf("per-row results: %+v", r.Rows)
+	}
+	jsonl := fmt.Sprintf("{\"target\":%q}\n{\"target\":%q,\"nope\":1}\n", itemTmall, itemTmall)
+	a = do(t, "POST", base+"/api/v1/links/bulk", map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "application/x-ndjson", "Accept": "text/csv"}, strings.NewReader(jsonl))
+	if a.Status != 200 || !strings.HasPrefix(a.Body, "row,target,code,short_url,error") || strings.Count(a.Body, "\n") != 3 {
+		t.Fatalf("bulk JSONL as CSV: %d %s", a.Status, a.Body)
+	}
+}
+
+func decodeQR(t *testing.T, png []byte) string {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := gzqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("QR does not decode: %v", err)
+	}
+	return res.GetText()
+}
+
+// events reads every event the service recorded, through the API.
+func events(t *testing.T, m *Main) []track.Event {
+	t.Helper()
+	var out []track.Event
+	after := ""
+	for i := 0; i < 100; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		p, err := m.stats.Events(ctx, after, 1000)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Events {
+			out = append(out, e.Event)
+		}
+		if len(p.Events) == 0 {
+			break
+		}
+		after = p.Next
+	}
+	return out
+}
+
+func countEvents(t *testing.T, m *Main) int { return len(events(t, m)) }
+
+var _ = http.MethodGet

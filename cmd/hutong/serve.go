@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/config"
+	"github.com/hutong-dev/hutong/internal/pages"
+	"github.com/hutong-dev/hutong/internal/redisconn"
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/internal/server"
+	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/resolver/remote"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// runServe runs the service until ctx is cancelled (SIGINT/SIGTERM), then
+// shuts down gracefully. SIGHUP reloads the rules file.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.ParseServe(args, os.LookupEnv, stderr)
+	if err != nil {
+		if errors.Is(err, config.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err.Error()}
+	}
+	m := NewMain(cfg, stderr)
+	if err := m.Run(ctx); err != nil {
+		m.Close(context.Background())
+		return err
+	}
+	m.Logger.Info("hutong serving", "addr", m.Addr(), "store", m.storeName(), "rules", m.rulesName(), "version", version)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			if err := m.Reload(); err != nil {
+				m.Logger.Error("rules reload failed; keeping the rules in force", "file", cfg.Rules, "err", err)
+			} else {
+				m.Logger.Info("rules reloaded", "file", cfg.Rules)
+			}
+		case err := <-m.serveErr:
+			m.Close(context.Background())
+			return fmt.Errorf("server stopped: %w", err)
+		case <-ctx.Done():
+			m.Logger.Info("shutting down", "grace", cfg.ShutdownTimeout)
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			return m.Close(sctx)
+		}
+	}
+}
+
+// Main is the whole service, built from a config.Serve. Tests run it on
+// 127.0.0.1:0 and talk to Addr over real TCP.
+type Main struct {
+	Config config.Serve
+	Logger *slog.Logger
+
+	ln       net.Listener
+	srv      *server.Server
+	serveErr chan error
+
+	rules    *route.Holder
+	rdb      redis.UniversalClient
+	store    shortlink.Store
+	links    *shortlink.CachedStore
+	service  *shortlink.Service
+	recorder *track.Recorder
+	stats    track.Querier
+	closers  []func(context.Context) error
+}
+
+// NewMain returns a Main for cfg logging to logOut.
+func NewMain(cfg config.Serve, logOut io.Writer) *Main {
+	return &Main{Config: cfg, Logger: newLogger(cfg, logOut), serveErr: make(chan error, 1)}
+}
+
+func newLogger(cfg config.Serve, out io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	o := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(out, o))
+	}
+	return slog.New(slog.NewJSONHandler(out, o))
+}
+
+// Run opens the stores, builds the server and starts serving in the
+// background. On error, call Close to release what was opened.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("--data %s: %w", cfg.Data, err)
+	}
+
+	// Routing rules: embedded defaults, or the file over them.
+	ropts := []route.Option{route.WithExtraHosts(cfg.Allow...)}
+	table, err := m.loadRules(ropts)
+	if err != nil {
+		return err
+	}
+	m.rules = route.NewHolder(table, ropts...)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Stores: Redis when --redis is set, else the embedded bbolt files.
+	var sink track.Sink
+	var ready []server.Check
+	if cfg.Redis != "" {
+		rdb, err := redisconn.New(cfg.Redis, redisconn.Config{})
+		if err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+		m.rdb = rdb
+		m.closers = append(m.closers, func(context.Context) error { return rdb.Close() })
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = rdb.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			// Start anyway: warm caches and the spill file keep taps going;
+			// /readyz reports the outage.
+			m.Logger.Warn("redis not reachable at start", "err", err)
+		}
+		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{})
+		sink = track.NewRedisSink(rdb, track.RedisConfig{})
+	} else {
+		bs, err := shortlink.OpenBolt(filepath.Join(cfg.Data, "links.db"), shortlink.BoltOptions{})
+		if err != nil {
+			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
+		}
+		m.store = bs
+		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{})
+		if err != nil {
+			return fmt.Errorf("embedded event store %s: %w", filepath.Join(cfg.Data, "events.db"), err)
+		}
+		sink = es
+		m.closers = append(m.closers, func(context.Context) error { return es.Close() })
+	}
+	m.closers = append(m.closers, func(context.Context) error { return m.store.Close() })
+	ready = append(ready, server.Check{Name: "store", Func: m.store.Ping})
+
+	m.links, err = shortlink.NewCachedStore(m.store, shortlink.CacheConfig{
+		MaxEntries: cfg.LinkCacheSize, Redis: m.rdb, Logger: m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	m.closers = append(m.closers, func(context.Context) error { return m.links.Close() })
+	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{})
+	if cfg.InitialAPIKey != "" {
+		created, err := m.service.EnsureInitialKey(ctx, cfg.InitialAPIKey)
+		if err != nil {
+			return fmt.Errorf("--initial-api-key: %w", err)
+		}
+		if created {
+			m.Logger.Info("created the initial admin API key")
+		}
+	}
+
+	tcfg := track.Config{SpillDir: cfg.Data, Registerer: reg, Logger: m.Logger}
+	if cfg.Postbacks != "" {
+		if err := m.startPostbacks(ctx, reg, &tcfg); err != nil {
+			return err
+		}
+	}
+	m.recorder, err = track.New(sink, tcfg)
+	if err != nil {
+		return fmt.Errorf("event recorder: %w", err)
+	}
+
+	pg, err := pages.New()
+	if err != nil {
+		return err
+	}
+	var dec resolver.PasswordDecoder = remote.Disabled{}
+	if cfg.TOPAppKey != "" {
+		dec = remote.NewTOPDecoder(remote.TOPConfig{AppKey: cfg.TOPAppKey, AppSecret: cfg.TOPAppSecret, GatewayURL: cfg.TOPGateway})
+	}
+	deps := server.Deps{
+		Rules:   m.rules,
+		Clients: clientinfo.NewDetector(clientinfo.Config{CacheSize: cfg.UACacheSize}),
+		Pages:   pg,
+		Expander: remote.NewExpander(remote.ExpanderConfig{
+			Timeout:   cfg.ExpandTimeout,
+			AllowHost: func(h string) bool { _, ok := resolver.IsTaobaoHost(h); return ok },
+		}),
+		Decoder:       dec,
+		Links:         m.links,
+		Keys:          m.links,
+		Service:       m.service,
+		Events:        m.recorder,
+		IPPolicy:      ipPolicy(cfg),
+		Metrics:       server.NewMetrics(reg),
+		Gatherer:      reg,
+		Ready:         ready,
+		Logger:        m.Logger,
+		ExpandTimeout: cfg.ExpandTimeout,
+	}
+	deps.Stats = sink
+	m.stats = sink
+	if m.rdb != nil {
+		deps.LimiterStorage = server.NewRedisStorage(m.rdb, "hutong:ratelimit")
+	}
+	if cfg.QRLogo != "" {
+		if deps.QRLogo, deps.QRLogoID, err = loadLogo(cfg.QRLogo); err != nil {
+			return err
+		}
+	}
+	m.srv, err = server.New(deps, server.Options{
+		TrustedProxies: cfg.TrustedProxies,
+		ReadTimeout:    cfg.ReadTimeout,
+		WriteTimeout:   cfg.WriteTimeout,
+		IdleTimeout:    cfg.IdleTimeout,
+		MaxInput:       cfg.MaxInput,
+		BaseURL:        cfg.BaseURL,
+		Domains:        cfg.Domains,
+		WriteRateLimit: cfg.WriteRateLimit,
+	})
+	if err != nil {
+		return err
+	}
+
+	m.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", cfg.Listen, err)
+	}
+	go func() { m.serveErr <- m.srv.Serve(m.ln) }()
+	return nil
+}
+
+// startPostbacks starts the postback worker: on Redis a consumer group on
+// the event stream (at-least-once across restarts), embedded an in-process
+// queue fed by the writer (taps not yet delivered at exit get none).
+func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tcfg *track.Config) error {
+	pcfg, err := loadPostbacks(m.Config.Postbacks)
+	if err != nil {
+		return err
+	}
+	pcfg.Registerer, pcfg.Logger = reg, m.Logger
+	poster, err := track.NewPoster(pcfg)
+	if err != nil {
+		return fmt.Errorf("--postbacks: %w", err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
+	if m.rdb != nil {
+		w := track.NewPostbackWorker(m.rdb, poster, track.WorkerConfig{})
+		go w.Run(wctx)
+		return nil
+	}
+	lp := track.NewLocalPostbacks(poster, 10000, func(d track.DeadLetter) {
+		m.Logger.Warn("postback dead-lettered", "postback", d.Postback, "visit_id", d.VisitID, "reason", d.Reason)
+	})
+	tcfg.AfterWrite = lp.Enqueue
+	go lp.Run(wctx, 4)
+	return nil
+}
+
+// Addr is the address the server listens on (useful with --listen :0).
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// Reload re-reads the rules file; on any error the rules in force stay.
+func (m *Main) Reload() error {
+	if m.Config.Rules == "" {
+		return errors.New("no --rules file to reload (running on the embedded defaults)")
+	}
+	return m.rules.Reload(m.Config.Rules)
+}
+
+// Close drains in-flight requests, flushes the event buffer and closes the
+// stores, in that order, within ctx.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	if m.srv != nil {
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if m.recorder != nil {
+		if err := m.recorder.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("event flush: %w", err))
+		}
+	}
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+func (m *Main) loadRules(opts []route.Option) (*route.Table, error) {
+	if m.Config.Rules == "" {
+		t, err := route.New(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("--allow: %w", err)
+		}
+		return t, nil
+	}
+	t, err := route.LoadFile(m.Config.Rules, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("--rules: %w", err)
+	}
+	return t, nil
+}
+
+func (m *Main) storeName() string {
+	if m.Config.Redis != "" {
+		return "redis"
+	}
+	return "embedded:" + m.Config.Data
+}
+
+func (m *Main) rulesName() string {
+	if m.Config.Rules == "" {
+		return "defaults"
+	}
+	return m.Config.Rules
+}
+
+func ipPolicy(cfg config.Serve) track.IPPolicy {
+	switch cfg.IPPolicy {
+	case "hash":
+		return track.IPPolicy{Mode: track.IPHash, Key: []byte(cfg.IPHashKey)}
+	case "none":
+		return track.IPPolicy{Mode: track.IPDrop}
+	}
+	return track.IPPolicy{Mode: track.IPTruncate}
+}

@@ -1,0 +1,437 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// apiTimeout bounds every store call an API request makes.
+const apiTimeout = 5 * time.Second
+
+func (s *Server) apiRoutes(api fiber.Router) {
+	api.Get("/openapi.json", s.handleOpenAPI)
+	read := s.auth(shortlink.ScopeRead)
+	write := []fiber.Handler{s.auth(shortlink.ScopeWrite), s.writeLimiter()}
+
+	api.Get("/links", read, s.handleListLinks)
+	api.Post("/links", append(write, s.handleCreateLink)...)
+	api.Post("/links/bulk", append(write, s.handleBulk)...)
+	api.Get("/links/:code", read, s.handleGetLink)
+	api.Patch("/links/:code", append(write, s.handlePatchLink)...)
+	api.Delete("/links/:code", append(write, s.handleDeleteLink)...)
+	api.Get("/links/:code/qr.png", s.handleQR)
+	api.Get("/links/:code/qr.svg", s.handleQR)
+	api.Get("/links/:code/stats", read, s.handleLinkStats)
+	api.Get("/campaigns/:campaign/stats", read, s.handleCampaignStats)
+	api.Get("/events", read, s.handleEvents)
+	api.Get("/keys", s.auth(shortlink.ScopeAdmin), s.handleListKeys)
+	api.Post("/keys", s.auth(shortlink.ScopeAdmin), s.handleCreateKey)
+	api.Delete("/keys/:id", s.auth(shortlink.ScopeAdmin), s.handleRevokeKey)
+	api.All("/*", func(c *fiber.Ctx) error {
+		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Message: "no such API route: see /api/v1/openapi.json"}
+	})
+}
+
+type localAPIKey struct{}
+
+// auth admits requests carrying an active API key with scope (Authorization:
+// Bearer KEY). Keys are looked up by the SHA-256 of the secret.
+func (s *Server) auth(scope shortlink.Scope) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.deps.Service == nil || s.deps.Keys == nil {
+			return errUnavailable("the link store is not configured")
+		}
+		h := c.Get(fiber.HeaderAuthorization)
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || strings.TrimSpace(secret) == "" {
+			return &apiError{Status: fiber.StatusUnauthorized, Code: "unauthorized",
+				Message: "missing API key: send the header Authorization: Bearer <key> (create keys with `hutong keys create`)"}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		k, err := s.deps.Keys.GetKeyByHash(ctx, shortlink.HashSecret(strings.TrimSpace(secret)))
+		if err != nil || !k.Active() {
+			if err != nil && shortlink.ErrorCode(err) != shortlink.CodeNotFound {
+				return storeError(err)
+			}
+			return &apiError{Status: fiber.StatusUnauthorized, Code: "unauthorized", Message: "unknown or revoked API key"}
+		}
+		if !k.Allows(scope) {
+			return &apiError{Status: fiber.StatusForbidden, Code: "forbidden",
+				Message: fmt.Sprintf("this API key lacks the %q scope", scope)}
+		}
+		c.Locals(localAPIKey{}, k.ID)
+		return c.Next()
+	}
+}
+
+// writeLimiter limits write requests per API key (per IP before auth). On
+// Redis the counters are shared by every instance.
+func (s *Server) writeLimiter() fiber.Handler {
+	max := s.opts.WriteRateLimit
+	if max <= 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	return limiter.New(limiter.Config{
+		Max:        max,
+		Expiration: time.Minute,
+		KeyGenerator: func(c *fiber.Ctx) string {
+			if id, ok := c.Locals(localAPIKey{}).(string); ok {
+				return "key:" + id
+			}
+			return "ip:" + c.IP()
+		},
+		LimitReached: func(c *fiber.Ctx) error {
+			return &apiError{Status: fiber.StatusTooManyRequests, Code: "rate_limited",
+				Message: fmt.Sprintf("more than %d write requests a minute with this key: slow down and retry after the Retry-After seconds", max)}
+		},
+		Storage:                s.deps.LimiterStorage,
+		LimiterMiddleware:      limiter.SlidingWindow{},
+		SkipFailedRequests:     false,
+		SkipSuccessfulRequests: false,
+	})
+}
+
+func errUnavailable(msg string) error {
+	return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: msg}
+}
+
+// storeError maps the shortlink error vocabulary to HTTP, in one place.
+func storeError(err error) error {
+	status := fiber.StatusInternalServerError
+	code := shortlink.ErrorCode(err)
+	switch code {
+	case shortlink.CodeInvalid:
+		status = fiber.StatusBadRequest
+	case shortlink.CodeNotFound:
+		status = fiber.StatusNotFound
+	case shortlink.CodeConflict:
+		status = fiber.StatusConflict
+	case shortlink.CodeGone:
+		status = fiber.StatusGone
+	case shortlink.CodeUnavailable:
+		status = fiber.StatusServiceUnavailable
+	}
+	msg := shortlink.ErrorMessage(err)
+	if status == fiber.StatusInternalServerError {
+		msg = "internal error"
+	}
+	return &apiError{Status: status, Code: code, Message: msg, Cause: err}
+}
+
+// optTime is a JSON time that remembers whether it was present (null
+// clears it in a PATCH).
+type optTime struct {
+	Set bool
+	T   *time.Time
+}
+
+func (o *optTime) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.T = nil
+		return nil
+	}
+	var t time.Time
+	if err := json.Unmarshal(b, &t); err != nil {
+		return errors.New("expires_at: want an RFC 3339 time such as 2026-12-31T23:59:59+08:00, or null")
+	}
+	o.T = &t
+	return nil
+}
+
+// linkRequest is the body of POST /links (and a row of a bulk import) and,
+// with only the fields to change, of PATCH /links/{code}.
+type linkRequest struct {
+	Target          *string            `json:"target"`
+	Alias           *string            `json:"alias"`
+	Domain          *string            `json:"domain"`
+	ExpiresAt       optTime            `json:"expires_at"`
+	MaxClicks       *int64             `json:"max_clicks"`
+	Disabled        *bool              `json:"disabled"`
+	Route           *routeOverrides    `json:"route"`
+	Tags            *[]string          `json:"tags"`
+	Campaign        *string            `json:"campaign"`
+	UTM             *map[string]string `json:"utm"`
+	ForwardClickIDs *[]string          `json:"forward_click_ids"`
+	Title           *string            `json:"title"`
+	Description     *string            `json:"description"`
+	Image           *string            `json:"image"`
+}
+
+type routeOverrides = route.Overrides
+
+// linkResponse is a link as the API shows it.
+type linkResponse struct {
+	shortlink.Link
+	ShortURL string `json:"short_url"`
+	QRURL    string `json:"qr_url"`
+}
+
+func (s *Server) linkJSON(c *fiber.Ctx, l shortlink.Link) linkResponse {
+	return linkResponse{Link: l, ShortURL: s.shortURL(c, l.Domain, l.Code),
+		QRURL: s.origin(c) + "/api/v1/links/" + l.Code + "/qr.png" + domainQuery(l.Domain)}
+}
+
+func domainQuery(d string) string {
+	if d == "" {
+		return ""
+	}
+	return "?domain=" + d
+}
+
+// decodeStrict decodes one JSON object, rejecting unknown fields and
+// trailing data, with messages that name the problem.
+func decodeStrict(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errBadRequest("empty body: send a JSON object such as {\"target\": \"https://item.taobao.com/item.htm?id=…\"}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return errBadRequest(fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se))
+		case errors.As(err, &te):
+			return errBadRequest(fmt.Sprintf("field %q: want %s, got %s", te.Field, te.Type, te.Value))
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return errBadRequest(strings.TrimPrefix(err.Error(), "json: ") + " (see /api/v1/openapi.json for the fields)")
+		}
+		return errBadRequest("invalid JSON: " + err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errBadRequest("invalid JSON: one object expected, found more after it")
+	}
+	return nil
+}
+
+// apply copies the request's fields onto l, resolving a new target. It
+// validates what the shortlink domain cannot: the target must be something
+// the resolver understands, a domain must be served here, a desktop URL
+// must be on the allowlist.
+func (s *Server) apply(l *shortlink.Link, r *linkRequest) error {
+	if r.Target != nil {
+		in := strings.TrimSpace(*r.Target)
+		if in == "" {
+			return errBadRequest("target: paste a Taobao/Tmall link, an m.tb.cn short link or a 淘口令 share text")
+		}
+		if len(in) > s.opts.MaxInput {
+			return errBadRequest(fmt.Sprintf("target: longer than the limit of %d bytes", s.opts.MaxInput))
+		}
+		e := resolver.Parse(in)
+		if !e.Known() {
+			return errBadRequest("target: not a Taobao/Tmall link or share text hutong understands (item, shop, live room, short link or 淘口令)")
+		}
+		l.Target, l.Entity = in, e
+		if l.Title == "" && e.Title != "" {
+			l.Title = e.Title
+		}
+	}
+	if r.Domain != nil {
+		d := strings.ToLower(strings.TrimSpace(*r.Domain))
+		if d != "" && !contains(s.opts.Domains, d) {
+			return errBadRequest(fmt.Sprintf("domain %q: not served by this install (configured: %s)", d, strings.Join(s.opts.Domains, ", ")))
+		}
+		l.Domain = d
+	}
+	if r.ExpiresAt.Set {
+		l.ExpiresAt = r.ExpiresAt.T
+	}
+	if r.MaxClicks != nil {
+		l.MaxClicks = *r.MaxClicks
+	}
+	if r.Disabled != nil {
+		l.Disabled = *r.Disabled
+	}
+	if r.Route != nil {
+		if r.Route.DesktopURL != "" {
+			if err := s.deps.Rules.Load().Allowlist().Check(r.Route.DesktopURL); err != nil {
+				return errBadRequest("route.desktop_url: " + err.Error())
+			}
+		}
+		l.Route = *r.Route
+	}
+	if r.Tags != nil {
+		l.Tags = *r.Tags
+	}
+	if r.Campaign != nil {
+		l.Campaign = *r.Campaign
+	}
+	if r.UTM != nil {
+		for k := range *r.UTM {
+			if !strings.HasPrefix(k, "utm_") {
+				return errBadRequest(fmt.Sprintf("utm: %q is not a utm_ parameter (utm_source, utm_medium, utm_campaign, …)", k))
+			}
+		}
+		l.UTM = *r.UTM
+	}
+	if r.ForwardClickIDs != nil {
+		for _, k := range *r.ForwardClickIDs {
+			if !track.IsClickIDParam(k) {
+				return errBadRequest(fmt.Sprintf("forward_click_ids: %q is not an ad click ID (gdt_vid, qz_gdt, click_id, clickid, callback, cb, bd_vid, utm_*)", k))
+			}
+		}
+		l.ForwardClickIDs = *r.ForwardClickIDs
+	}
+	if r.Title != nil {
+		l.Title = *r.Title
+	}
+	if r.Description != nil {
+		l.Description = *r.Description
+	}
+	if r.Image != nil {
+		l.Image = *r.Image
+	}
+	return nil
+}
+
+// createLink validates and stores one link request.
+func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link, error) {
+	if r.Target == nil {
+		return shortlink.Link{}, errBadRequest("target is required: a Taobao/Tmall link, an m.tb.cn short link or a 淘口令 share text")
+	}
+	var l shortlink.Link
+	if r.Alias != nil {
+		l.Code = strings.TrimSpace(*r.Alias)
+	}
+	if err := s.apply(&l, r); err != nil {
+		return l, err
+	}
+	out, err := s.deps.Service.Create(ctx, l)
+	if err != nil {
+		return out, storeError(err)
+	}
+	return out, nil
+}
+
+func (s *Server) handleCreateLink(c *fiber.Ctx) error {
+	var r linkRequest
+	if err := decodeStrict(c.Body(), &r); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	l, err := s.createLink(ctx, &r)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderLocation, "/api/v1/links/"+l.Code+domainQuery(l.Domain))
+	return c.Status(fiber.StatusCreated).JSON(s.linkJSON(c, l))
+}
+
+// linkDomain is the ?domain= of a link route ("" = the default domain).
+func (s *Server) linkDomain(c *fiber.Ctx) (string, error) {
+	d := strings.ToLower(c.Query("domain"))
+	if d != "" && !contains(s.opts.Domains, d) {
+		return "", errBadRequest(fmt.Sprintf("domain %q: not served by this install", d))
+	}
+	return strings.Clone(d), nil
+}
+
+func (s *Server) getLink(c *fiber.Ctx) (shortlink.Link, error) {
+	d, err := s.linkDomain(c)
+	if err != nil {
+		return shortlink.Link{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	l, err := s.deps.Service.Get(ctx, d, strings.Clone(c.Params("code")))
+	if err != nil {
+		return l, storeError(err)
+	}
+	return l, nil
+}
+
+func (s *Server) handleGetLink(c *fiber.Ctx) error {
+	l, err := s.getLink(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.linkJSON(c, l))
+}
+
+func (s *Server) handlePatchLink(c *fiber.Ctx) error {
+	var r linkRequest
+	if err := decodeStrict(c.Body(), &r); err != nil {
+		return err
+	}
+	if r.Alias != nil || r.Domain != nil {
+		return errBadRequest("alias and domain cannot change: create a new link instead")
+	}
+	l, err := s.getLink(c)
+	if err != nil {
+		return err
+	}
+	l = l.Clone()
+	if err := s.apply(&l, &r); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	out, err := s.deps.Service.Update(ctx, l)
+	if err != nil {
+		return storeError(err)
+	}
+	return c.JSON(s.linkJSON(c, out))
+}
+
+func (s *Server) handleDeleteLink(c *fiber.Ctx) error {
+	d, err := s.linkDomain(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	if err := s.deps.Service.Delete(ctx, d, strings.Clone(c.Params("code"))); err != nil {
+		return storeError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) handleListLinks(c *fiber.Ctx) error {
+	f := shortlink.Filter{
+		Domain:   strings.Clone(c.Query("domain")),
+		Tag:      strings.Clone(c.Query("tag")),
+		Campaign: strings.Clone(c.Query("campaign")),
+		Q:        strings.Clone(c.Query("q")),
+		Cursor:   strings.Clone(c.Query("cursor")),
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > shortlink.MaxPageSize {
+			return errBadRequest(fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
+		}
+		f.Limit = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	p, err := s.deps.Service.List(ctx, f)
+	if err != nil {
+		return storeError(err)
+	}
+	out := struct {
+		Links []linkResponse `json:"links"`
+		Next  string         `json:"next,omitempty"`
+	}{Links: make([]linkResponse, 0, len(p.Links)), Next: p.Next}
+	for _, l := range p.Links {
+		out.Links = append(out.Links, s.linkJSON(c, l))
+	}
+	return c.JSON(out)
+}

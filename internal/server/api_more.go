@@ -1,0 +1,466 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/qr"
+)
+
+// MaxBulkRows is the most rows one bulk import may carry.
+const MaxBulkRows = 10000
+
+// bulkRow is the outcome of one row of a bulk import.
+type bulkRow struct {
+	Row      int          `json:"row"`
+	Code     string       `json:"code,omitempty"`
+	ShortURL string       `json:"short_url,omitempty"`
+	Target   string       `json:"target,omitempty"`
+	Error    *errorDetail `json:"error,omitempty"`
+}
+
+// handleBulk imports links from CSV (header row naming the columns) or
+// JSONL (one link object per line). Every row is tried; valid rows are
+// created even when others fail. Answers JSON, or CSV with Accept: text/csv.
+func (s *Server) handleBulk(c *fiber.Ctx) error {
+	body := c.Body()
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	var rows []*linkRequest
+	var rowErrs map[int]error
+	var err error
+	switch {
+	case strings.HasPrefix(ct, "text/csv"):
+		rows, rowErrs, err = parseCSVRows(body)
+	case strings.HasPrefix(ct, "application/x-ndjson"), strings.HasPrefix(ct, "application/jsonl"),
+		strings.HasPrefix(ct, "application/json"), ct == "":
+		rows, rowErrs, err = parseJSONLRows(body)
+	default:
+		return &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "invalid",
+			Message: "send text/csv (with a header row) or application/x-ndjson (one JSON object per line)"}
+	}
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return errBadRequest("no rows: the file is empty")
+	}
+	if len(rows) > MaxBulkRows {
+		return &apiError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
+			Message: fmt.Sprintf("%d rows: at most %d per import; split the file", len(rows), MaxBulkRows)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := make([]bulkRow, len(rows))
+	created := 0
+	for i, r := range rows {
+		out[i].Row = i + 1
+		if r != nil && r.Target != nil {
+			out[i].Target = *r.Target
+		}
+		if e := rowErrs[i]; e != nil {
+			out[i].Error = detailOf(e)
+			continue
+		}
+		l, err := s.createLink(ctx, r)
+		if err != nil {
+			out[i].Error = detailOf(err)
+			continue
+		}
+		created++
+		out[i].Code, out[i].ShortURL = l.Code, s.shortURL(c, l.Domain, l.Code)
+	}
+	if strings.Contains(c.Get(fiber.HeaderAccept), "text/csv") {
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		_ = w.Write([]string{"row", "target", "code", "short_url", "error"})
+		for _, r := range out {
+			msg := ""
+			if r.Error != nil {
+				msg = r.Error.Code + ": " + r.Error.Message
+			}
+			_ = w.Write([]string{strconv.Itoa(r.Row), r.Target, r.Code, r.ShortURL, msg})
+		}
+		w.Flush()
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="hutong-links.csv"`)
+		return c.Status(fiber.StatusOK).Send(buf.Bytes())
+	}
+	return c.JSON(struct {
+		Created int       `json:"created"`
+		Failed  int       `json:"failed"`
+		Rows    []bulkRow `json:"rows"`
+	}{created, len(rows) - created, out})
+}
+
+func detailOf(err error) *errorDetail {
+	if ae, ok := asAPIError(err); ok {
+		return &errorDetail{Code: ae.Code, Message: ae.Message}
+	}
+	return &errorDetail{Code: "invalid", Message: err.Error()}
+}
+
+// bulkColumns are the CSV columns a bulk import understands.
+var bulkColumns = []string{"target", "alias", "domain", "expires_at", "max_clicks", "tags", "campaign",
+	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign"}
+
+func parseCSVRows(body []byte) ([]*linkRequest, map[int]error, error) {
+	r := csv.NewReader(bytes.NewReader(body))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, nil, errBadRequest("CSV: cannot read the header row: " + err.Error())
+	}
+	idx := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !contains(bulkColumns, h) {
+			return nil, nil, errBadRequest(fmt.Sprintf("CSV header: unknown column %q (known: %s)", h, strings.Join(bulkColumns, ", ")))
+		}
+		idx[h] = i
+	}
+	if _, ok := idx["target"]; !ok {
+		return nil, nil, errBadRequest("CSV header: a target column is required")
+	}
+	var rows []*linkRequest
+	errs := map[int]error{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		n := len(rows)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
+				rows = append(rows, nil)
+				errs[n] = errBadRequest("CSV: " + err.Error())
+				if len(rows) > MaxBulkRows {
+					break
+				}
+				continue
+			}
+		}
+		get := func(col string) string {
+			if i, ok := idx[col]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		lr, rerr := csvRow(get)
+		rows = append(rows, lr)
+		if rerr != nil {
+			errs[n] = rerr
+		}
+		if len(rows) > MaxBulkRows {
+			break
+		}
+	}
+	return rows, errs, nil
+}
+
+func csvRow(get func(string) string) (*linkRequest, error) {
+	str := func(v string) *string { return &v }
+	lr := &linkRequest{Target: str(get("target"))}
+	if v := get("alias"); v != "" {
+		lr.Alias = str(v)
+	}
+	if v := get("domain"); v != "" {
+		lr.Domain = str(v)
+	}
+	if v := get("expires_at"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return lr, errBadRequest("expires_at: want an RFC 3339 time such as 2026-12-31T23:59:59+08:00")
+		}
+		lr.ExpiresAt = optTime{Set: true, T: &t}
+	}
+	if v := get("max_clicks"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return lr, errBadRequest("max_clicks: want a whole number")
+		}
+		lr.MaxClicks = &n
+	}
+	if v := get("tags"); v != "" {
+		var tags []string
+		for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '|' }) {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+		lr.Tags = &tags
+	}
+	for col, p := range map[string]**string{"campaign": &lr.Campaign, "title": &lr.Title, "description": &lr.Description, "image": &lr.Image} {
+		if v := get(col); v != "" {
+			*p = str(v)
+		}
+	}
+	if v := get("buy_now") + get("sku") + get("quantity") + get("prefer_web"); v != "" {
+		lr.Route = new(routeOverrides)
+		lr.Route.BuyNow = truthy(get("buy_now"))
+		lr.Route.PreferWeb = truthy(get("prefer_web"))
+		lr.Route.SKU = get("sku")
+		if q := get("quantity"); q != "" {
+			n, err := strconv.Atoi(q)
+			if err != nil || n < 1 {
+				return lr, errBadRequest("quantity: want a whole number of at least 1")
+			}
+			lr.Route.Quantity = n
+		}
+	}
+	utm := map[string]string{}
+	for _, k := range []string{"utm_source", "utm_medium", "utm_campaign"} {
+		if v := get(k); v != "" {
+			utm[k] = v
+		}
+	}
+	if len(utm) > 0 {
+		lr.UTM = &utm
+	}
+	return lr, nil
+}
+
+func truthy(s string) bool {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "y":
+		return true
+	}
+	return false
+}
+
+func parseJSONLRows(body []byte) ([]*linkRequest, map[int]error, error) {
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var rows []*linkRequest
+	errs := map[int]error{}
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var lr linkRequest
+		if err := decodeStrict(line, &lr); err != nil {
+			errs[len(rows)] = err
+		}
+		rows = append(rows, &lr)
+		if len(rows) > MaxBulkRows {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, errBadRequest("JSONL: " + err.Error() + " (one JSON object per line, each under 1 MiB)")
+	}
+	return rows, errs, nil
+}
+
+// handleQR answers the QR code of a link's short URL as PNG or SVG. It
+// needs no API key: it shows only the public short URL. Output is
+// deterministic, so it carries a strong ETag and answers 304 to If-None-Match.
+func (s *Server) handleQR(c *fiber.Ctx) error {
+	if s.deps.Service == nil {
+		return errUnavailable("the link store is not configured")
+	}
+	l, err := s.getLink(c)
+	if err != nil {
+		return err
+	}
+	o, err := qr.ParseOptions(func(k string) string { return c.Query(k) })
+	if err != nil {
+		return errBadRequest(err.Error())
+	}
+	if truthy(c.Query("logo")) {
+		if s.deps.QRLogo == nil {
+			return errBadRequest("logo: no logo is configured on this install (hutong serve --qr-logo FILE.png)")
+		}
+		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
+	}
+	text := s.shortURL(c, l.Domain, l.Code)
+	svg := strings.HasSuffix(c.Path(), ".svg")
+	etag := qr.ETag(text, o)
+	if svg {
+		etag = `"svg-` + strings.Trim(etag, `"`) + `"`
+	}
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	if c.Get(fiber.HeaderIfNoneMatch) == etag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	var b []byte
+	if svg {
+		b, err = qr.SVG(text, o)
+		c.Set(fiber.HeaderContentType, "image/svg+xml")
+	} else {
+		b, err = qr.PNG(text, o)
+		c.Set(fiber.HeaderContentType, "image/png")
+	}
+	if err != nil {
+		return errBadRequest(err.Error())
+	}
+	return c.Send(b)
+}
+
+// statsRange reads from=, to= (RFC 3339 or YYYY-MM-DD) and by=.
+func statsRange(c *fiber.Ctx, now time.Time) (from, to time.Time, by string, err error) {
+	parse := func(name string, def time.Time) (time.Time, error) {
+		v := c.Query(name)
+		if v == "" {
+			return def, nil
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t, nil
+		}
+		if t, err := time.ParseInLocation("2006-01-02", v, track.ChinaTime); err == nil {
+			return t, nil
+		}
+		return time.Time{}, errBadRequest(fmt.Sprintf("%s=%q: want RFC 3339 (2026-11-25T00:00:00+08:00) or a date (2026-11-25)", name, v))
+	}
+	if to, err = parse("to", now.Add(time.Second)); err != nil {
+		return
+	}
+	if from, err = parse("from", to.Add(-30*24*time.Hour)); err != nil {
+		return
+	}
+	by = c.Query("by", "day")
+	if by != "day" && by != "hour" {
+		err = errBadRequest(fmt.Sprintf("by=%q: want day or hour", by))
+	}
+	return
+}
+
+func (s *Server) statsError(err error) error {
+	if errors.Is(err, track.ErrInvalidQuery) {
+		return errBadRequest(strings.TrimPrefix(err.Error(), "track: "))
+	}
+	return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: "stats are unavailable right now; retry later", Cause: err}
+}
+
+func (s *Server) handleLinkStats(c *fiber.Ctx) error {
+	if s.deps.Stats == nil {
+		return errUnavailable("click tracking is not configured")
+	}
+	l, err := s.getLink(c)
+	if err != nil {
+		return err
+	}
+	from, to, by, err := statsRange(c, s.now())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	st, err := s.deps.Stats.Stats(ctx, l.Code, from, to, by)
+	if err != nil {
+		return s.statsError(err)
+	}
+	return c.JSON(st)
+}
+
+func (s *Server) handleCampaignStats(c *fiber.Ctx) error {
+	if s.deps.Stats == nil {
+		return errUnavailable("click tracking is not configured")
+	}
+	from, to, by, err := statsRange(c, s.now())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	st, err := s.deps.Stats.CampaignStats(ctx, strings.Clone(c.Params("campaign")), from, to, by)
+	if err != nil {
+		return s.statsError(err)
+	}
+	return c.JSON(st)
+}
+
+func (s *Server) handleEvents(c *fiber.Ctx) error {
+	if s.deps.Stats == nil {
+		return errUnavailable("click tracking is not configured")
+	}
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errBadRequest("limit: want 1 to 1000")
+		}
+		limit = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	p, err := s.deps.Stats.Events(ctx, strings.Clone(c.Query("after")), limit)
+	if err != nil {
+		return s.statsError(err)
+	}
+	return c.JSON(p)
+}
+
+// Keys API (admin scope).
+
+func (s *Server) handleListKeys(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	keys, err := s.deps.Keys.ListKeys(ctx)
+	if err != nil {
+		return storeError(err)
+	}
+	for i := range keys {
+		keys[i].Hash = "" // never shown
+	}
+	return c.JSON(struct {
+		Keys []shortlink.APIKey `json:"keys"`
+	}{keys})
+}
+
+func (s *Server) handleCreateKey(c *fiber.Ctx) error {
+	var r struct {
+		Name   string            `json:"name"`
+		Scopes []shortlink.Scope `json:"scopes"`
+	}
+	if err := decodeStrict(c.Body(), &r); err != nil {
+		return err
+	}
+	secret := shortlink.NewSecret()
+	k, err := shortlink.NewAPIKey(secret, r.Name, r.Scopes, s.now())
+	if err != nil {
+		return storeError(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	if err := s.deps.Keys.CreateKey(ctx, k); err != nil {
+		return storeError(err)
+	}
+	k.Hash = ""
+	return c.Status(fiber.StatusCreated).JSON(struct {
+		shortlink.APIKey
+		Secret string `json:"secret"`
+	}{k, secret})
+}
+
+func (s *Server) handleRevokeKey(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	if err := s.deps.Keys.RevokeKey(ctx, strings.Clone(c.Params("id")), s.now()); err != nil {
+		return storeError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+func (s *Server) handleOpenAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(openAPI)
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the HTTP-level Prometheus metrics. Build with NewMetrics and
+// pass in Deps; nil disables them.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	actions  *prometheus.CounterVec
+	expand   *prometheus.CounterVec
+}
+
+// NewMetrics registers hutong's HTTP metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hutong_http_requests_total",
+			Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hutong_http_request_duration_seconds",
+			Help:    "Time from request read to response ready, by route pattern (taps: GET /:code and /r).",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hutong_tap_actions_total",
+			Help: "Taps by routing action (redirect, interstitial, guide, json, preview, info) and pay channel.",
+		}, []string{"action", "pay_channel"}),
+		expand: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hutong_short_link_expansions_total",
+			Help: "Server-side m.tb.cn expansions by outcome (ok, error).",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.actions, m.expand)
+	return m
+}
+
+// statusLabel avoids an allocation for the statuses hutong answers with.
+func statusLabel(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 201:
+		return "201"
+	case 204:
+		return "204"
+	case 302:
+		return "302"
+	case 304:
+		return "304"
+	case 400:
+		return "400"
+	case 401:
+		return "401"
+	case 403:
+		return "403"
+	case 404:
+		return "404"
+	case 409:
+		return "409"
+	case 410:
+		return "410"
+	case 413:
+		return "413"
+	case 422:
+		return "422"
+	case 429:
+		return "429"
+	case 500:
+		return "500"
+	case 503:
+		return "503"
+	}
+	return strconv.Itoa(code)
+}
+
+// middleware observes every request after the handler ran.
+func (m *Metrics) middleware(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		if fe, ok := err.(*fiber.Error); ok {
+			status = fe.Code
+		} else if ae, ok := asAPIError(err); ok {
+			status = ae.Status
+		} else {
+			status = fiber.StatusInternalServerError
+		}
+	}
+	path := c.Route().Path
+	m.requests.WithLabelValues(path, c.Method(), statusLabel(status)).Inc()
+	m.latency.WithLabelValues(path).Observe(time.Since(start).Seconds())
+	return err
+}
+
+func (m *Metrics) action(action, pay string) {
+	if m != nil {
+		m.actions.WithLabelValues(action, pay).Inc()
+	}
+}
+
+func (m *Metrics) expansion(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.expand.WithLabelValues("ok").Inc()
+	} else {
+		m.expand.WithLabelValues("error").Inc()
+	}
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/resolver"
+)
+
+func (s *Server) routes() {
+	if s.metrics != nil {
+		s.app.Use(s.metrics.middleware)
+	}
+	s.app.Get("/healthz", s.handleHealthz)
+	s.app.Get("/readyz", s.handleReadyz)
+	if s.deps.Gatherer != nil {
+		h := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{}))
+		s.app.Get("/metrics", func(c *fiber.Ctx) error { h(c.Context()); return nil })
+	}
+	s.app.Get("/r", s.handleR) // Fiber's Get also answers HEAD
+	api := s.app.Group("/api/v1")
+	api.Get("/resolve", s.handleResolveAPI)
+	s.apiRoutes(api)
+	s.app.Get("/:code", s.handleCode)
+}
+
+func (s *Server) handleHealthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.SendString("ok\n")
+}
+
+// handleReadyz runs every readiness check with a short deadline and answers
+// 503 naming the ones that failed.
+func (s *Server) handleReadyz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	type result struct {
+		Name  string `json:"name"`
+		OK    bool   `json:"ok"`
+		Error string `json:"error,omitempty"`
+	}
+	out := struct {
+		Ready  bool     `json:"ready"`
+		Checks []result `json:"checks"`
+	}{Ready: true}
+	for _, ch := range s.deps.Ready {
+		r := result{Name: ch.Name, OK: true}
+		if err := ch.Func(ctx); err != nil {
+			r.OK, r.Error, out.Ready = false, err.Error(), false
+		}
+		out.Checks = append(out.Checks, r)
+	}
+	status := http.StatusOK
+	if !out.Ready {
+		status = http.StatusServiceUnavailable
+	}
+	return c.Status(status).JSON(out)
+}
+
+// resolveResponse is the answer of GET /api/v1/resolve and of a tap from a
+// mini-program web-view.
+type resolveResponse struct {
+	Input    string            `json:"input"`
+	Entity   resolver.Entity   `json:"entity"`
+	Client   clientinfo.Client `json:"client"`
+	Decision route.Decision    `json:"decision"`
+	// PayChannel repeats Decision.PayChannel at the top level for callers
+	// that only want the channel.
+	PayChannel string `json:"pay_channel,omitempty"`
+	// Copy is what to offer for copying when the app cannot be opened:
+	// the 淘口令 (as ￥token￥) or the link.
+	Copy string `json:"copy,omitempty"`
+	// ShortURL is the hutong link that was tapped (for /{code}).
+	ShortURL string `json:"short_url,omitempty"`
+	// Expand says why a short link could not be expanded, if it could not.
+	Expand string `json:"expand_error,omitempty"`
+}
+
+func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
+	r := resolveResponse{
+		Input: t.input, Entity: t.entity, Client: t.client, Decision: t.dec,
+		PayChannel: t.dec.PayChannel, Copy: t.copyText(),
+	}
+	if t.entity.Tpwd != "" {
+		r.Copy = "￥" + t.entity.Tpwd + "￥"
+	}
+	if t.link != nil {
+		r.ShortURL = s.shortURL(c, t.link.Domain, t.link.Code)
+	}
+	if t.expandErr != nil {
+		r.Expand = t.expandErr.Error()
+	}
+	return r
+}
+
+// handleResolveAPI answers GET /api/v1/resolve?u=… with what a tap from this
+// client would get, as JSON, without redirecting and without counting a tap.
+func (s *Server) handleResolveAPI(c *fiber.Ctx) error {
+	raw := c.Query("u")
+	if strings.TrimSpace(raw) == "" {
+		return errBadRequest("missing u: pass the Taobao/Tmall link or share text as ?u=")
+	}
+	if len(raw) > s.opts.MaxInput {
+		return &apiError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
+			Message: "u is longer than the limit of " + itoa(s.opts.MaxInput) + " bytes"}
+	}
+	in := strings.Clone(raw)
+	t := &tap{input: in, entity: resolver.Parse(in), code: inputCode(in)}
+	t.client = s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
+	t.client.UA = strings.Clone(c.Get(fiber.HeaderUserAgent))
+	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query("from"), c.Query("isappinstalled"), t.client.App)
+	if t.entity.Kind == resolver.KindShort {
+		s.expand(c, t)
+	}
+	t.dec = s.deps.Rules.Load().Decide(route.Request{Entity: t.entity, Client: t.client,
+		Query: string(c.Context().QueryArgs().QueryString())})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(s.resolveBody(c, t))
+}

@@ -1,0 +1,194 @@
+// Package server is hutong's HTTP face: a Fiber v2 app that resolves taps
+// (GET /{code}, GET /r?u=…), answers the JSON API under /api/v1, and serves
+// health, readiness and metrics. It wires the domain packages together; it
+// holds no domain logic of its own.
+//
+// A Server is safe for concurrent use once built; Shutdown drains in-flight
+// requests.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// Options are the HTTP-level settings of a Server.
+type Options struct {
+	// TrustedProxies are IPs/CIDRs whose X-Forwarded-For is believed.
+	// Optional. Default: none (the TCP peer is the client).
+	TrustedProxies []string
+	// ReadTimeout, WriteTimeout, IdleTimeout. Optional. Defaults 5s, 10s, 60s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// BodyLimit caps request bodies. Optional. Default 8 MiB (bulk import).
+	BodyLimit int
+	// MaxInput caps /r?u= and /api/v1/resolve?u= inputs, in bytes.
+	// Optional. Default 4096.
+	MaxInput int
+	// Domains are the extra short domains this install serves; a request
+	// whose Host is one of them is for that domain's links. Optional.
+	Domains []string
+	// WriteRateLimit is the most write API requests per key per minute.
+	// Optional. Default 600; negative disables the limit.
+	WriteRateLimit int
+	// BaseURL is the public origin of short links (https://hut.ong).
+	// Optional. Default: the request's scheme and Host.
+	BaseURL string
+}
+
+func (o *Options) defaults() {
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 5 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = 8 << 20
+	}
+	if o.WriteRateLimit == 0 {
+		o.WriteRateLimit = 600
+	}
+	if o.MaxInput <= 0 {
+		o.MaxInput = 4096
+	}
+}
+
+// Server is the Fiber application with its dependencies.
+type Server struct {
+	app  *fiber.App
+	opts Options
+	deps    Deps
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+
+	expandTimeout time.Duration
+
+	reqSeq    atomic.Uint64
+	reqPrefix string
+}
+
+// New builds the Fiber app and registers every route. deps.Logger may be nil
+// (slog.Default is used).
+func New(deps Deps, opts Options) (*Server, error) {
+	opts.defaults()
+	if err := deps.check(); err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, deps: deps, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.metrics = deps.Metrics
+	s.now = deps.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.expandTimeout = deps.ExpandTimeout
+	if s.expandTimeout <= 0 {
+		s.expandTimeout = defaultExpandTimeout
+	}
+	s.reqPrefix = strconv.FormatInt(time.Now().UnixNano()&0xffffffffff, 36) + "-"
+	s.app = fiber.New(fiber.Config{
+		AppName:                 "hutong",
+		DisableStartupMessage:   true,
+		ReadTimeout:             opts.ReadTimeout,
+		WriteTimeout:            opts.WriteTimeout,
+		IdleTimeout:             opts.IdleTimeout,
+		BodyLimit:               opts.BodyLimit,
+		ReadBufferSize:          16 << 10, // long share texts in u= and big WeChat UAs
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          opts.TrustedProxies,
+		ProxyHeader:             proxyHeader(opts.TrustedProxies),
+		ErrorHandler:            s.errorHandler,
+		// Routes are case-sensitive: short codes are.
+		CaseSensitive: true,
+	})
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	s.app.Use(s.requestID)
+	s.routes()
+	return s, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// App exposes the Fiber app (for in-memory tests and benchmarks).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// requestID sets X-Request-ID on every response (a client's own is kept
+// when it is short and printable) and stores it for logs.
+func (s *Server) requestID(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if id == "" || len(id) > 64 || !printable(id) {
+		id = s.reqPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
+	} else {
+		id = string([]byte(id)) // copy: fasthttp reuses the header buffer
+	}
+	c.Set(fiber.HeaderXRequestID, id)
+	c.Locals(localRequestID, id)
+	return c.Next()
+}
+
+type localKey int
+
+const localRequestID localKey = iota
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) logPanic(c *fiber.Ctx, e any) {
+	s.log.Error("panic", "err", e, "path", c.Path(), "request_id", c.Locals(localRequestID))
+}
+
+// errorHandler is the one place errors become HTTP answers.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	status := fiber.StatusInternalServerError
+	code := "internal"
+	msg := "internal error"
+	if errors.As(err, &fe) {
+		status = fe.Code
+		code, msg = fiberErrorCode(fe)
+	} else if ae, ok := asAPIError(err); ok {
+		status, code, msg = ae.Status, ae.Code, ae.Message
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", c.Locals(localRequestID))
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if wantsJSON(c) {
+		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg}})
+	}
+	return s.errorPage(c, status, code, msg)
+}

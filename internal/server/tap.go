@@ -1,0 +1,182 @@
+package server
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// tap is one tap being answered: what was tapped, by whom, and the decision.
+// Every string in it is owned (copied out of fasthttp's buffers) so it can
+// outlive the handler in an event.
+type tap struct {
+	link   *shortlink.Link // nil for /r
+	input  string          // the raw input (link target or u=), for copy buttons
+	code   string          // short code, or "r:<hash>" for /r
+	entity resolver.Entity
+	client clientinfo.Client
+	dec    route.Decision
+	// expandErr is set when a short link could not be expanded.
+	expandErr error
+}
+
+// cacheNoStore keeps browsers and proxies from caching a tap: a cached 302
+// would hide edits and lose clicks.
+const cacheNoStore = "private, no-store, max-age=0"
+
+// handleR answers GET/HEAD /r?u=<any Taobao link or share text>.
+func (s *Server) handleR(c *fiber.Ctx) error {
+	raw := c.Query("u")
+	if raw == "" {
+		return s.infoPage(c, fiber.StatusBadRequest, pageBadInput, "", nil)
+	}
+	if len(raw) > s.opts.MaxInput {
+		return s.infoPage(c, fiber.StatusRequestEntityTooLarge, pageTooLarge, "", nil)
+	}
+	in := strings.Clone(raw)
+	e := resolver.Parse(in)
+	if !e.Known() && e.Kind != resolver.KindShort && e.Kind != resolver.KindPassword {
+		return s.infoPage(c, fiber.StatusBadRequest, pageNotTaobao, in, nil)
+	}
+	t := &tap{input: in, entity: e, code: inputCode(in)}
+	return s.serveTap(c, t)
+}
+
+// serveTap classifies the client, expands what needs expanding, routes,
+// records the tap and answers.
+func (s *Server) serveTap(c *fiber.Ctx, t *tap) error {
+	t.client = s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
+	return s.serveTapClient(c, t)
+}
+
+// serveTapClient is serveTap once t.client holds the UA classification.
+func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
+	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query("from"), c.Query("isappinstalled"), t.client.App)
+
+	if t.entity.Kind == resolver.KindShort {
+		s.expand(c, t)
+	}
+
+	req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
+		Query: string(c.Context().QueryArgs().QueryString())}
+	if t.link != nil {
+		req.Overrides = t.link.Route
+	}
+	t.dec = s.deps.Rules.Load().Decide(req)
+	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
+
+	if c.Method() != fiber.MethodHead {
+		s.record(c, t)
+	}
+	return s.respond(c, t)
+}
+
+// expand replaces a short-link entity by what it points to, within the
+// configured timeout. The short code and share-text token are kept. On
+// failure the entity stays short and the router sends the person to the
+// guide/info page with the link to copy.
+func (s *Server) expand(c *fiber.Ctx, t *tap) {
+	if s.deps.Expander == nil || t.entity.URL == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
+	defer cancel()
+	long, err := s.deps.Expander.Expand(ctx, t.entity.URL)
+	if err != nil {
+		s.metrics.expansion(false)
+		t.expandErr = err
+		s.log.Warn("short link expansion failed", "url", t.entity.URL, "err", err, "request_id", c.Locals(localRequestID))
+		return
+	}
+	s.metrics.expansion(true)
+	inner := resolver.Parse(long)
+	if !inner.Known() || inner.Kind == resolver.KindShort {
+		t.expandErr = errExpandedToUnknown
+		return
+	}
+	if inner.Tpwd == "" {
+		inner.Tpwd = t.entity.Tpwd
+	}
+	if inner.Title == "" {
+		inner.Title = t.entity.Title
+	}
+	t.entity = inner
+}
+
+// respond writes the answer for t.dec.
+func (s *Server) respond(c *fiber.Ctx, t *tap) error {
+	c.Set(fiber.HeaderCacheControl, cacheNoStore)
+	switch t.dec.Action {
+	case route.ActionRedirect:
+		c.Set(fiber.HeaderLocation, t.dec.Location)
+		c.Set("Referrer-Policy", "no-referrer-when-downgrade")
+		return c.SendStatus(fiber.StatusFound)
+	case route.ActionJSON:
+		return c.JSON(s.resolveBody(c, t))
+	case route.ActionInterstitial:
+		return s.interstitialPage(c, t)
+	case route.ActionGuide:
+		return s.guidePage(c, t)
+	case route.ActionPreview:
+		return s.previewPage(c, t)
+	default:
+		return s.infoPage(c, fiber.StatusOK, pageInfo, t.copyText(), t)
+	}
+}
+
+// copyText is what a person should copy when no direct path exists: the
+// share text's token when there is one, else the link as given.
+func (t *tap) copyText() string {
+	if t.entity.Tpwd != "" {
+		return t.entity.Tpwd
+	}
+	if t.entity.URL != "" {
+		return t.entity.URL
+	}
+	return t.input
+}
+
+// forwardParams builds the per-link part of what is appended to the
+// destination: the link's UTM parameters and the ad click IDs the link
+// forwards. Click IDs forwarded for every link (rules: forward_params) are
+// added by the router from Request.Query. WeChat's from/isappinstalled and
+// everything else stay behind.
+func (s *Server) forwardParams(c *fiber.Ctx, t *tap) string {
+	if t.link == nil || (len(t.link.UTM) == 0 && len(t.link.ForwardClickIDs) == 0) {
+		return ""
+	}
+	var b []byte
+	add := func(k, v string) {
+		if len(b) > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, url.QueryEscape(k)...)
+		b = append(b, '=')
+		b = append(b, url.QueryEscape(v)...)
+	}
+	for _, k := range sortedKeys(t.link.UTM) {
+		add(k, t.link.UTM[k])
+	}
+	if len(t.link.ForwardClickIDs) > 0 {
+		c.Context().QueryArgs().VisitAll(func(key, value []byte) {
+			if track.IsClickIDParam(string(key)) && contains(t.link.ForwardClickIDs, string(key)) {
+				add(string(key), string(value))
+			}
+		})
+	}
+	return string(b)
+}
+
+var errExpandedToUnknown = &apiError{Status: fiber.StatusBadGateway, Code: "expand", Message: "the short link did not lead to a Taobao/Tmall page"}
+
+// expandTimeout default; overridden by Options.
+const defaultExpandTimeout = 1500 * time.Millisecond

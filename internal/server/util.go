@@ -1,0 +1,80 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// inputCode names an /r tap in events: "r:" and the first 12 hex digits of
+// the input's SHA-256 (the input itself may hold a share text).
+func inputCode(in string) string {
+	sum := sha256.Sum256([]byte(in))
+	return "r:" + hex.EncodeToString(sum[:6])
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func sortedKeys(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+// origin is the public origin short links are made of: Options.BaseURL, else
+// the request's scheme and host.
+func (s *Server) origin(c *fiber.Ctx) string {
+	if s.opts.BaseURL != "" {
+		return s.opts.BaseURL
+	}
+	return c.Protocol() + "://" + c.Hostname()
+}
+
+// shortURL is the public URL of a short link on domain ("" = the default).
+func (s *Server) shortURL(c *fiber.Ctx, domain, code string) string {
+	if domain == "" {
+		return s.origin(c) + "/" + code
+	}
+	scheme := "https"
+	if s.opts.BaseURL != "" {
+		if u, err := url.Parse(s.opts.BaseURL); err == nil {
+			scheme = u.Scheme
+		}
+	} else {
+		scheme = c.Protocol()
+	}
+	return scheme + "://" + domain + "/" + code
+}
+
+// shareURL is the hutong URL that was tapped, without WeChat's from= and
+// isappinstalled= (what a person should copy or open in a browser).
+func (s *Server) shareURL(c *fiber.Ctx, t *tap) string {
+	if t.link != nil {
+		return s.shortURL(c, t.link.Domain, t.link.Code)
+	}
+	return s.origin(c) + "/r?u=" + url.QueryEscape(t.input)
+}
+
+// hostOf returns the host of an absolute URL, or "".
+func hostOf(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
