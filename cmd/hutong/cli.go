@@ -72,7 +72,9 @@ func (c *apiClient) call(ctx context.Context, method, path, ctype string, body i
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if resp.StatusCode >= 400 {
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
 			return fmt.Errorf("%s (%s, HTTP %d)", e.Error.Message, e.Error.Code, resp.StatusCode)
 		}
@@ -401,4 +403,3 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return usageError{fmt.Sprintf("unknown keys command %q: want create, list or revoke", sub)}
 }
-

@@ -168,7 +168,9 @@ func TestLinksAPIErrors(t *testing.T) {
 		{"unknown route", api(t, "GET", base+"/api/v1/nothing", nil), 404, "not_found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			decodeJSON(t, tc.a.Body, &e)
 			if tc.a.Status != tc.status || e.Error.Code != tc.code || e.Error.Message == "" {
 				t.Fatalf("got %d %s; want %d with code %q and a message", tc.a.Status, tc.a.Body, tc.status, tc.code)

@@ -156,7 +156,9 @@ func TestBadInputIsClear(t *testing.T) {
 		t.Errorf("oversize u: got %d; want 413", a.Status)
 	}
 	a := do(t, http.MethodGet, base+"/api/v1/resolve", nil, nil)
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	decodeJSON(t, a.Body, &e)
 	if a.Status != 400 || e.Error.Message == "" {
 		t.Errorf("API without u: got %d %q; want 400 with a message", a.Status, a.Body)

@@ -81,4 +81,3 @@ func (s *Server) domainOf(c *fiber.Ctx) string {
 	}
 	return ""
 }
-

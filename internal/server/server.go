@@ -66,8 +66,8 @@ func (o *Options) defaults() {
 
 // Server is the Fiber application with its dependencies.
 type Server struct {
-	app  *fiber.App
-	opts Options
+	app     *fiber.App
+	opts    Options
 	deps    Deps
 	log     *slog.Logger
 	metrics *Metrics
