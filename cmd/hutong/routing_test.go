@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hutong-dev/hutong/internal/config"
 )
 
 const (
@@ -233,4 +235,45 @@ func flush(t *testing.T, m *Main) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(150 * time.Millisecond)
+}
+
+// TestTrustedProxies: X-Forwarded-For is believed only from a configured
+// proxy; the recorded IP is truncated either way, never in clear.
+func TestTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		want    string
+	}{
+		{"untrusted peer: XFF ignored", nil, "127.0.0.0"},
+		{"trusted loopback proxy: XFF used", []string{"127.0.0.1"}, "203.0.113.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, base := testMain(t, func(c *config.Serve) { c.TrustedProxies = tc.trusted })
+			do(t, http.MethodGet, rURL(base, itemTaobao), map[string]string{"User-Agent": corpusUA(t, "wechat/ios"), "X-Forwarded-For": "203.0.113.77"}, nil)
+			flush(t, m)
+			evs := events(t, m)
+			if len(evs) != 1 || evs[0].IP != tc.want {
+				t.Fatalf("recorded IP: got %+v; want %q", evs, tc.want)
+			}
+		})
+	}
+}
+
+// TestMetricsAndHealth: /healthz, /readyz and /metrics answer.
+func TestMetricsAndHealth(t *testing.T) {
+	_, base := testMain(t, nil)
+	get(t, rURL(base, itemTaobao), corpusUA(t, "wechat/ios"))
+	if a := get(t, base+"/healthz", ""); a.Status != 200 {
+		t.Errorf("healthz: %d", a.Status)
+	}
+	if a := get(t, base+"/readyz", ""); a.Status != 200 || !strings.Contains(a.Body, `"ready":true`) {
+		t.Errorf("readyz: %d %s", a.Status, a.Body)
+	}
+	a := get(t, base+"/metrics", "")
+	for _, m := range []string{"hutong_http_requests_total", "hutong_http_request_duration_seconds", "hutong_tap_actions_total", "hutong_track_buffer_depth", "hutong_track_events_written_total", "hutong_link_cache_hits_total", "hutong_link_store_errors_total"} {
+		if !strings.Contains(a.Body, m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
 }

@@ -166,6 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.links.Close() })
+	registerCacheMetrics(reg, m.links)
 	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{})
 	if cfg.InitialAPIKey != "" {
 		created, err := m.service.EnsureInitialKey(ctx, cfg.InitialAPIKey)
@@ -352,4 +353,23 @@ func ipPolicy(cfg config.Serve) track.IPPolicy {
 		return track.IPPolicy{Mode: track.IPDrop}
 	}
 	return track.IPPolicy{Mode: track.IPTruncate}
+}
+
+// registerCacheMetrics exports the link cache's counters, read at scrape
+// time (the cache keeps them as atomics; nothing is added to the tap path).
+func registerCacheMetrics(reg prometheus.Registerer, c *shortlink.CachedStore) {
+	counter := func(name, help string, f func(shortlink.CacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(f(c.Stats())) })
+	}
+	reg.MustRegister(
+		counter("hutong_link_cache_hits_total", "Link lookups answered from the in-process cache (including negative entries).", func(s shortlink.CacheStats) uint64 { return s.Hits }),
+		counter("hutong_link_cache_misses_total", "Link lookups that missed the in-process cache.", func(s shortlink.CacheStats) uint64 { return s.Misses }),
+		counter("hutong_link_store_loads_total", "Store reads made on cache misses (after singleflight).", func(s shortlink.CacheStats) uint64 { return s.Loads }),
+		counter("hutong_link_store_errors_total", "Store reads on cache misses that failed.", func(s shortlink.CacheStats) uint64 { return s.LoadErrors }),
+		counter("hutong_link_invalidation_publish_errors_total", "Cache invalidations that could not be published to other instances.", func(s shortlink.CacheStats) uint64 { return s.PublishErrors }),
+		counter("hutong_link_invalidations_received_total", "Cache invalidations received from other instances.", func(s shortlink.CacheStats) uint64 { return s.Received }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hutong_link_cache_entries", Help: "Entries in the in-process link cache (estimate)."},
+			func() float64 { return float64(c.Len()) }),
+	)
 }
