@@ -224,4 +224,3 @@ func TestSIGTERMLosesNoEvents(t *testing.T) {
 		t.Fatalf("events after SIGTERM and restart: got %d; want %d", got, n)
 	}
 }
-
