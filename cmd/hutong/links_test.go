@@ -293,3 +293,23 @@ func events(t *testing.T, m *Main) []track.Event {
 func countEvents(t *testing.T, m *Main) int { return len(events(t, m)) }
 
 var _ = http.MethodGet
+
+// TestWriteRateLimit: write requests beyond the per-key limit get 429 with
+// a message; reads are not limited.
+func TestWriteRateLimit(t *testing.T) {
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.WriteRateLimit = 2 })
+	for i := 0; i < 2; i++ {
+		if a := api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`"}`); a.Status != 201 {
+			t.Fatalf("create %d: %d %s", i, a.Status, a.Body)
+		}
+	}
+	a := api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`"}`)
+	var e struct{ Error struct{ Code, Message string } }
+	decodeJSON(t, a.Body, &e)
+	if a.Status != 429 || e.Error.Code != "rate_limited" {
+		t.Fatalf("third write: got %d %s; want 429 rate_limited", a.Status, a.Body)
+	}
+	if a := api(t, "GET", base+"/api/v1/links", nil); a.Status != 200 {
+		t.Fatalf("read after the write limit: got %d; want 200", a.Status)
+	}
+}
