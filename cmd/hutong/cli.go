@@ -27,14 +27,31 @@ func env(name, def string) string {
 	return def
 }
 
+// parseFlags parses args allowing flags after positional arguments
+// (`hutong qr CODE -o x.png`); the positionals end up in fs.Args(). A "--"
+// ends flag parsing.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return errHelp
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return errHelp
+			}
+			return usageError{err.Error()}
 		}
-		return usageError{err.Error()}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	// Re-parse nothing: leave the positionals as fs.Args().
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 // apiClient talks to a running hutong over its API.

@@ -304,7 +304,9 @@ func TestWriteRateLimit(t *testing.T) {
 		}
 	}
 	a := api(t, "POST", base+"/api/v1/links", `{"target":"`+itemTaobao+`"}`)
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	decodeJSON(t, a.Body, &e)
 	if a.Status != 429 || e.Error.Code != "rate_limited" {
 		t.Fatalf("third write: got %d %s; want 429 rate_limited", a.Status, a.Body)

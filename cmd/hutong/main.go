@@ -12,12 +12,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -99,3 +101,28 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 var errHelp = errors.New("help shown")
+
+// eachInput calls fn for every command-line argument or, when there are
+// none, for every non-blank line of stdin (lines up to 1 MiB).
+func eachInput(args []string, stdin io.Reader, fn func(string) error) error {
+	if len(args) > 0 {
+		for _, a := range args {
+			if err := fn(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/hutong-dev/hutong/resolver"
@@ -46,30 +44,9 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	one := func(in string) error {
-		out := resolveOne(ctx, in, x, *timeout)
-		return enc.Encode(out)
-	}
-	if fs.NArg() > 0 {
-		for _, in := range fs.Args() {
-			if err := one(in); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		if err := one(line); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
+	return eachInput(fs.Args(), stdin, func(in string) error {
+		return enc.Encode(resolveOne(ctx, in, x, *timeout))
+	})
 }
 
 func resolveOne(ctx context.Context, in string, x resolver.Expander, timeout time.Duration) resolveOutput {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
-	"strings"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 )
@@ -19,29 +17,9 @@ func runUA(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	d := clientinfo.NewDetector(clientinfo.Config{})
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	one := func(ua string) error {
+	return eachInput(args, stdin, func(ua string) error {
 		c := d.Detect(ua)
 		c.UA = ua
 		return enc.Encode(c)
-	}
-	if len(args) > 0 {
-		for _, ua := range args {
-			if err := one(ua); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if line == "" {
-			continue
-		}
-		if err := one(line); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
+	})
 }
