@@ -1,9 +1,12 @@
 package main
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,5 +278,41 @@ func TestMetricsAndHealth(t *testing.T) {
 		if !strings.Contains(a.Body, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}
+	}
+}
+
+// TestShortLinkExpansion: an m.tb.cn link in /r is expanded server-side
+// (against a local server that answers as m.tb.cn does: an HTML page with
+// var url = '…'); when expansion fails the person gets the guide with the
+// link and 淘口令 to copy, never a dead end.
+func TestShortLinkExpansion(t *testing.T) {
+	var hits atomic.Int32
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch r.URL.Path {
+		case "/h.5zxz3j69cN5go4k":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, `<html><head><script>var url = 'https://item.taobao.com/item.htm?id=639750024278\x26ali_trackid=2:mm_1_2_3:1700000000_1_2\x26spm=a.b';</script></head><body></body></html>`)
+		default:
+			http.Error(w, "gone", http.StatusInternalServerError)
+		}
+	}))
+	defer fake.Close()
+	_, base := testMain(t, func(c *config.Serve) { c.ExpandBaseURL = fake.URL })
+	wx := corpusUA(t, "wechat/ios")
+
+	a := get(t, rURL(base, shareText), wx)
+	if a.Status != 302 || !strings.HasPrefix(a.Location, "https://main.m.taobao.com/security-h5-detail/home?id=639750024278") ||
+		!strings.Contains(a.Location, "ali_trackid=2:mm_1_2_3:1700000000_1_2") || strings.Contains(a.Location, "spm=") {
+		t.Fatalf("expanded tap: got %d %q", a.Status, a.Location)
+	}
+	get(t, rURL(base, shareText), wx)
+	if n := hits.Load(); n != 1 {
+		t.Errorf("upstream requests: got %d; want 1 (expansions are cached)", n)
+	}
+
+	a = get(t, rURL(base, "【淘宝】https://m.tb.cn/h.NOPE123 ￥AbCdEfGh123￥ 「x」"), wx)
+	if a.Status != 200 || a.Location != "" || !strings.Contains(a.Body, "AbCdEfGh123") || !strings.Contains(a.Body, "m.tb.cn/h.NOPE123") {
+		t.Fatalf("failed expansion: got %d %q; want the guide with the link and token to copy:\n%.400s", a.Status, a.Location, a.Body)
 	}
 }

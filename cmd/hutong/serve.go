@@ -203,6 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Pages:   pg,
 		Expander: remote.NewExpander(remote.ExpanderConfig{
 			Timeout:   cfg.ExpandTimeout,
+			BaseURL:   cfg.ExpandBaseURL,
 			AllowHost: func(h string) bool { _, ok := resolver.IsTaobaoHost(h); return ok },
 		}),
 		Decoder:       dec,

@@ -51,6 +51,10 @@ type Serve struct {
 
 	// ExpandTimeout bounds server-side m.tb.cn expansion. Default 1.5s.
 	ExpandTimeout time.Duration
+	// ExpandBaseURL sends short-link expansion requests to this origin
+	// instead of the short-link host (a forward proxy, or a test server);
+	// the original host goes in the Host header.
+	ExpandBaseURL string
 	// TOPAppKey and TOPAppSecret enable 淘口令 decoding through the Taobao
 	// Open Platform. Both empty: decoding is off and pages say so.
 	TOPAppKey    string
@@ -114,6 +118,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.list(&c.TrustedProxies, "trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is trusted, comma-separated")
 	b.list(&c.Allow, "allow", "extra hosts allowed as redirect destinations, comma-separated")
 	b.dur(&c.ExpandTimeout, "expand-timeout", 1500*time.Millisecond, "timeout of server-side short-link expansion")
+	b.str(&c.ExpandBaseURL, "expand-base-url", "", "send short-link expansion requests to this origin (proxy or test server)")
 	b.str(&c.TOPAppKey, "top-app-key", "", "Taobao Open Platform app key (enables 淘口令 decoding)")
 	b.str(&c.TOPAppSecret, "top-app-secret", "", "Taobao Open Platform app secret")
 	b.str(&c.TOPGateway, "top-gateway", "", "Taobao Open Platform gateway URL (default https://eco.taobao.com/router/rest)")
@@ -156,6 +161,12 @@ func (c Serve) Validate() error {
 		u, err := url.Parse(c.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			errs = append(errs, fmt.Errorf("--base-url %q: want an origin such as https://hut.ong", c.BaseURL))
+		}
+	}
+	if c.ExpandBaseURL != "" {
+		u, err := url.Parse(c.ExpandBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--expand-base-url %q: want an absolute http(s) URL", c.ExpandBaseURL))
 		}
 	}
 	for _, p := range c.TrustedProxies {

@@ -46,7 +46,13 @@ func (s *Server) interstitialPage(c *fiber.Ctx, t *tap) error {
 }
 
 func (s *Server) guidePage(c *fiber.Ctx, t *tap) error {
-	v := pages.Guide{Decision: t.dec, Entity: t.entity, Link: s.shareURL(c, t)}
+	// The link to copy: the short link that was tapped, or for /r the
+	// Taobao link itself (readable, and it opens in any browser).
+	link := t.entity.URL
+	if t.link != nil || link == "" {
+		link = s.shareURL(c, t)
+	}
+	v := pages.Guide{Decision: t.dec, Entity: t.entity, Link: link}
 	switch {
 	case !t.entity.Known() || t.expandErr != nil:
 		v.Reason = pages.GuideUnknown
