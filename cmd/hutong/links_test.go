@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	_ "image/png"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -98,7 +97,7 @@ func TestLinksAPI(t *testing.T) {
 			t.Fatalf("tap: %d %q", tap.Status, tap.Location)
 		}
 		get(t, base+"/"+l.Code, corpusUA(t, "bot/other")) // a bot: recorded, not human
-		flush(t, m)
+		waitEvents(t, m, 2)
 		st := api(t, "GET", base+"/api/v1/links/"+l.Code+"/stats", nil)
 		var stats struct {
 			Total, TotalHuman, Bot int64
@@ -290,9 +289,6 @@ func events(t *testing.T, m *Main) []track.Event {
 	return out
 }
 
-func countEvents(t *testing.T, m *Main) int { return len(events(t, m)) }
-
-var _ = http.MethodGet
 
 // TestWriteRateLimit: write requests beyond the per-key limit get 429 with
 // a message; reads are not limited.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/config"
+	"github.com/hutong-dev/hutong/internal/track"
 )
 
 const (
@@ -182,8 +183,7 @@ func TestHeadHasNoSideEffects(t *testing.T) {
 	if h.Status != g.Status || h.Location != g.Location {
 		t.Fatalf("HEAD %d %q; GET %d %q", h.Status, h.Location, g.Status, g.Location)
 	}
-	flush(t, m)
-	if n := countEvents(t, m); n != 1 {
+	if n := len(waitEvents(t, m, 1)); n != 1 {
 		t.Fatalf("events: got %d; want 1 (the GET only)", n)
 	}
 }
@@ -197,9 +197,8 @@ func TestScenes(t *testing.T) {
 			t.Fatalf("from=%s: %d %q", from, a.Status, a.Location)
 		}
 	}
-	flush(t, m)
 	scenes := map[string]int{}
-	for _, ev := range events(t, m) {
+	for _, ev := range waitEvents(t, m, 3) {
 		scenes[ev.Scene]++
 	}
 	for _, s := range []string{"chat", "group", "moments"} {
@@ -229,15 +228,23 @@ func TestResolveAPI(t *testing.T) {
 	}
 }
 
-func flush(t *testing.T, m *Main) {
+// waitEvents waits until the service has stored at least n events (the
+// recorder writes in the background), then a little longer to catch any
+// extra event that should not be there, and returns them all.
+func waitEvents(t *testing.T, m *Main, n int) []track.Event {
 	t.Helper()
-	// The recorder batches every 50ms; wait until its buffer is empty and a
-	// flush interval has passed.
-	deadline := time.Now().Add(5 * time.Second)
-	for m.recorder.Depth() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		evs := events(t, m)
+		if len(evs) >= n {
+			time.Sleep(200 * time.Millisecond) // a stray event would be in the same or the next batch
+			return events(t, m)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events: got %d within 15s; want %d", len(evs), n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(150 * time.Millisecond)
 }
 
 // TestTrustedProxies: X-Forwarded-For is believed only from a configured
@@ -254,8 +261,7 @@ func TestTrustedProxies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, base := testMain(t, func(c *config.Serve) { c.TrustedProxies = tc.trusted })
 			do(t, http.MethodGet, rURL(base, itemTaobao), map[string]string{"User-Agent": corpusUA(t, "wechat/ios"), "X-Forwarded-For": "203.0.113.77"}, nil)
-			flush(t, m)
-			evs := events(t, m)
+			evs := waitEvents(t, m, 1)
 			if len(evs) != 1 || evs[0].IP != tc.want {
 				t.Fatalf("recorded IP: got %+v; want %q", evs, tc.want)
 			}
@@ -314,5 +320,41 @@ func TestShortLinkExpansion(t *testing.T) {
 	a = get(t, rURL(base, "【淘宝】https://m.tb.cn/h.NOPE123 ￥AbCdEfGh123￥ 「x」"), wx)
 	if a.Status != 200 || a.Location != "" || !strings.Contains(a.Body, "AbCdEfGh123") || !strings.Contains(a.Body, "m.tb.cn/h.NOPE123") {
 		t.Fatalf("failed expansion: got %d %q; want the guide with the link and token to copy:\n%.400s", a.Status, a.Location, a.Body)
+	}
+}
+
+// TestEventsOwnTheirMemory: fasthttp reuses a connection's request buffer,
+// so anything an event or a metric keeps must be copied. Alternate two
+// Referers and methods over one keep-alive connection and check that what
+// was recorded is what was sent.
+func TestEventsOwnTheirMemory(t *testing.T) {
+	m, base := testMain(t, nil)
+	ua := corpusUA(t, "wechat/ios")
+	const n = 40
+	for i := 0; i < n; i++ {
+		ref := "https://aaaaaaaaaa.example/x"
+		if i%2 == 1 {
+			ref = "https://bbbbbbbbbb.example/y"
+		}
+		do(t, http.MethodGet, rURL(base, itemTaobao), map[string]string{"User-Agent": ua, "Referer": ref}, nil)
+		do(t, http.MethodHead, rURL(base, itemTaobao), map[string]string{"User-Agent": ua}, nil)
+	}
+	evs := waitEvents(t, m, n)
+	refs := map[string]int{}
+	for _, e := range evs {
+		refs[e.Referrer]++
+	}
+	if refs["aaaaaaaaaa.example"] != n/2 || refs["bbbbbbbbbb.example"] != n/2 {
+		t.Fatalf("recorded referrers: %v; want %d of each", refs, n/2)
+	}
+	metrics := get(t, base+"/metrics", "").Body
+	for _, line := range strings.Split(metrics, "\n") {
+		if i := strings.Index(line, `method="`); i >= 0 && strings.HasPrefix(line, "hutong_http_requests_total") {
+			meth := line[i+8:]
+			meth = meth[:strings.IndexByte(meth, '"')]
+			if meth != "GET" && meth != "HEAD" {
+				t.Errorf("metric with method %q: %s", meth, line)
+			}
+		}
 	}
 }

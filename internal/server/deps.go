@@ -102,6 +102,15 @@ type Deps struct {
 	Ready []Check
 
 	Logger *slog.Logger
+
+	// UISecureCookies marks the web UI's session cookie Secure even on
+	// requests seen as plain http (TLS ended by a proxy that is not in
+	// Options.TrustedProxies). Optional. Default false: Secure exactly when
+	// the request is https.
+	UISecureCookies bool
+	// UISecret is mixed into the web UI's session signatures. Optional:
+	// sessions are keyed by the API key's stored hash already.
+	UISecret []byte
 }
 
 func (d Deps) check() error {

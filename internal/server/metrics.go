@@ -42,6 +42,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// methodLabel maps the request method to a constant: c.Method() aliases
+// fasthttp's request buffer, which is reused after the handler returns, so
+// it must never become a label (labels outlive the request).
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return "OTHER"
+}
+
 // statusLabel avoids an allocation for the statuses hutong answers with.
 func statusLabel(code int) string {
 	switch code {
@@ -96,7 +119,7 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 		}
 	}
 	path := c.Route().Path
-	m.requests.WithLabelValues(path, c.Method(), statusLabel(status)).Inc()
+	m.requests.WithLabelValues(path, methodLabel(c.Method()), statusLabel(status)).Inc()
 	m.latency.WithLabelValues(path).Observe(time.Since(start).Seconds())
 	return err
 }

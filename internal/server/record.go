@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hutong-dev/hutong/internal/track"
@@ -29,8 +31,10 @@ func (s *Server) record(c *fiber.Ctx, t *tap) {
 		Action:     string(t.dec.Action),
 		DestHost:   hostOf(t.dec.Location),
 		PayChannel: t.dec.PayChannel,
-		Referrer:   hostOf(c.Get(fiber.HeaderReferer)),
-		IP:         s.deps.IPPolicy.Apply(c.IP()),
+		// hostOf returns a substring of its argument: clone the header
+		// first, fasthttp reuses its buffer once the handler returns.
+		Referrer: hostOf(strings.Clone(c.Get(fiber.HeaderReferer))),
+		IP:       s.deps.IPPolicy.Apply(c.IP()),
 	}
 	if t.link != nil {
 		ev.Domain, ev.Campaign = t.link.Domain, t.link.Campaign

@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1")
 	api.Get("/resolve", s.handleResolveAPI)
 	s.apiRoutes(api)
+	s.mountUI()
 	s.app.Get("/:code", s.handleCode)
 }
 
