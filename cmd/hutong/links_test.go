@@ -289,7 +289,6 @@ func events(t *testing.T, m *Main) []track.Event {
 	return out
 }
 
-
 // TestWriteRateLimit: write requests beyond the per-key limit get 429 with
 // a message; reads are not limited.
 func TestWriteRateLimit(t *testing.T) {
