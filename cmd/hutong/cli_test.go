@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,5 +118,49 @@ func TestKeysCommand(t *testing.T) {
 	}
 	if _, out, _ = runCLI(t, "", "keys", "list", "--data", data); !strings.Contains(out, "revoked") {
 		t.Fatalf("after revoke: %s", out)
+	}
+}
+
+// TestResolveCorpusThroughCLI runs every line of the link corpus through
+// `hutong resolve` and compares the printed fields with the labels, the way
+// an outside check would (testdata/links-dev.jsonl, from ../shared/corpus).
+func TestResolveCorpusThroughCLI(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "links-dev.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var want map[string]any
+		if err := json.Unmarshal([]byte(line), &want); err != nil {
+			t.Fatalf("corpus line %d: %v", i+1, err)
+		}
+		name := fmt.Sprintf("%03d-%v", i+1, want["detail"])
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", "resolve", want["input"].(string))
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			for _, f := range []string{"platform", "kind", "id", "id_type", "tpwd", "seller_id", "activity_id"} {
+				w, ok := want[f]
+				if !ok {
+					continue
+				}
+				if got[f] != w {
+					t.Errorf("%s: got %v; want %v", f, got[f], w)
+				}
+			}
+			if emb, ok := want["embedded"].(map[string]any); ok {
+				g, _ := got["embedded"].(map[string]any)
+				for k, w := range emb {
+					if g[k] != w {
+						t.Errorf("embedded.%s: got %v; want %v", k, g[k], w)
+					}
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,14 +14,35 @@ import (
 )
 
 // resolveOutput is one line of `hutong resolve`: the input plus the entity
-// (field names fixed by DESIGN.md).
+// (field names fixed by DESIGN.md; tpwd and canonical are always present).
+//
+// A Taobao link found inside a non-Taobao wrapper URL (a redirector, a
+// shopping agent) is reported as the corpus labels it: the input itself is
+// platform/kind unknown, the Taobao entity is in "embedded", and "via" names
+// the wrapper host. (hutong routes such an input to the embedded entity.)
 type resolveOutput struct {
 	Input string `json:"input"`
 	resolver.Entity
-	// Expanded is the long URL a short link expanded to (--expand).
+	Tpwd      string           `json:"tpwd"`
+	Canonical string           `json:"canonical"`
+	Embedded  *resolver.Entity `json:"embedded,omitempty"`
+	// Expanded is the long URL a short link expanded to, Decoded what a
+	// 淘口令 decoded to (--expand).
 	Expanded string `json:"expanded,omitempty"`
-	// Error says why --expand failed; the entity is still the short link.
+	// Error says why --expand failed; the entity is then what the text
+	// itself says.
 	Error string `json:"error,omitempty"`
+}
+
+func newResolveOutput(in string, e resolver.Entity) resolveOutput {
+	out := resolveOutput{Input: in, Entity: e}
+	if e.Via != "" {
+		inner := e
+		out.Entity = resolver.Entity{Platform: resolver.PlatformUnknown, Kind: resolver.KindUnknown, IDType: resolver.IDNone, Via: e.Via}
+		out.Embedded = &inner
+	}
+	out.Tpwd, out.Canonical = out.Entity.Tpwd, out.Entity.Canonical
+	return out
 }
 
 func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -28,6 +50,9 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(stderr)
 	expand := fs.Bool("expand", false, "expand m.tb.cn-style short links over the network (GET with a mobile UA)")
 	timeout := fs.Duration("timeout", 3*time.Second, "per-link expansion timeout (with --expand)")
+	topKey := fs.String("top-app-key", env("HUTONG_TOP_APP_KEY", ""), "Taobao Open Platform app key: with --expand, decode bare 淘口令 tokens [$HUTONG_TOP_APP_KEY]")
+	topSecret := fs.String("top-app-secret", env("HUTONG_TOP_APP_SECRET", ""), "Taobao Open Platform app secret [$HUTONG_TOP_APP_SECRET]")
+	topGateway := fs.String("top-gateway", env("HUTONG_TOP_GATEWAY", ""), "Taobao Open Platform gateway URL [$HUTONG_TOP_GATEWAY]")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hutong resolve [--expand] [INPUT...]\n\nPrints one JSON object per input; reads stdin (one input per line) when no INPUT is given.")
 		fs.PrintDefaults()
@@ -39,41 +64,82 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usageError{err.Error()}
 	}
 	var x resolver.Expander
+	var dec resolver.PasswordDecoder
 	if *expand {
 		x = remote.NewExpander(remote.ExpanderConfig{Timeout: *timeout})
+		dec = remote.NewTOPDecoder(remote.TOPConfig{AppKey: *topKey, AppSecret: *topSecret, GatewayURL: *topGateway})
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	return eachInput(fs.Args(), stdin, func(in string) error {
-		return enc.Encode(resolveOne(ctx, in, x, *timeout))
+		return enc.Encode(resolveOne(ctx, in, x, dec, *timeout))
 	})
 }
 
-func resolveOne(ctx context.Context, in string, x resolver.Expander, timeout time.Duration) resolveOutput {
-	out := resolveOutput{Input: in, Entity: resolver.Parse(in)}
-	if x == nil || out.Kind != resolver.KindShort {
-		return out
+func resolveOne(ctx context.Context, in string, x resolver.Expander, dec resolver.PasswordDecoder, timeout time.Duration) resolveOutput {
+	e := resolver.Parse(in)
+	if x == nil {
+		return newResolveOutput(in, e)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	long, err := x.Expand(ctx, out.URL)
-	if err != nil {
-		out.Error = "expand: " + err.Error()
+	long, err := lookupEntity(ctx, e, x, dec)
+	switch {
+	case err != nil:
+		out := newResolveOutput(in, e)
+		out.Error = err.Error()
+		return out
+	case long == "":
+		return newResolveOutput(in, e)
+	}
+	inner := resolver.Parse(long)
+	if !inner.Known() {
+		out := newResolveOutput(in, e)
+		out.Error = "the link led to " + long + ", which is not a Taobao/Tmall page hutong understands"
 		return out
 	}
+	inner.Tpwd = firstNonEmpty(inner.Tpwd, e.Tpwd, passwordOf(e))
+	inner.Title = firstNonEmpty(inner.Title, e.Title)
+	out := newResolveOutput(in, inner)
 	out.Expanded = long
-	inner := resolver.Parse(long)
-	if inner.Known() {
-		inner.Tpwd = firstNonEmpty(inner.Tpwd, out.Tpwd)
-		inner.Title = firstNonEmpty(inner.Title, out.Title)
-		out.Entity = inner
-	}
 	return out
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// lookupEntity does the network lookup an entity needs: expanding a short
+// link, decoding a bare 淘口令. It returns "" when there is nothing to look up.
+func lookupEntity(ctx context.Context, e resolver.Entity, x resolver.Expander, dec resolver.PasswordDecoder) (string, error) {
+	switch e.Kind {
+	case resolver.KindShort:
+		long, err := x.Expand(ctx, e.URL)
+		if err != nil {
+			return "", fmt.Errorf("expand %s: %w", e.URL, err)
+		}
+		return long, nil
+	case resolver.KindPassword:
+		d, err := dec.Decode(ctx, e.ID)
+		if errors.Is(err, resolver.ErrNotConfigured) {
+			return "", errors.New("淘口令 decoding is not configured: set --top-app-key and --top-app-secret (Taobao Open Platform)")
+		}
+		if err != nil {
+			return "", fmt.Errorf("decode 淘口令: %w", err)
+		}
+		return d.URL, nil
 	}
-	return b
+	return "", nil
+}
+
+func passwordOf(e resolver.Entity) string {
+	if e.Kind == resolver.KindPassword {
+		return e.ID
+	}
+	return ""
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
