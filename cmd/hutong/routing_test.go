@@ -358,3 +358,37 @@ func TestEventsOwnTheirMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordDecoding: with Taobao Open Platform credentials a bare 淘口令
+// is decoded (against a local gateway answering as
+// taobao.wireless.share.tpwd.query does) and routed; without them the
+// answer says decoding is not configured and offers the token to copy.
+func TestPasswordDecoding(t *testing.T) {
+	var calls atomic.Int32
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		r.ParseForm()
+		if r.Form.Get("method") != "taobao.wireless.share.tpwd.query" || r.Form.Get("sign") == "" || r.Form.Get("app_key") != "test-app" {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"wireless_share_tpwd_query_response":{"content":"优衣库女装","url":"https://item.taobao.com/item.htm?id=639750024278","suc":true,"request_id":"x"}}`)
+	}))
+	defer gw.Close()
+	wx := corpusUA(t, "wechat/android")
+
+	_, base := testMain(t, func(c *config.Serve) {
+		c.TOPAppKey, c.TOPAppSecret, c.TOPGateway = "test-app", "test-secret", gw.URL+"/router/rest"
+	})
+	a := get(t, rURL(base, bareToken), wx)
+	if a.Status != 302 || !strings.HasPrefix(a.Location, "https://main.m.taobao.com/security-h5-detail/home?id=639750024278") || calls.Load() != 1 {
+		t.Fatalf("decoded token: got %d %q after %d gateway calls", a.Status, a.Location, calls.Load())
+	}
+
+	_, plain := testMain(t, nil)
+	r := do(t, http.MethodGet, plain+"/api/v1/resolve?"+url.Values{"u": {bareToken}}.Encode(), map[string]string{"User-Agent": wx}, nil)
+	if r.Status != 200 || !strings.Contains(r.Body, "not configured") || !strings.Contains(r.Body, `"action":"guide"`) {
+		t.Fatalf("without credentials: %d %s", r.Status, r.Body)
+	}
+}

@@ -54,7 +54,7 @@ func (s *Server) guidePage(c *fiber.Ctx, t *tap) error {
 	}
 	v := pages.Guide{Decision: t.dec, Entity: t.entity, Link: link}
 	switch {
-	case !t.entity.Known() || t.expandErr != nil:
+	case !t.entity.Known() || t.lookupErr != nil:
 		v.Reason = pages.GuideUnknown
 	case t.dec.Reason != "" && t.dec.Action == route.ActionInfo:
 		v.Reason = pages.GuideNotAllowed

@@ -82,8 +82,9 @@ type resolveResponse struct {
 	Copy string `json:"copy,omitempty"`
 	// ShortURL is the hutong link that was tapped (for /{code}).
 	ShortURL string `json:"short_url,omitempty"`
-	// Expand says why a short link could not be expanded, if it could not.
-	Expand string `json:"expand_error,omitempty"`
+	// LookupError says why a short link could not be expanded or a 淘口令
+	// not decoded (for instance: decoding is not configured).
+	LookupError string `json:"lookup_error,omitempty"`
 }
 
 func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
@@ -97,8 +98,8 @@ func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
 	if t.link != nil {
 		r.ShortURL = s.shortURL(c, t.link.Domain, t.link.Code)
 	}
-	if t.expandErr != nil {
-		r.Expand = t.expandErr.Error()
+	if t.lookupErr != nil {
+		r.LookupError = t.lookupErr.Error()
 	}
 	return r
 }
@@ -119,9 +120,7 @@ func (s *Server) handleResolveAPI(c *fiber.Ctx) error {
 	t.client = s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
 	t.client.UA = strings.Clone(c.Get(fiber.HeaderUserAgent))
 	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query("from"), c.Query("isappinstalled"), t.client.App)
-	if t.entity.Kind == resolver.KindShort {
-		s.expand(c, t)
-	}
+	s.lookup(c, t)
 	t.dec = s.deps.Rules.Load().Decide(route.Request{Entity: t.entity, Client: t.client,
 		Query: string(c.Context().QueryArgs().QueryString())})
 	c.Set(fiber.HeaderCacheControl, "no-store")

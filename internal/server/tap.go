@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -25,8 +26,9 @@ type tap struct {
 	entity resolver.Entity
 	client clientinfo.Client
 	dec    route.Decision
-	// expandErr is set when a short link could not be expanded.
-	expandErr error
+	// lookupErr is set when a short link could not be expanded or a
+	// 淘口令 not decoded.
+	lookupErr error
 }
 
 // cacheNoStore keeps browsers and proxies from caching a tap: a cached 302
@@ -62,9 +64,7 @@ func (s *Server) serveTap(c *fiber.Ctx, t *tap) error {
 func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query("from"), c.Query("isappinstalled"), t.client.App)
 
-	if t.entity.Kind == resolver.KindShort {
-		s.expand(c, t)
-	}
+	s.lookup(c, t)
 
 	req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
 		Query: string(c.Context().QueryArgs().QueryString())}
@@ -80,31 +80,52 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 	return s.respond(c, t)
 }
 
-// expand replaces a short-link entity by what it points to, within the
-// configured timeout. The short code and share-text token are kept. On
-// failure the entity stays short and the router sends the person to the
-// guide/info page with the link to copy.
-func (s *Server) expand(c *fiber.Ctx, t *tap) {
-	if s.deps.Expander == nil || t.entity.URL == "" {
+// lookup replaces a short link or a bare 淘口令 by what it points to: the
+// short link expanded, the token decoded through the Taobao Open Platform
+// when configured; both cached by their implementations, within the
+// configured timeout. The share-text token and title are kept. On failure
+// the entity stays as it is and the router sends the person to the
+// guide/info page with the link or token to copy; t.lookupErr says why.
+func (s *Server) lookup(c *fiber.Ctx, t *tap) {
+	var long string
+	var err error
+	switch {
+	case t.entity.Kind == resolver.KindShort && s.deps.Expander != nil && t.entity.URL != "":
+		ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
+		long, err = s.deps.Expander.Expand(ctx, t.entity.URL)
+		cancel()
+		s.metrics.expansion(err == nil)
+	case t.entity.Kind == resolver.KindPassword && s.deps.Decoder != nil:
+		ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
+		var d resolver.Decoded
+		d, err = s.deps.Decoder.Decode(ctx, t.entity.ID)
+		cancel()
+		if errors.Is(err, resolver.ErrNotConfigured) {
+			t.lookupErr = errDecodeNotConfigured
+			return
+		}
+		long = d.URL
+		if t.entity.Title == "" {
+			t.entity.Title = d.Title
+		}
+	default:
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
-	defer cancel()
-	long, err := s.deps.Expander.Expand(ctx, t.entity.URL)
 	if err != nil {
-		s.metrics.expansion(false)
-		t.expandErr = err
-		s.log.Warn("short link expansion failed", "url", t.entity.URL, "err", err, "request_id", c.Locals(localRequestID))
+		t.lookupErr = err
+		s.log.Warn("short link or 淘口令 lookup failed", "kind", t.entity.Kind, "url", t.entity.URL, "err", err, "request_id", requestID(c))
 		return
 	}
-	s.metrics.expansion(true)
 	inner := resolver.Parse(long)
-	if !inner.Known() || inner.Kind == resolver.KindShort {
-		t.expandErr = errExpandedToUnknown
+	if !inner.Known() || inner.Kind == resolver.KindShort || inner.Kind == resolver.KindPassword {
+		t.lookupErr = errLookedUpToUnknown
 		return
 	}
 	if inner.Tpwd == "" {
 		inner.Tpwd = t.entity.Tpwd
+		if t.entity.Kind == resolver.KindPassword {
+			inner.Tpwd = t.entity.ID
+		}
 	}
 	if inner.Title == "" {
 		inner.Title = t.entity.Title
@@ -176,7 +197,10 @@ func (s *Server) forwardParams(c *fiber.Ctx, t *tap) string {
 	return string(b)
 }
 
-var errExpandedToUnknown = &apiError{Status: fiber.StatusBadGateway, Code: "expand", Message: "the short link did not lead to a Taobao/Tmall page"}
+var (
+	errLookedUpToUnknown   = errors.New("the short link or 淘口令 did not lead to a Taobao/Tmall page hutong understands")
+	errDecodeNotConfigured = errors.New("淘口令 decoding is not configured on this server (--top-app-key, --top-app-secret): copy the token into the Taobao app")
+)
 
 // expandTimeout default; overridden by Options.
 const defaultExpandTimeout = 1500 * time.Millisecond

@@ -48,7 +48,7 @@ var _ ui.Backend = uiBackend{}
 func (b uiBackend) request(in ui.LinkInput) *linkRequest {
 	r := &linkRequest{
 		Target: &in.Target, MaxClicks: &in.MaxClicks, Campaign: &in.Campaign,
-		Title: &in.Title, Description: &in.Description, Image: &in.Image,
+		Description: &in.Description, Image: &in.Image,
 		ExpiresAt: optTime{Set: true, T: in.ExpiresAt},
 	}
 	tags := in.Tags
@@ -63,6 +63,9 @@ func (b uiBackend) request(in ui.LinkInput) *linkRequest {
 	r.UTM = &utm
 	rt := in.Route
 	r.Route = &rt
+	if in.Title != "" {
+		r.Title = &in.Title // empty on create: the share text's title
+	}
 	return r
 }
 
@@ -86,6 +89,7 @@ func (b uiBackend) UpdateLink(ctx context.Context, l shortlink.Link, in ui.LinkI
 		in.Target = "" // unchanged: keep the stored entity (it may have been expanded)
 	}
 	r := b.request(in)
+	r.Title = &in.Title // the edit form shows the title: empty clears it
 	if in.Target == "" {
 		r.Target = nil
 	}
