@@ -117,8 +117,12 @@ func printJSON(w io.Writer, v any) error {
 // runLink: hutong link create|get|list|delete|import, through the API of a
 // running server (the embedded store's file is locked while it runs).
 func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"usage: hutong link create|get|list|delete|import [flags] (talks to --server with --api-key)"}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, "usage: hutong link create|get|list|delete|import [flags] (talks to --server with --api-key; hutong link create --help for a command's flags)")
+		if len(args) == 0 {
+			return usageError{"a link command is needed"}
+		}
+		return errHelp
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hutong link "+sub, flag.ContinueOnError)
@@ -347,8 +351,12 @@ func runQR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // for serve). With the embedded store, run it while serve is stopped (the
 // file is locked), or use the keys API with an admin key.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"usage: hutong keys create|list|revoke [flags]"}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, "usage: hutong keys create|list|revoke [flags] (opens the store: --data or --redis; hutong keys create --help for flags)")
+		if len(args) == 0 {
+			return usageError{"a keys command is needed"}
+		}
+		return errHelp
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hutong keys "+sub, flag.ContinueOnError)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"net/http"
 	_ "image/png"
 	"net/url"
 	"strings"
@@ -308,5 +309,43 @@ func TestWriteRateLimit(t *testing.T) {
 	}
 	if a := api(t, "GET", base+"/api/v1/links", nil); a.Status != 200 {
 		t.Fatalf("read after the write limit: got %d; want 200", a.Status)
+	}
+}
+
+// TestDomains: one alias on two short domains is two links, with their own
+// destinations and their own stats; Host decides which a tap is for.
+func TestDomains(t *testing.T) {
+	m, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.Domains = []string{"a.example", "b.example"} })
+	for d, target := range map[string]string{"a.example": itemTaobao, "b.example": itemTmall} {
+		if a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": target, "alias": "promo", "domain": d}); a.Status != 201 || !strings.Contains(a.Body, `"short_url":"http://`+d+`/promo"`) {
+			t.Fatalf("create on %s: %d %s", d, a.Status, a.Body)
+		}
+	}
+	tap := func(host string) answer {
+		req, _ := http.NewRequest("GET", base+"/promo", nil)
+		req.Host = host
+		req.Header.Set("User-Agent", corpusUA(t, "wechat/ios"))
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return answer{Status: resp.StatusCode, Location: resp.Header.Get("Location")}
+	}
+	if a := tap("a.example"); !strings.Contains(a.Location, "id=541989840451") {
+		t.Fatalf("a.example/promo: %d %q", a.Status, a.Location)
+	}
+	if a := tap("b.example"); !strings.Contains(a.Location, "id=66608981238") {
+		t.Fatalf("b.example/promo: %d %q", a.Status, a.Location)
+	}
+	tap("b.example")
+	waitEvents(t, m, 3)
+	for d, want := range map[string]float64{"a.example": 1, "b.example": 2} {
+		st := api(t, "GET", base+"/api/v1/links/promo/stats?domain="+d, nil)
+		var s map[string]any
+		decodeJSON(t, st.Body, &s)
+		if s["total_human"] != want {
+			t.Errorf("stats of %s/promo: %s; want total_human %v", d, st.Body, want)
+		}
 	}
 }

@@ -392,3 +392,15 @@ func TestPasswordDecoding(t *testing.T) {
 		t.Fatalf("without credentials: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestForgedForwardedFor: behind a trusted proxy the client is the rightmost
+// untrusted X-Forwarded-For entry; what the client put to its left is not
+// believed.
+func TestForgedForwardedFor(t *testing.T) {
+	m, base := testMain(t, func(c *config.Serve) { c.TrustedProxies = []string{"127.0.0.1", "10.0.0.0/8"} })
+	do(t, http.MethodGet, rURL(base, itemTaobao), map[string]string{"User-Agent": corpusUA(t, "wechat/ios"),
+		"X-Forwarded-For": "1.2.3.4, 198.51.100.9, 10.1.2.3"}, nil)
+	if evs := waitEvents(t, m, 1); evs[0].IP != "198.51.100.0" {
+		t.Fatalf("recorded IP: got %q; want 198.51.100.0 (the forged 1.2.3.4 is ignored)", evs[0].IP)
+	}
+}

@@ -110,7 +110,12 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b := binder{fs: fs, env: env}
 	b.str(&c.Listen, "listen", ":8080", "address to listen on")
 	b.str(&c.Data, "data", "./data", "embedded store directory (links.db, events.db, spill file)")
-	b.str(&c.Redis, "redis", "", "Redis URL: redis://, rediss://, redis+sentinel://, redis+cluster:// (switches the store to Redis)")
+	b.str(&c.Redis, "redis", "", "Redis URL: redis://, rediss://, redis+sentinel://, redis+cluster:// (switches the store to Redis); also $HUTONG_REDIS_URL")
+	if _, set := b.lookup("redis"); !set && env != nil {
+		if v, ok := env("HUTONG_REDIS_URL"); ok {
+			c.Redis = v // DESIGN.md's name for the same setting
+		}
+	}
 	b.str(&c.Rules, "rules", "", "routing rules file (YAML or JSON) over the embedded defaults; reloaded on SIGHUP")
 	b.str(&c.InitialAPIKey, "initial-api-key", "", "create an admin API key with this value when the store has none")
 	b.str(&c.BaseURL, "base-url", "", "public base URL of short links, e.g. https://hut.ong (default: from the request Host)")

@@ -67,3 +67,18 @@ func TestErrorsNameTheSetting(t *testing.T) {
 		})
 	}
 }
+
+func TestRedisURLAlias(t *testing.T) {
+	c, err := ParseServe(nil, envOf(map[string]string{"HUTONG_REDIS_URL": "redis://10.0.0.1:6379/0"}), io.Discard)
+	if err != nil || c.Redis != "redis://10.0.0.1:6379/0" {
+		t.Fatalf("HUTONG_REDIS_URL: got %q, %v", c.Redis, err)
+	}
+	c, _ = ParseServe(nil, envOf(map[string]string{"HUTONG_REDIS_URL": "redis://a:1/0", "HUTONG_REDIS": "redis://b:2/0"}), io.Discard)
+	if c.Redis != "redis://b:2/0" {
+		t.Fatalf("HUTONG_REDIS must win: got %q", c.Redis)
+	}
+	c, _ = ParseServe([]string{"--redis", "redis://c:3/0"}, envOf(map[string]string{"HUTONG_REDIS_URL": "redis://a:1/0"}), io.Discard)
+	if c.Redis != "redis://c:3/0" {
+		t.Fatalf("the flag must win: got %q", c.Redis)
+	}
+}

@@ -361,7 +361,7 @@ func (s *Server) handleLinkStats(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	st, err := s.deps.Stats.Stats(ctx, l.Code, from, to, by)
+	st, err := s.deps.Stats.Stats(ctx, statsKey(l.Domain, l.Code), from, to, by)
 	if err != nil {
 		return s.statsError(err)
 	}

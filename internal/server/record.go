@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,13 +35,66 @@ func (s *Server) record(c *fiber.Ctx, t *tap) {
 		// hostOf returns a substring of its argument: clone the header
 		// first, fasthttp reuses its buffer once the handler returns.
 		Referrer: hostOf(strings.Clone(c.Get(fiber.HeaderReferer))),
-		IP:       s.deps.IPPolicy.Apply(c.IP()),
+		IP:       s.deps.IPPolicy.Apply(s.clientIP(c)),
 	}
 	if t.link != nil {
 		ev.Domain, ev.Campaign = t.link.Domain, t.link.Campaign
+		ev.Code = statsKey(t.link.Domain, t.link.Code)
 	}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
 		ev.ClickIDs = track.AddClickID(ev.ClickIDs, k, v)
 	})
 	s.deps.Events.Record(ev)
+}
+
+// statsKey is the code events and counters of a link are kept under: the
+// code on the default domain, "domain/code" on the others (codes are unique
+// per domain only).
+func statsKey(domain, code string) string {
+	if domain == "" {
+		return code
+	}
+	return domain + "/" + code
+}
+
+// clientIP is the address of the person who tapped. The TCP peer, unless it
+// is a trusted proxy: then X-Forwarded-For is read from the right, skipping
+// trusted proxies, and the first other address is the client (entries to
+// its left are whatever the client sent and can be forged).
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return ""
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	xff := c.Get(fiber.HeaderXForwardedFor)
+	for xff != "" {
+		i := strings.LastIndexByte(xff, ',')
+		part := strings.TrimSpace(xff[i+1:])
+		xff = xff[:max(i, 0)]
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+		if i < 0 {
+			break
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

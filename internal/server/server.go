@@ -10,8 +10,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -74,6 +76,7 @@ type Server struct {
 	now     func() time.Time
 
 	expandTimeout time.Duration
+	proxies       []netip.Prefix
 
 	reqSeq    atomic.Uint64
 	reqPrefix string
@@ -99,6 +102,17 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if s.expandTimeout <= 0 {
 		s.expandTimeout = defaultExpandTimeout
 	}
+	for _, p := range opts.TrustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("server: trusted proxy %q is neither an IP nor a CIDR", p)
+			}
+			pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		s.proxies = append(s.proxies, pfx)
+	}
 	s.reqPrefix = strconv.FormatInt(time.Now().UnixNano()&0xffffffffff, 36) + "-"
 	s.app = fiber.New(fiber.Config{
 		AppName:                 "hutong",
@@ -110,8 +124,9 @@ func New(deps Deps, opts Options) (*Server, error) {
 		ReadBufferSize:          16 << 10, // long share texts in u= and big WeChat UAs
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          opts.TrustedProxies,
-		ProxyHeader:             proxyHeader(opts.TrustedProxies),
-		ErrorHandler:            s.errorHandler,
+		// No ProxyHeader: Fiber would take X-Forwarded-For's first entry,
+		// which the client controls; clientIP reads it from the right.
+		ErrorHandler: s.errorHandler,
 		// Routes are case-sensitive: short codes are.
 		CaseSensitive: true,
 	})
@@ -119,13 +134,6 @@ func New(deps Deps, opts Options) (*Server, error) {
 	s.app.Use(s.requestID)
 	s.routes()
 	return s, nil
-}
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // App exposes the Fiber app (for in-memory tests and benchmarks).
