@@ -14,5 +14,5 @@ import "embed"
 // inline style and script of the tap pages (hashed into the CSP header by
 // internal/pages).
 //
-//go:embed tap
+//go:embed tap ui
 var FS embed.FS

@@ -1,0 +1,231 @@
+// Headless-browser test of hutong's web UI (/ui/), against a whole running
+// service.
+//
+//   node e2e/ui.mjs <base-url> <artifacts-dir> <api-key>
+//
+// Desktop (English): sign in, paste a 淘口令 share text and watch the live
+// preview, create the link, copy the short URL, download its QR code as PNG
+// and SVG (checked by their first bytes), switch the QR colour. Then a
+// WeChat phone (WeChat User-Agent, fresh profile) opens the short link: the
+// 302 Location and the URL the browser then asks for must equal where the
+// result page said a WeChat user lands (the Taobao request is intercepted
+// and answered locally, since taobao.com is not reachable offline). Back on
+// the desktop, the click shows on the detail page. Also: list filters,
+// bulk import, edit, delete confirmation, the language switch, keyboard
+// focus order, and no console error on any page (a CSP violation would log
+// one). A phone-width profile (Chinese) screenshots every page too.
+//
+// Screenshots go to <artifacts-dir>/ui-*.png. Exit status 0 means every
+// check passed; failures are printed one per line. Driven by playwright-core
+// with Debian's /usr/bin/chromium (CHROMIUM overrides the path); each
+// profile gets a fresh user-data dir.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, artifacts, apiKey] = process.argv.slice(2);
+if (!base || !artifacts || !apiKey) {
+  console.error('usage: node ui.mjs <base-url> <artifacts-dir> <api-key>');
+  process.exit(2);
+}
+mkdirSync(artifacts, { recursive: true });
+
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const WECHAT_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49(0x18003129) NetType/WIFI Language/zh_CN';
+const SHARE = '8.94 复制打开淘宝 ￥CZ3457 aBcDeFgHiJk￥ https://item.taobao.com/item.htm?id=639750024278&spm=a1z10 「夏季新款纯棉短袖T恤」';
+
+const failures = [];
+const fail = (msg) => { failures.push(msg); console.log('FAIL ' + msg); };
+const ok = (msg) => console.log('ok   ' + msg);
+const check = (cond, msg) => (cond ? ok(msg) : fail(msg));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function profile(name, opts, fn) {
+  const dir = mkdtempSync(join(tmpdir(), `hutong-ui-${name}-`));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath, args, headless: true, acceptDownloads: true, ...opts,
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const errors = [];
+  // Pages answered 4xx on purpose (a wrong key, a bad field) log "Failed to
+  // load resource"; subresources that fail are caught by status instead.
+  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) { errors.push(m.text()); } });
+  page.on('response', (r) => {
+    if (r.request().resourceType() !== 'document' && r.status() >= 400) { errors.push(`${r.status()} ${r.url()}`); }
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await fn(page, ctx);
+  } catch (e) {
+    fail(`${name}: ${e.stack || e}`);
+  } finally {
+    // Failed loads of the intercepted destination are not page errors.
+    const real = errors.filter((e) => !/taobao\.com/.test(e));
+    check(real.length === 0, `${name}: no console errors${real.length ? ': ' + real.join(' | ') : ''}`);
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `ui-${name}.png`), fullPage: true });
+}
+
+async function signIn(page) {
+  await page.goto(base + '/ui/');
+  check(page.url().includes('/ui/login'), 'signed out: /ui/ goes to the sign-in page');
+  return page;
+}
+
+let wechatLanding = '';
+
+await profile('desktop', {
+  viewport: { width: 1280, height: 900 }, locale: 'en-US',
+  extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' },
+  permissions: ['clipboard-read', 'clipboard-write'],
+}, async (page) => {
+  await signIn(page);
+  await shot(page, 'login-desktop');
+  check(await page.evaluate(() => document.activeElement.id) === 'key', 'the key field has the focus');
+  await page.fill('#key', 'htk_wrong_key_for_the_e2e_test');
+  await page.click('button[type=submit].primary');
+  check(await page.locator('#key-err').isVisible(), 'a wrong key shows an error next to the field');
+  await shot(page, 'login-error-desktop');
+  await page.fill('#key', apiKey);
+  await Promise.all([page.waitForURL(/\/ui\/links$/), page.press('#key', 'Enter')]);
+  ok('signed in with the API key');
+  // Keyboard: the first Tab lands on the skip link, then the brand and the nav.
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.className) === 'skip', 'first Tab focuses the skip link');
+
+  await page.goto(base + '/ui/new');
+  await page.fill('#f-target', SHARE);
+  await page.waitForFunction(() => document.querySelector('#preview').textContent.includes('639750024278'), null, { timeout: 5000 });
+  const pv = await page.textContent('#preview');
+  check(pv.includes('https://item.taobao.com/item.htm?id=639750024278') && pv.includes('aBcDeFgHiJk'), 'live preview shows the item, canonical URL and token');
+  await page.fill('#f-alias', 'e2e-tee');
+  await page.fill('#f-tags', 'summer, tees');
+  await page.fill('#f-campaign', '618');
+  await page.fill('#f-utm_source', 'wechat');
+  await shot(page, 'new-desktop');
+  await Promise.all([page.waitForURL(/\/ui\/links\/e2e-tee\?created=1$/), page.click('button[value=create]')]);
+  check((await page.textContent('.flash')).includes('Link created'), 'created: the result page says so');
+  const short = await page.inputValue('#short-url');
+  check(short === base + '/e2e-tee', `short URL ${short}`);
+  await page.click('button[data-copy]');
+  await sleep(200);
+  const clip = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
+  check(clip === short, `copy button copies the short URL (${clip})`);
+  wechatLanding = (await page.textContent('[data-who="land.wechat"] .loc')).trim();
+  check(wechatLanding.startsWith('https://') && wechatLanding.includes('639750024278') && wechatLanding.includes('utm_source=wechat'),
+    `result page: a WeChat user lands on ${wechatLanding}`);
+  check((await page.getAttribute('[data-who="land.wechat"]', 'data-action')) === 'redirect', 'WeChat: a direct 302');
+  check(await page.evaluate(() => { const i = document.getElementById('qr-img'); return i.complete && i.naturalWidth > 0; }), 'QR image loads');
+  await shot(page, 'result-desktop');
+
+  for (const [sel, magic, name] of [['#qr-png', '\x89PNG', 'png'], ['#qr-svg', '<', 'svg']]) {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(sel)]);
+    const path = join(artifacts, `ui-qr.${name}`);
+    await dl.saveAs(path);
+    const head = readFileSync(path).subarray(0, 5).toString('latin1');
+    check(head.startsWith(magic) && dl.suggestedFilename() === `hutong-e2e-tee.${name}`, `QR ${name} downloads (${dl.suggestedFilename()})`);
+  }
+  // Colour choice updates the image and the download link in place.
+  await page.locator('#qr-fg').evaluate((el) => { el.value = '#c2410c'; el.dispatchEvent(new Event('change', { bubbles: true })); });
+  check((await page.getAttribute('#qr-png', 'href')).includes('fg=c2410c'), 'QR colour choice updates the download link');
+});
+
+await profile('wechat', {
+  userAgent: WECHAT_UA, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  locale: 'zh-CN', extraHTTPHeaders: { 'Accept-Language': 'zh-CN,zh;q=0.9' },
+}, async (page) => {
+  // The destination is a real taobao.com page, unreachable offline: record
+  // what the browser asks for instead of loading it.
+  const asked = [];
+  let hop = null;
+  page.on('request', (r) => { if (/^https:\/\/[^/]*(taobao|tmall)\.com\//.test(r.url())) { asked.push(r.url()); } });
+  page.on('response', (r) => { if (r.url().startsWith(base + '/e2e-tee')) { hop = r; } });
+  await page.goto(base + '/e2e-tee?from=singlemessage').catch((e) => ok(`navigation to the destination stops offline (${String(e.message).split('\n')[0]})`));
+  check(hop && hop.status() === 302, `the short link answers 302 (${hop && hop.status()})`);
+  const loc = hop ? (await hop.allHeaders()).location : '';
+  check(loc === wechatLanding, `302 Location is where the result page said:\n       ${loc}\n       ${wechatLanding}`);
+  check(asked[0] === wechatLanding, `the browser went on to ${asked[0]}`);
+});
+
+await profile('desktop2', {
+  viewport: { width: 1280, height: 900 }, locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' },
+}, async (page) => {
+  await signIn(page);
+  await page.fill('#key', apiKey);
+  await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('button[type=submit].primary')]);
+  let humans = '0';
+  for (let i = 0; i < 50 && humans === '0'; i++) {
+    await page.goto(base + '/ui/links/e2e-tee');
+    humans = (await page.textContent('#stat-human')).trim();
+    if (humans === '0') { await sleep(100); }
+  }
+  check(humans === '1', `detail page counts the WeChat tap (${humans} people)`);
+  const bd = await page.textContent('.breakdowns');
+  check(bd.includes('wechat') && bd.includes('ios') && bd.includes('chat'), 'breakdowns show app wechat, os ios, scene chat');
+  await shot(page, 'detail-desktop');
+
+  await page.goto(base + '/ui/links?tag=summer');
+  check(await page.locator('tbody tr').count() === 1, 'list filtered by tag');
+  await shot(page, 'list-desktop');
+  await page.goto(base + '/ui/links/e2e-tee/edit');
+  await shot(page, 'edit-desktop');
+  await page.fill('#f-max_clicks', '-1');
+  await page.click('button[value=save]');
+  check(await page.locator('#f-max_clicks-err').isVisible(), 'edit: a bad value shows its error next to the field');
+  await page.goto(base + '/ui/links/e2e-tee/delete');
+  await shot(page, 'delete-desktop');
+
+  await page.goto(base + '/ui/import');
+  await page.setInputFiles('#file', {
+    name: 'links.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('target,alias,campaign\nhttps://item.taobao.com/item.htm?id=42,e2e-bulk,618\nhttps://example.com/,e2e-bad,\n'),
+  });
+  await page.click('form[enctype] button[type=submit]');
+  await page.waitForSelector('#res-h');
+  check((await page.textContent('[role=status]')).includes('1 created, 1 failed'), 'bulk import: per-row results');
+  await shot(page, 'import-desktop');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('form[action="/ui/import/links.csv"] button')]);
+  const csvPath = join(artifacts, 'ui-import.csv');
+  await dl.saveAs(csvPath);
+  check(readFileSync(csvPath, 'utf8').includes(base + '/e2e-bulk'), 'bulk import: created links download as CSV');
+
+  await page.goto(base + '/ui/links');
+  await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('a.lang')]);
+  check(await page.getAttribute('html', 'lang') === 'zh-CN' && (await page.textContent('h1')).includes('全部短链'), 'language switch to 中文');
+  await shot(page, 'list-zh-desktop');
+});
+
+await profile('phone', {
+  viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  locale: 'zh-CN', extraHTTPHeaders: { 'Accept-Language': 'zh-CN,zh;q=0.9' },
+}, async (page) => {
+  await signIn(page);
+  await shot(page, 'login-phone');
+  await page.fill('#key', apiKey);
+  await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('button[type=submit].primary')]);
+  for (const [name, path] of [['list', '/ui/links'], ['new', '/ui/new?target=' + encodeURIComponent(SHARE)], ['detail', '/ui/links/e2e-tee'],
+    ['edit', '/ui/links/e2e-tee/edit'], ['delete', '/ui/links/e2e-tee/delete'], ['import', '/ui/import']]) {
+    await page.goto(base + path);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(wide <= 390, `phone ${name}: no sideways scrolling (${wide}px)`);
+    await shot(page, `${name}-phone`);
+  }
+  // Delete for real, after the confirmation page.
+  await page.goto(base + '/ui/links/e2e-bulk/delete');
+  await Promise.all([page.waitForURL(/deleted=1/), page.click('button.danger')]);
+  check((await page.textContent('.flash')).includes('已删除'), 'delete after confirmation');
+});
+
+if (failures.length) {
+  console.log(`${failures.length} check(s) failed`);
+  process.exit(1);
+}
+console.log('all checks passed');

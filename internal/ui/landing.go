@@ -1,0 +1,127 @@
+package ui
+
+import (
+	"context"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// entityView is what hutong understood of a pasted target.
+type entityView struct {
+	Known     bool
+	Platform  string
+	Kind      string
+	ID        string
+	IDType    string
+	SKU       string
+	Canonical string
+	Params    []string // kept parameters, "name=value"
+	Title     string
+	Tpwd      string
+	URL       string
+	Via       string
+	Short     bool // an m.tb.cn link: expanded when tapped
+	Password  bool // a bare 淘口令: decoded when tapped, if decoding is on
+}
+
+func newEntityView(e resolver.Entity) *entityView {
+	v := &entityView{Known: e.Known(), Platform: string(e.Platform), Kind: string(e.Kind), ID: e.ID, IDType: string(e.IDType),
+		SKU: e.SKU, Canonical: e.Canonical, Title: e.Title, Tpwd: e.Tpwd, URL: e.URL, Via: e.Via,
+		Short: e.Kind == resolver.KindShort, Password: e.Kind == resolver.KindPassword}
+	if e.Params != "" {
+		for _, p := range strings.Split(e.Params, "&") {
+			if k, val, ok := strings.Cut(p, "="); ok {
+				if dk, err := url.QueryUnescape(k); err == nil {
+					k = dk
+				}
+				if dv, err := url.QueryUnescape(val); err == nil {
+					val = dv
+				}
+				v.Params = append(v.Params, k+"="+val)
+			} else if p != "" {
+				v.Params = append(v.Params, p)
+			}
+		}
+	}
+	return v
+}
+
+// persona is a representative client the landing preview routes for.
+type persona struct {
+	Key string // message key of its name
+	UA  string
+}
+
+// personas are the three people the result page shows: a WeChat user on
+// an iPhone, iPhone Safari, and a desktop browser.
+var personas = []persona{
+	{"land.wechat", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49(0x18003129) NetType/WIFI Language/zh_CN"},
+	{"land.safari", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"},
+	{"land.desktop", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"},
+}
+
+// landing is where one persona lands.
+type landing struct {
+	Who        string // message key
+	Class      string
+	Action     string
+	Location   string
+	AppURL     string
+	PayChannel string
+	Reason     string
+}
+
+// landings routes the link for every persona with the routing table in
+// force, the same call a tap makes. An m.tb.cn target is expanded first
+// when an Expander is configured (taps expand it too); expanded reports it.
+func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
+	e := l.Entity
+	if e.Kind == resolver.KindShort && u.d.Expander != nil && e.URL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		long, err := u.d.Expander.Expand(ctx, e.URL)
+		cancel()
+		if err == nil {
+			if inner := resolver.Parse(long); inner.Known() && inner.Kind != resolver.KindShort {
+				if inner.Tpwd == "" {
+					inner.Tpwd = e.Tpwd
+				}
+				e, expanded = inner, true
+			}
+		}
+	}
+	t := u.d.Rules.Load()
+	fwd := forwardUTM(l.UTM)
+	for _, p := range personas {
+		cl := u.d.Clients.Detect(p.UA)
+		d := t.Decide(route.Request{Entity: e, Client: cl, Overrides: l.Route, Forward: fwd})
+		out = append(out, landing{Who: p.Key, Class: string(d.Class), Action: string(d.Action), Location: d.Location,
+			AppURL: d.AppURL, PayChannel: d.PayChannel, Reason: d.Reason})
+	}
+	return out, expanded
+}
+
+// forwardUTM encodes a link's UTM parameters as the tap path does (sorted).
+func forwardUTM(utm map[string]string) string {
+	if len(utm) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(utm))
+	for k := range utm {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(utm[k]))
+	}
+	return b.String()
+}

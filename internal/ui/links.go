@@ -1,0 +1,488 @@
+package ui
+
+import (
+	"bytes"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/qr"
+)
+
+// ---- create ----
+
+func (u *ui) newForm(rq *req) *linkForm {
+	return &linkForm{V: map[string]string{}, Errors: map[string]string{}, Domains: u.d.Domains}
+}
+
+func (u *ui) handleNewPage(c *fiber.Ctx, rq *req) error {
+	f := u.newForm(rq)
+	if t := strings.TrimSpace(c.Query("target")); t != "" && len(t) <= u.d.MaxInput {
+		f.V["target"] = strings.Clone(t)
+		f.Entity = newEntityView(resolver.Parse(f.V["target"]))
+	}
+	return u.render(c, fiber.StatusOK, "new", u.newView(c, rq, "new.title", "new", f))
+}
+
+// handleNew is the create form's POST: action=check shows what hutong
+// understood (the no-JavaScript preview); anything else creates the link.
+func (u *ui) handleNew(c *fiber.Ctx, rq *req) error {
+	if ok, err := u.canWrite(c, rq); !ok {
+		return err
+	}
+	f := readForm(c)
+	f.Domains = u.d.Domains
+	msgs := u.msgs[rq.lang]
+	in := f.input(msgs, u.now(), u.d.MaxInput)
+	if c.FormValue("action") == "check" || len(f.Errors) > 0 {
+		status := fiber.StatusOK
+		if len(f.Errors) > 0 && c.FormValue("action") != "check" {
+			status = fiber.StatusUnprocessableEntity
+		}
+		return u.render(c, status, "new", u.newView(c, rq, "new.title", "new", f))
+	}
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	l, err := u.d.Backend.CreateLink(ctx, in)
+	if err != nil {
+		status, ok := f.backendError(err)
+		if !ok {
+			u.log.Error("ui: create failed", "err", err)
+			f.Errors[""] = msgs["err.unavailable"]
+		}
+		return u.render(c, status, "new", u.newView(c, rq, "new.title", "new", f))
+	}
+	return c.Redirect(linkPath(l.Domain, l.Code, "")+sep(l.Domain)+"created=1", fiber.StatusSeeOther)
+}
+
+// linkPath is the UI path of a link's page (suffix: "", "/edit", …).
+func linkPath(domain, code, suffix string) string {
+	p := "/ui/links/" + url.PathEscape(code) + suffix
+	if domain != "" {
+		p += "?domain=" + url.QueryEscape(domain)
+	}
+	return p
+}
+
+func sep(domain string) string {
+	if domain != "" {
+		return "&"
+	}
+	return "?"
+}
+
+// parseAnswer is the live preview's JSON: what hutong understood, and the
+// same HTML fragment the no-JavaScript check step shows.
+type parseAnswer struct {
+	Known  bool            `json:"known"`
+	Entity resolver.Entity `json:"entity"`
+	HTML   string          `json:"html"`
+}
+
+// handleParse answers GET /ui/parse?u=… for the live preview.
+func (u *ui) handleParse(c *fiber.Ctx, rq *req) error {
+	in := strings.TrimSpace(c.Query("u"))
+	if in == "" || len(in) > u.d.MaxInput {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "u: 1 to " + strconv.Itoa(u.d.MaxInput) + " bytes"})
+	}
+	in = strings.Clone(in)
+	e := resolver.Parse(in)
+	v := u.newView(c, rq, "new.title", "new", &linkForm{Entity: newEntityView(e)})
+	var buf bytes.Buffer
+	if err := u.pages["new"].ExecuteTemplate(&buf, "preview", v); err != nil {
+		u.log.Error("ui: render preview", "err", err)
+		return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{"error": "internal error"})
+	}
+	return c.JSON(parseAnswer{Known: e.Known(), Entity: e, HTML: buf.String()})
+}
+
+// ---- list ----
+
+// listData is the list page's data.
+type listData struct {
+	Q, Tag, Campaign, Sort, Cursor, Next string
+	Rows                                 []linkRow
+	Error                                string
+	Sorts                                []string
+}
+
+// linkRow is one link in the list.
+type linkRow struct {
+	L        shortlink.Link
+	ShortURL string
+	Status   string // active, disabled, expired, exhausted
+	Path     string // detail page
+	Domain   string
+}
+
+func (u *ui) row(c *fiber.Ctx, l shortlink.Link) linkRow {
+	return linkRow{L: l, ShortURL: u.d.Backend.ShortURL(c, l.Domain, l.Code), Status: string(l.StatusAt(u.now())),
+		Path: linkPath(l.Domain, l.Code, ""), Domain: l.Domain}
+}
+
+var sorts = []string{"code", "created", "campaign"}
+
+func (u *ui) handleList(c *fiber.Ctx, rq *req) error {
+	d := &listData{Q: strings.Clone(c.Query("q")), Tag: strings.Clone(c.Query("tag")), Campaign: strings.Clone(c.Query("campaign")),
+		Sort: strings.Clone(c.Query("sort")), Cursor: strings.Clone(c.Query("cursor")), Sorts: sorts}
+	if !contains(sorts, d.Sort) {
+		d.Sort = "code"
+	}
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	p, err := u.d.Service.List(ctx, shortlink.Filter{Q: d.Q, Tag: d.Tag, Campaign: d.Campaign, Cursor: d.Cursor, Limit: 50})
+	status := fiber.StatusOK
+	if err != nil {
+		if shortlink.ErrorCode(err) == shortlink.CodeInvalid {
+			d.Error, status = u.msgs[rq.lang]["list.badcursor"], fiber.StatusBadRequest
+		} else {
+			u.log.Error("ui: list failed", "err", err)
+			d.Error, status = u.msgs[rq.lang]["err.unavailable"], fiber.StatusServiceUnavailable
+		}
+	}
+	d.Next = p.Next
+	for _, l := range p.Links {
+		d.Rows = append(d.Rows, u.row(c, l))
+	}
+	// Sorting is within the page: the store pages in code order.
+	switch d.Sort {
+	case "created":
+		sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].L.CreatedAt.After(d.Rows[j].L.CreatedAt) })
+	case "campaign":
+		sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].L.Campaign < d.Rows[j].L.Campaign })
+	}
+	v := u.newView(c, rq, "list.title", "links", d)
+	if c.Query("deleted") != "" {
+		v.Flash = v.T("flash.deleted")
+	}
+	return u.render(c, status, "links", v)
+}
+
+// ListURL builds a list URL keeping the filters, with one parameter set.
+func (d *listData) URL(key, value string) string {
+	q := url.Values{}
+	for k, v := range map[string]string{"q": d.Q, "tag": d.Tag, "campaign": d.Campaign, "sort": d.Sort} {
+		if v != "" && !(k == "sort" && v == "code") {
+			q.Set(k, v)
+		}
+	}
+	if key == "tag" || key == "campaign" || key == "q" {
+		q.Del("cursor")
+	} else if key != "cursor" && d.Cursor != "" {
+		q.Set("cursor", d.Cursor)
+	}
+	if value == "" {
+		q.Del(key)
+	} else {
+		q.Set(key, value)
+	}
+	if len(q) == 0 {
+		return "/ui/links"
+	}
+	return "/ui/links?" + q.Encode()
+}
+
+// ---- one link ----
+
+// loadLink reads the link of /ui/links/:code?domain=; on failure it has
+// answered the page.
+func (u *ui) loadLink(c *fiber.Ctx, rq *req) (*shortlink.Link, error) {
+	domain := strings.Clone(c.Query("domain"))
+	if domain != "" && !contains(u.d.Domains, domain) {
+		return nil, u.errorPage(c, rq, fiber.StatusNotFound, "err.notfound")
+	}
+	code := strings.Clone(c.Params("code"))
+	if shortlink.ValidateCode(code) != nil {
+		return nil, u.errorPage(c, rq, fiber.StatusNotFound, "err.notfound")
+	}
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	l, err := u.d.Service.Get(ctx, domain, code)
+	if err != nil {
+		if shortlink.ErrorCode(err) == shortlink.CodeNotFound {
+			return nil, u.errorPage(c, rq, fiber.StatusNotFound, "err.notfound")
+		}
+		u.log.Error("ui: get link failed", "err", err)
+		return nil, u.errorPage(c, rq, fiber.StatusServiceUnavailable, "err.unavailable")
+	}
+	return &l, nil
+}
+
+// detailData is the link page's data.
+type detailData struct {
+	Row      linkRow
+	Entity   *entityView
+	Created  bool
+	QR       qrChoice
+	Landings []landing
+	Expanded bool
+	Stats    *statsView
+	Range    string
+	Ranges   []string
+}
+
+// qrChoice is the QR code form: size and colours, and the image URLs.
+type qrChoice struct {
+	Size             int
+	FG, BG           string
+	Logo, LogoOK     bool
+	Sizes            []int
+	PNG, SVG, Name   string
+	Error            string
+	DomainQ, Code    string
+	PNGPath, SVGPath string
+}
+
+var qrSizes = []int{256, 512, 1024}
+
+func (u *ui) qrChoice(c *fiber.Ctx, l *shortlink.Link) qrChoice {
+	q := qrChoice{Size: 512, FG: "000000", BG: "ffffff", LogoOK: u.d.QRLogo, Sizes: qrSizes, Code: l.Code, Name: "hutong-" + l.Code}
+	if n, err := strconv.Atoi(c.Query("size")); err == nil && contains(intsToStrings(qrSizes), strconv.Itoa(n)) {
+		q.Size = n
+	}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"fg", &q.FG}, {"bg", &q.BG}} {
+		if v := strings.TrimPrefix(c.Query(p.name), "#"); v != "" {
+			if _, err := qr.ParseColor(v); err == nil && len(v) == 6 {
+				*p.dst = strings.ToLower(v)
+			} else {
+				q.Error = "qr.badcolor"
+			}
+		}
+	}
+	q.Logo = u.d.QRLogo && c.Query("logo") != ""
+	v := url.Values{"size": {strconv.Itoa(q.Size)}, "fg": {q.FG}, "bg": {q.BG}}
+	if l.Domain != "" {
+		v.Set("domain", l.Domain)
+	}
+	if q.Logo {
+		v.Set("logo", "1")
+		v.Set("level", "H")
+	}
+	base := "/api/v1/links/" + url.PathEscape(l.Code)
+	q.PNG, q.SVG = base+"/qr.png?"+v.Encode(), base+"/qr.svg?"+v.Encode()
+	return q
+}
+
+func intsToStrings(ns []int) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = strconv.Itoa(n)
+	}
+	return out
+}
+
+// statsView is the clicks section.
+type statsView struct {
+	Off, Failed bool
+	Total       track.Counts
+	Chart       string // inline SVG
+	Points      []point
+	Breakdowns  []breakdown
+}
+
+// breakdown is one dimension (app, os, scene, pay channel), largest first.
+type breakdown struct {
+	Key  string // message key of the dimension
+	Rows []countRow
+	Max  int64
+}
+
+type countRow struct {
+	Name  string
+	Count int64
+}
+
+var ranges = []string{"48h", "7d", "30d", "90d"}
+
+func (u *ui) handleLink(c *fiber.Ctx, rq *req) error {
+	l, err := u.loadLink(c, rq)
+	if l == nil {
+		return err
+	}
+	d := &detailData{Row: u.row(c, *l), Entity: newEntityView(l.Entity), Created: c.Query("created") != "",
+		QR: u.qrChoice(c, l), Range: c.Query("range"), Ranges: ranges}
+	if !contains(ranges, d.Range) {
+		d.Range = "30d"
+	}
+	d.Landings, d.Expanded = u.landings(l)
+	v := u.newView(c, rq, "link.title", "links", d)
+	d.Stats = u.stats(l.Code, d.Range, v)
+	if d.Created {
+		v.Flash = v.T("flash.created")
+	} else if c.Query("saved") != "" {
+		v.Flash = v.T("flash.saved")
+	}
+	v.Title = v.T("link.title") + " " + l.Code
+	return u.render(c, fiber.StatusOK, "link", v)
+}
+
+func (u *ui) stats(code, rng string, v *view) *statsView {
+	sv := &statsView{}
+	if u.d.Stats == nil {
+		sv.Off = true
+		return sv
+	}
+	now := u.now()
+	by := "day"
+	var from time.Time
+	switch rng {
+	case "48h":
+		by, from = "hour", now.Add(-47*time.Hour).Truncate(time.Hour)
+	case "7d":
+		from = now.AddDate(0, 0, -6)
+	case "90d":
+		from = now.AddDate(0, 0, -89)
+	default:
+		from = now.AddDate(0, 0, -29)
+	}
+	if by == "day" {
+		f := from.In(track.ChinaTime)
+		from = time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, track.ChinaTime)
+	}
+	to := now.Add(time.Second)
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	st, err := u.d.Stats.Stats(ctx, code, from, to, by)
+	if err != nil {
+		u.log.Error("ui: stats failed", "err", err)
+		sv.Failed = true
+		return sv
+	}
+	sv.Total = st.Counts
+	sv.Points = fillSeries(st.Series, from, to, by, track.ChinaTime)
+	sv.Chart = chartSVG(sv.Points, v.T("stats.chart"), v.T("stats.people"), v.T("stats.bots"))
+	for _, dim := range []string{"app", "os", "scene", "pay_channel"} {
+		b := breakdown{Key: "dim." + dim}
+		for name, n := range st.Breakdown[dim] {
+			if name == "" {
+				name = "—"
+			}
+			b.Rows = append(b.Rows, countRow{name, n})
+			if n > b.Max {
+				b.Max = n
+			}
+		}
+		sort.Slice(b.Rows, func(i, j int) bool {
+			if b.Rows[i].Count != b.Rows[j].Count {
+				return b.Rows[i].Count > b.Rows[j].Count
+			}
+			return b.Rows[i].Name < b.Rows[j].Name
+		})
+		sv.Breakdowns = append(sv.Breakdowns, b)
+	}
+	return sv
+}
+
+// ---- edit ----
+
+func (u *ui) handleEditPage(c *fiber.Ctx, rq *req) error {
+	l, err := u.loadLink(c, rq)
+	if l == nil {
+		return err
+	}
+	f := formOf(l)
+	f.Entity = newEntityView(l.Entity)
+	return u.render(c, fiber.StatusOK, "edit", u.newView(c, rq, "edit.title", "links", f))
+}
+
+func (u *ui) handleEdit(c *fiber.Ctx, rq *req) error {
+	if ok, err := u.canWrite(c, rq); !ok {
+		return err
+	}
+	l, err := u.loadLink(c, rq)
+	if l == nil {
+		return err
+	}
+	f := readForm(c)
+	f.Edit, f.Code, f.Domain, f.Disabled = true, l.Code, l.Domain, l.Disabled
+	f.V["alias"], f.V["domain"] = l.Code, l.Domain
+	in := f.input(u.msgs[rq.lang], u.now(), u.d.MaxInput)
+	if v, err := strconv.ParseInt(c.FormValue("version"), 10, 64); err == nil {
+		f.Version = v
+	}
+	if c.FormValue("action") == "check" || len(f.Errors) > 0 {
+		status := fiber.StatusOK
+		if len(f.Errors) > 0 && c.FormValue("action") != "check" {
+			status = fiber.StatusUnprocessableEntity
+		}
+		return u.render(c, status, "edit", u.newView(c, rq, "edit.title", "links", f))
+	}
+	// Keep the routing options the form does not show.
+	in.Route.NoCheckout, in.Route.DesktopURL = l.Route.NoCheckout, l.Route.DesktopURL
+	base := l.Clone()
+	base.Version = f.Version
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	out, err := u.d.Backend.UpdateLink(ctx, base, in)
+	if err != nil {
+		status, ok := f.backendError(err)
+		if !ok {
+			u.log.Error("ui: update failed", "err", err)
+			f.Errors[""] = u.msgs[rq.lang]["err.unavailable"]
+		} else if e, _ := err.(*Error); e != nil && e.Code == shortlink.CodeConflict {
+			delete(f.Errors, "alias")
+			f.Errors[""] = u.msgs[rq.lang]["edit.conflict"]
+		}
+		return u.render(c, status, "edit", u.newView(c, rq, "edit.title", "links", f))
+	}
+	return c.Redirect(linkPath(out.Domain, out.Code, "")+sep(out.Domain)+"saved=1", fiber.StatusSeeOther)
+}
+
+// handleToggle enables or disables a link (POST, CSRF-checked by wrap).
+func (u *ui) handleToggle(c *fiber.Ctx, rq *req) error {
+	if ok, err := u.canWrite(c, rq); !ok {
+		return err
+	}
+	l, err := u.loadLink(c, rq)
+	if l == nil {
+		return err
+	}
+	m := l.Clone()
+	m.Disabled = c.FormValue("disabled") == "1"
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	if _, err := u.d.Service.Update(ctx, m); err != nil {
+		u.log.Error("ui: toggle failed", "err", err)
+		return u.errorPage(c, rq, fiber.StatusServiceUnavailable, "err.unavailable")
+	}
+	next := c.FormValue("next")
+	if !safeNext(next) {
+		next = linkPath(l.Domain, l.Code, "")
+	}
+	return c.Redirect(strings.Clone(next), fiber.StatusSeeOther)
+}
+
+func (u *ui) handleDeletePage(c *fiber.Ctx, rq *req) error {
+	l, err := u.loadLink(c, rq)
+	if l == nil {
+		return err
+	}
+	return u.render(c, fiber.StatusOK, "delete", u.newView(c, rq, "delete.title", "links", u.row(c, *l)))
+}
+
+func (u *ui) handleDelete(c *fiber.Ctx, rq *req) error {
+	if ok, err := u.canWrite(c, rq); !ok {
+		return err
+	}
+	l, err := u.loadLink(c, rq)
+	if l == nil {
+		return err
+	}
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	if err := u.d.Service.Delete(ctx, l.Domain, l.Code); err != nil && shortlink.ErrorCode(err) != shortlink.CodeNotFound {
+		u.log.Error("ui: delete failed", "err", err)
+		return u.errorPage(c, rq, fiber.StatusServiceUnavailable, "err.unavailable")
+	}
+	return c.Redirect("/ui/links?deleted=1", fiber.StatusSeeOther)
+}
