@@ -47,7 +47,9 @@ type proc struct {
 	cmd  *exec.Cmd
 	base string
 	logs *logBuf
-	done chan error
+	// done is closed when the process has exited; err is Wait's result.
+	done chan struct{}
+	err  error
 }
 
 type logBuf struct {
@@ -77,7 +79,7 @@ func startProc(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, logs: &logBuf{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, logs: &logBuf{}, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,18 +95,19 @@ func startProc(t *testing.T, args ...string) *proc {
 			}
 		}
 	}()
-	go func() { p.done <- cmd.Wait() }()
+	go func() { p.err = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.done
+		_ = cmd.Process.Kill() // harmless when it has exited already
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
 		}
 	})
 	select {
 	case a := <-addr:
 		p.base = "http://" + a
-	case err := <-p.done:
-		t.Fatalf("hutong exited before serving: %v\n%s", err, p.logs)
+	case <-p.done:
+		t.Fatalf("hutong exited before serving: %v\n%s", p.err, p.logs)
 	case <-time.After(20 * time.Second):
 		t.Fatalf("hutong did not start within 20s\n%s", p.logs)
 	}
@@ -197,9 +200,9 @@ func TestSIGTERMLosesNoEvents(t *testing.T) {
 	}
 	p.signal(t, syscall.SIGTERM)
 	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+	case <-p.done:
+		if p.err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", p.err, p.logs)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("no exit within 20s of SIGTERM")

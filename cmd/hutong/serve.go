@@ -39,16 +39,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return usageError{err.Error()}
 	}
+	// Catch SIGHUP before anything else: its default action ends the
+	// process, and an operator (or a test) may send it as soon as the
+	// "serving" line appears.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	m := NewMain(cfg, stderr)
 	if err := m.Run(ctx); err != nil {
 		m.Close(context.Background())
 		return err
 	}
 	m.Logger.Info("hutong serving", "addr", m.Addr(), "store", m.storeName(), "rules", m.rulesName(), "version", version)
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-hup:
