@@ -2,6 +2,8 @@ package server
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,6 +13,12 @@ import (
 // Metrics are the HTTP-level Prometheus metrics. Build with NewMetrics and
 // pass in Deps; nil disables them.
 type Metrics struct {
+	// children caches the counter and histogram of each (route, method,
+	// status) so a request does one lock-free map read instead of hashing
+	// its labels; copy-on-write, bounded by routes × methods × statuses.
+	children atomic.Pointer[map[childKey]child]
+	mu       sync.Mutex
+
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	actions  *prometheus.CounterVec
@@ -39,7 +47,41 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.actions, m.expand)
+	m.children.Store(&map[childKey]child{})
 	return m
+}
+
+type childKey struct {
+	route, method string
+	status        int
+}
+
+type child struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// child returns the metrics of one (route, method, status). route must be a
+// router pattern and method a constant (both outlive the request).
+func (m *Metrics) child(route, method string, status int) child {
+	k := childKey{route, method, status}
+	if ch, ok := (*m.children.Load())[k]; ok {
+		return ch
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.children.Load()
+	if ch, ok := old[k]; ok {
+		return ch
+	}
+	ch := child{m.requests.WithLabelValues(route, method, statusLabel(status)), m.latency.WithLabelValues(route)}
+	next := make(map[childKey]child, len(old)+1)
+	for kk, v := range old {
+		next[kk] = v
+	}
+	next[k] = ch
+	m.children.Store(&next)
+	return ch
 }
 
 // methodLabel maps the request method to a constant: c.Method() aliases
@@ -118,9 +160,9 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 			status = fiber.StatusInternalServerError
 		}
 	}
-	path := c.Route().Path
-	m.requests.WithLabelValues(path, methodLabel(c.Method()), statusLabel(status)).Inc()
-	m.latency.WithLabelValues(path).Observe(time.Since(start).Seconds())
+	ch := m.child(c.Route().Path, methodLabel(c.Method()), status)
+	ch.requests.Inc()
+	ch.latency.Observe(time.Since(start).Seconds())
 	return err
 }
 

@@ -18,8 +18,9 @@ func (s *Server) record(c *fiber.Ctx, t *tap) {
 	if s.deps.Events == nil {
 		return
 	}
+	// VisitID is left empty: the recorder's writer fills it, off the
+	// request path.
 	ev := &track.Event{
-		VisitID:    track.NewVisitID(),
 		Time:       s.now(),
 		Code:       t.code,
 		EntityKind: string(t.entity.Kind),

@@ -113,7 +113,8 @@ func (s *Server) errorPage(c *fiber.Ctx, status int, code, _ string) error {
 	return s.infoPage(c, status, k, "", nil)
 }
 
+// requestID is the request's id (set by the requestID middleware on the
+// response), as an owned string.
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(localRequestID).(string)
-	return id
+	return string(c.Response().Header.Peek(fiber.HeaderXRequestID))
 }

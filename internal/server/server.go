@@ -149,24 +149,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // requestID sets X-Request-ID on every response (a client's own is kept
-// when it is short and printable) and stores it for logs.
+// when it is short and printable). The id lives only in the response header
+// (fasthttp copies the bytes there); requestID(c) reads it back for logs and
+// pages. Built in a stack buffer, it costs no allocation.
 func (s *Server) requestID(c *fiber.Ctx) error {
-	id := c.Get(fiber.HeaderXRequestID)
-	if id == "" || len(id) > 64 || !printable(id) {
-		id = s.reqPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
+	id := c.Request().Header.Peek(fiber.HeaderXRequestID)
+	if len(id) == 0 || len(id) > 64 || !printable(id) {
+		var buf [64]byte
+		b := append(buf[:0], s.reqPrefix...)
+		b = strconv.AppendUint(b, s.reqSeq.Add(1), 36)
+		c.Response().Header.SetBytesV(fiber.HeaderXRequestID, b)
 	} else {
-		id = string([]byte(id)) // copy: fasthttp reuses the header buffer
+		c.Response().Header.SetBytesV(fiber.HeaderXRequestID, id)
 	}
-	c.Set(fiber.HeaderXRequestID, id)
-	c.Locals(localRequestID, id)
 	return c.Next()
 }
 
-type localKey int
-
-const localRequestID localKey = iota
-
-func printable(s string) bool {
+func printable(s []byte) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x21 || s[i] > 0x7e {
 			return false
@@ -176,7 +175,7 @@ func printable(s string) bool {
 }
 
 func (s *Server) logPanic(c *fiber.Ctx, e any) {
-	s.log.Error("panic", "err", e, "path", c.Path(), "request_id", c.Locals(localRequestID))
+	s.log.Error("panic", "err", e, "path", c.Path(), "request_id", requestID(c))
 }
 
 // errorHandler is the one place errors become HTTP answers.
@@ -192,7 +191,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		status, code, msg = ae.Status, ae.Code, ae.Message
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", c.Locals(localRequestID))
+		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", requestID(c))
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if wantsJSON(c) {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -67,14 +68,30 @@ func (s *Server) shareURL(c *fiber.Ctx, t *tap) string {
 	return s.origin(c) + "/r?u=" + url.QueryEscape(t.input)
 }
 
-// hostOf returns the host of an absolute URL, or "".
+// hostOf returns the host of an absolute URL ("scheme://[userinfo@]host[:port]/…"),
+// without the port and IPv6 brackets, lower-cased as given, or "". It does
+// not allocate: the result is a substring of raw (clone it if raw is
+// borrowed memory).
 func hostOf(raw string) string {
-	if raw == "" {
+	i := strings.Index(raw, "://")
+	if i <= 0 {
 		return ""
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
+	h := raw[i+3:]
+	if j := strings.IndexAny(h, "/?#\\"); j >= 0 {
+		h = h[:j]
+	}
+	if j := strings.LastIndexByte(h, '@'); j >= 0 {
+		h = h[j+1:]
+	}
+	if strings.HasPrefix(h, "[") {
+		if j := strings.IndexByte(h, ']'); j > 0 {
+			return h[1:j]
+		}
 		return ""
 	}
-	return u.Hostname()
+	if j := strings.IndexByte(h, ':'); j >= 0 {
+		h = h[:j]
+	}
+	return h
 }
