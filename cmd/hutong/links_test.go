@@ -8,6 +8,8 @@ import (
 	"image"
 	_ "image/png"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +341,44 @@ func TestDomains(t *testing.T) {
 		if s["total_human"] != want {
 			t.Errorf("stats of %s/promo: %s; want total_human %v", d, st.Body, want)
 		}
+	}
+}
+
+// TestDecisionCacheIsNeverStale: warm taps reuse routing decisions, but an
+// edit, a forwarded click ID or a rules reload always shows at once.
+func TestDecisionCacheIsNeverStale(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(rules, []byte("version: 1\nroutes:\n  ios:\n    item: redirect item_h5\n"), 0o644)
+	m, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.Rules = rules })
+	wx, ios := corpusUA(t, "wechat/ios"), corpusUA(t, "browser/ios")
+	var l apiLink
+	decodeJSON(t, api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao, "forward_click_ids": []string{"gdt_vid"}}).Body, &l)
+
+	for i := 0; i < 3; i++ {
+		if a := get(t, base+"/"+l.Code+"?from=singlemessage", wx); !strings.Contains(a.Location, "id=541989840451") {
+			t.Fatalf("tap %d: %q", i, a.Location)
+		}
+	}
+	for _, v := range []string{"first", "second"} {
+		if a := get(t, base+"/"+l.Code+"?gdt_vid="+v, wx); !strings.Contains(a.Location, "gdt_vid="+v) {
+			t.Fatalf("forwarded click ID %s: %q", v, a.Location)
+		}
+	}
+	if a := api(t, "PATCH", base+"/api/v1/links/"+l.Code, map[string]any{"target": itemTmall}); a.Status != 200 {
+		t.Fatalf("patch: %d %s", a.Status, a.Body)
+	}
+	if a := get(t, base+"/"+l.Code+"?from=singlemessage", wx); !strings.Contains(a.Location, "id=66608981238") {
+		t.Fatalf("after the edit: %q; want the new target", a.Location)
+	}
+
+	if a := get(t, base+"/"+l.Code, ios); !strings.HasPrefix(a.Location, "https://detail.m.tmall.com/") {
+		t.Fatalf("iOS before reload: %q", a.Location)
+	}
+	os.WriteFile(rules, []byte("version: 1\nroutes:\n  ios:\n    item: redirect item_pc\n"), 0o644)
+	if err := m.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a := get(t, base+"/"+l.Code, ios); !strings.HasPrefix(a.Location, "https://detail.tmall.com/") {
+		t.Fatalf("iOS after reload: %q; want the new rules", a.Location)
 	}
 }

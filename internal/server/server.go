@@ -76,6 +76,7 @@ type Server struct {
 	now     func() time.Time
 
 	expandTimeout time.Duration
+	decisions     *decisions
 	proxies       []netip.Prefix
 
 	reqSeq    atomic.Uint64
@@ -94,6 +95,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		s.log = slog.Default()
 	}
 	s.metrics = deps.Metrics
+	s.decisions = newDecisions()
 	s.now = deps.Now
 	if s.now == nil {
 		s.now = time.Now

@@ -66,12 +66,23 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 
 	s.lookup(c, t)
 
-	req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
-		Query: string(c.Context().QueryArgs().QueryString())}
-	if t.link != nil {
-		req.Overrides = t.link.Route
+	table := s.deps.Rules.Load()
+	if cacheable(c, t, table) {
+		k := keyOf(table, t.link, &t.client)
+		if d, ok := s.decisions.c.GetIfPresent(k); ok {
+			t.dec = d
+		} else {
+			t.dec = table.Decide(route.Request{Entity: t.entity, Client: t.client, Overrides: t.link.Route, Forward: s.forwardParams(c, t)})
+			s.decisions.c.Set(k, t.dec)
+		}
+	} else {
+		req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
+			Query: string(c.Context().QueryArgs().QueryString())}
+		if t.link != nil {
+			req.Overrides = t.link.Route
+		}
+		t.dec = table.Decide(req)
 	}
-	t.dec = s.deps.Rules.Load().Decide(req)
 	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
 
 	if c.Method() != fiber.MethodHead {

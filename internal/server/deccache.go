@@ -1,0 +1,69 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/maypok86/otter/v2"
+
+	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// decisionCacheSize bounds the decision cache: about 0.5 KiB an entry.
+const decisionCacheSize = 20000
+
+// decisionKey is everything a short-link tap's decision depends on when the
+// tap carries no query parameters that could be forwarded: the rules in
+// force, the link's identity and revision (a re-created code has another
+// CreatedAt, an edit another Version) and the parts of the client the router
+// reads (class, pay channel and intent choice derive from these).
+type decisionKey struct {
+	table        *route.Table
+	domain, code string
+	created      int64
+	version      int64
+	app          clientinfo.App
+	os           clientinfo.OS
+	device       clientinfo.Device
+	browser      string
+	bot          bool
+}
+
+// decisions caches routing decisions of warm short-link taps, so a repeated
+// (link, client class) costs a map lookup instead of template expansion.
+// Safe for concurrent use; Decision values are immutable.
+type decisions struct {
+	c *otter.Cache[decisionKey, route.Decision]
+}
+
+func newDecisions() *decisions {
+	return &decisions{c: otter.Must(&otter.Options[decisionKey, route.Decision]{
+		MaximumSize:     decisionCacheSize,
+		InitialCapacity: 1024,
+	})}
+}
+
+// cacheable reports whether a tap's decision may come from the cache: a
+// short link with a stored entity that needs no lookup, and a query none of
+// whose parameters reaches the destination (neither the rules'
+// forward_params nor the link's forward_click_ids name it; WeChat's from
+// and isappinstalled never do). Such a query does not change the decision.
+func cacheable(c *fiber.Ctx, t *tap, table *route.Table) bool {
+	if t.link == nil || t.entity.Kind == "short" || t.entity.Kind == "password" {
+		return false
+	}
+	ok := true
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if ok && (table.ForwardsClickID(string(k)) || contains(t.link.ForwardClickIDs, string(k))) {
+			ok = false
+		}
+	})
+	return ok
+}
+
+func keyOf(table *route.Table, l *shortlink.Link, cl *clientinfo.Client) decisionKey {
+	return decisionKey{
+		table: table, domain: l.Domain, code: l.Code, created: l.CreatedAt.UnixNano(), version: l.Version,
+		app: cl.App, os: cl.OS, device: cl.Device, browser: cl.Browser, bot: cl.Bot,
+	}
+}
