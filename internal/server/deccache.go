@@ -5,6 +5,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -29,18 +30,37 @@ type decisionKey struct {
 	bot          bool
 }
 
+// pageCacheBytes bounds the rendered-page cache (interstitials of warm
+// short-link taps, about 5 KB each).
+const pageCacheBytes = 8 << 20
+
+// pageKey names one rendered page: the decision's key plus the language.
+type pageKey struct {
+	decisionKey
+	lang pages.Lang
+}
+
 // decisions caches routing decisions of warm short-link taps, so a repeated
 // (link, client class) costs a map lookup instead of template expansion.
 // Safe for concurrent use; Decision values are immutable.
 type decisions struct {
 	c *otter.Cache[decisionKey, route.Decision]
+	// pages holds rendered interstitials for the same taps, so the
+	// html/template work is done once per (link, client class, language).
+	pages *otter.Cache[pageKey, []byte]
 }
 
 func newDecisions() *decisions {
-	return &decisions{c: otter.Must(&otter.Options[decisionKey, route.Decision]{
-		MaximumSize:     decisionCacheSize,
-		InitialCapacity: 1024,
-	})}
+	return &decisions{
+		c: otter.Must(&otter.Options[decisionKey, route.Decision]{
+			MaximumSize:     decisionCacheSize,
+			InitialCapacity: 1024,
+		}),
+		pages: otter.Must(&otter.Options[pageKey, []byte]{
+			MaximumWeight: pageCacheBytes,
+			Weigher:       func(_ pageKey, b []byte) uint32 { return uint32(len(b)) + 128 },
+		}),
+	}
 }
 
 // cacheable reports whether a tap's decision may come from the cache: a

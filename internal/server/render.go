@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hutong-dev/hutong/internal/pages"
@@ -42,7 +44,20 @@ func (s *Server) interstitialPage(c *fiber.Ctx, t *tap) error {
 	}
 	s.htmlHeaders(c)
 	c.Status(fiber.StatusOK)
-	return s.deps.Pages.Interstitial(c.Response().BodyWriter(), s.lang(c), v)
+	lang := s.lang(c)
+	if !t.keyed {
+		return s.deps.Pages.Interstitial(c.Response().BodyWriter(), lang, v)
+	}
+	pk := pageKey{t.key, lang}
+	if b, ok := s.decisions.pages.GetIfPresent(pk); ok {
+		return c.Send(b)
+	}
+	var buf bytes.Buffer
+	if err := s.deps.Pages.Interstitial(&buf, lang, v); err != nil {
+		return err
+	}
+	s.decisions.pages.Set(pk, buf.Bytes())
+	return c.Send(buf.Bytes())
 }
 
 func (s *Server) guidePage(c *fiber.Ctx, t *tap) error {

@@ -26,6 +26,9 @@ type tap struct {
 	entity resolver.Entity
 	client clientinfo.Client
 	dec    route.Decision
+	// key is set (keyed) when the decision is cacheable, and so its page.
+	key   decisionKey
+	keyed bool
 	// lookupErr is set when a short link could not be expanded or a
 	// 淘口令 not decoded.
 	lookupErr error
@@ -68,12 +71,13 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 
 	table := s.deps.Rules.Load()
 	if cacheable(c, t, table) {
-		k := keyOf(table, t.link, &t.client)
-		if d, ok := s.decisions.c.GetIfPresent(k); ok {
+		t.key, t.keyed = keyOf(table, t.link, &t.client), true
+		k := &t.key
+		if d, ok := s.decisions.c.GetIfPresent(*k); ok {
 			t.dec = d
 		} else {
 			t.dec = table.Decide(route.Request{Entity: t.entity, Client: t.client, Overrides: t.link.Route, Forward: s.forwardParams(c, t)})
-			s.decisions.c.Set(k, t.dec)
+			s.decisions.c.Set(*k, t.dec)
 		}
 	} else {
 		req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
