@@ -192,6 +192,62 @@ func (s *BoltStore) Create(ctx context.Context, l Link) (Link, error) {
 	return l, nil
 }
 
+// CreateMany implements LinkStore in one write transaction (one fsync).
+// Links are created in order, so of two with the same (Domain, Code) the
+// first wins; a conflict fails only its own item. An I/O error fails
+// every item not already failed by a conflict (nothing is written).
+func (s *BoltStore) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
+	out := make([]Link, len(links))
+	errs := make([]error, len(links))
+	if len(links) == 0 {
+		return out, errs
+	}
+	vals := make([][]byte, len(links))
+	for i := range links {
+		l := links[i].Clone()
+		l.Version = 1
+		v, err := json.Marshal(&l)
+		if err != nil {
+			errs[i] = wrap(CodeInternal, err, "cannot encode link")
+			continue
+		}
+		out[i], vals[i] = l, v
+	}
+	conflict := make([]bool, len(links))
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLinks)
+		for i := range out {
+			if vals[i] == nil {
+				continue
+			}
+			l := &out[i]
+			k := []byte(storeKey(l.Domain, l.Code))
+			if b.Get(k) != nil {
+				conflict[i] = true
+				continue
+			}
+			if err := b.Put(k, vals[i]); err != nil {
+				return err
+			}
+			if err := index(tx, l, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i := range out {
+		switch {
+		case errs[i] != nil:
+		case err != nil:
+			errs[i], out[i] = err, Link{}
+		case conflict[i]:
+			errs[i] = Errorf(CodeConflict, "short code %q is already taken", out[i].Code)
+			out[i] = Link{}
+		}
+	}
+	return out, errs
+}
+
 // Get implements LinkStore.
 func (s *BoltStore) Get(ctx context.Context, domain, code string) (Link, error) {
 	var out Link

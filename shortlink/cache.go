@@ -23,9 +23,16 @@ const DefaultInvalidateChannel = "hutong:invalidate"
 // (no cross-instance invalidation).
 type CacheConfig struct {
 	// MaxEntries bounds the cache. Optional. Default: 100000.
-	// A typical link costs about 1 KiB in the cache (the Link value with
-	// its strings, ~600 B, plus ~150 B of otter node and key); negative
-	// entries about 150 B. So the default needs about 100 MB at most.
+	// A cached link is kept packed (all its strings in one allocation):
+	// a typical link (a Taobao item URL and its parsed entity) costs about
+	// 550 B of live heap, otter's node, hash table and key included
+	// (TestCacheMemoryPerEntry; it was ~940 B unpacked), plus ~1 B per byte
+	// of title, description, tags and other strings it carries. A negative
+	// entry shares one value: only node, table and key (~150 B, estimated).
+	// So the default holds about 55 MB of live heap when full of typical
+	// links; with GOGC=100 the process's RSS can reach about twice the live
+	// heap, so set GOMEMLIMIT (or lower MaxEntries) when RSS must stay
+	// under a bound.
 	MaxEntries int
 	// TTL is how long a found link is served from memory. It bounds how
 	// long an instance can serve a stale link when an invalidation message
@@ -62,12 +69,6 @@ type CacheStats struct {
 	PublishErrors, Received, Resubscribes uint64
 }
 
-// entry is a cached lookup: a link, or (found=false) a negative entry.
-type entry struct {
-	link  Link
-	found bool
-}
-
 // CachedStore is a Store with a bounded in-process cache in front of Get,
 // for the tap path. Writes go through to the store and invalidate the cache
 // here and, with CacheConfig.Redis, on every other instance. All other
@@ -79,7 +80,7 @@ type entry struct {
 // the whole cache is cleared (a short burst of misses after a Redis blip).
 type CachedStore struct {
 	Store
-	cache   *otter.Cache[key, *entry]
+	cache   *otter.Cache[key, *packedLink]
 	sf      singleflight.Group
 	epoch   atomic.Uint64 // bumped by every invalidation; loads started before one are not cached
 	cfg     CacheConfig
@@ -132,10 +133,10 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	opts := &otter.Options[key, *entry]{
+	opts := &otter.Options[key, *packedLink]{
 		MaximumSize: cfg.MaxEntries,
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *entry]) time.Duration {
-			if e.Value.found {
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *packedLink]) time.Duration {
+			if e.Value != negativeEntry {
 				return cfg.TTL
 			}
 			return cfg.NegativeTTL
@@ -184,10 +185,10 @@ func (c *CachedStore) Len() int { return c.cache.EstimatedSize() }
 func (c *CachedStore) Get(ctx context.Context, domain, code string) (Link, error) {
 	if e, ok := c.cache.GetIfPresent(key{domain, code}); ok {
 		c.hits.Add(1)
-		if !e.found {
+		if e == negativeEntry {
 			return Link{}, errNotFound
 		}
-		return e.link, nil
+		return e.unpack(), nil
 	}
 	c.misses.Add(1)
 	return c.load(ctx, strings.Clone(domain), strings.Clone(code))
@@ -202,18 +203,22 @@ func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, erro
 		lctx, cancel := context.WithTimeout(context.Background(), c.cfg.LoadTimeout)
 		defer cancel()
 		l, err := c.Store.Get(lctx, domain, code)
-		var e *entry
+		k := key{domain, code}
+		var e *packedLink
 		switch ErrorCode(err) {
 		case "":
-			e = &entry{link: l, found: true}
+			e = packLink(&l)
+			if ek := e.key(); ek == k {
+				k = ek // shares e's memory: no separate copy of the key
+			}
 		case CodeNotFound:
-			e = &entry{}
+			e = negativeEntry
 		default:
 			c.loadErrs.Add(1)
 			return nil, err
 		}
 		if c.epoch.Load() == epoch {
-			c.cache.Set(key{domain, code}, e)
+			c.cache.Set(k, e)
 		}
 		return e, nil
 	})
@@ -222,11 +227,11 @@ func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, erro
 		if r.Err != nil {
 			return Link{}, r.Err
 		}
-		e := r.Val.(*entry)
-		if !e.found {
+		e := r.Val.(*packedLink)
+		if e == negativeEntry {
 			return Link{}, errNotFound
 		}
-		return e.link, nil
+		return e.unpack(), nil
 	case <-ctx.Done():
 		return Link{}, wrap(CodeUnavailable, ctx.Err(), "store too slow")
 	}
@@ -265,7 +270,8 @@ func (c *CachedStore) Tap(ctx context.Context, domain, code string) (Link, error
 		// Clicks never go down and the other states only change by an
 		// edit (which invalidates), so a gone answer may be cached.
 		if c.epoch.Load() == epoch {
-			c.cache.Set(key{hl.Domain, hl.Code}, &entry{link: hl, found: true})
+			e := packLink(&hl)
+			c.cache.Set(e.key(), e)
 		}
 		return hl, res.Err()
 	}
@@ -289,6 +295,49 @@ func (c *CachedStore) Create(ctx context.Context, l Link) (Link, error) {
 		c.invalidate(ctx, out.Domain, out.Code, true)
 	}
 	return out, err
+}
+
+// CreateMany implements Store and invalidates the created codes (dropping
+// negative entries) here and, with CacheConfig.Redis, on the other
+// instances: all the messages in one pipeline.
+func (c *CachedStore) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
+	out, errs := c.Store.CreateMany(ctx, links)
+	var msgs []string
+	c.epoch.Add(1)
+	for i := range out {
+		if errs[i] != nil {
+			continue
+		}
+		d, code := out[i].Domain, out[i].Code
+		c.cache.Invalidate(key{d, code})
+		c.sf.Forget(storeKey(d, code))
+		if c.cfg.Redis != nil {
+			msgs = append(msgs, c.id+" "+d+"/"+code)
+		}
+	}
+	if len(msgs) == 0 {
+		return out, errs
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	cmds, err := c.cfg.Redis.Pipelined(pctx, func(p redis.Pipeliner) error {
+		for _, m := range msgs {
+			p.Publish(pctx, c.channel, m)
+		}
+		return nil
+	})
+	if err != nil {
+		// Other instances heal within NegativeTTL.
+		failed := 0
+		for _, cmd := range cmds {
+			if cmd.Err() != nil {
+				failed++
+			}
+		}
+		c.pubErrs.Add(uint64(max(failed, 1)))
+		c.log.Warn("shortlink: cannot publish invalidations", "links", len(msgs), "failed", failed, "err", err)
+	}
+	return out, errs
 }
 
 // Update implements Store and invalidates the link everywhere.

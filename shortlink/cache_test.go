@@ -373,3 +373,21 @@ func BenchmarkTapWarm(b *testing.B) {
 		}
 	}
 }
+
+func TestCacheCreateManyInvalidates(t *testing.T) {
+	ctx := context.Background()
+	a, b, _ := twoInstances(t, shortlink.CacheConfig{TTL: time.Hour, NegativeTTL: time.Hour})
+	for _, c := range []*shortlink.CachedStore{a, b} {
+		if _, err := c.Get(ctx, "", "many1"); shortlink.ErrorCode(err) != shortlink.CodeNotFound {
+			t.Fatalf("Get before create: %v", err)
+		}
+	}
+	out, errs := a.CreateMany(ctx, []shortlink.Link{link("many1"), link("many2"), link("many1")})
+	if errs[0] != nil || errs[1] != nil || shortlink.ErrorCode(errs[2]) != shortlink.CodeConflict || out[0].Code != "many1" {
+		t.Fatalf("CreateMany = %v", errs)
+	}
+	if _, err := a.Get(ctx, "", "many1"); err != nil {
+		t.Errorf("A Get after its CreateMany: %v", err)
+	}
+	waitFor(t, "B sees the created link", func() bool { _, err := b.Get(ctx, "", "many1"); return err == nil })
+}

@@ -94,10 +94,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'max', ARGV[2], 'exp', ARGV[3], 'dis', ARGV[4], 'ver', 1, 'created', ARGV[5])
 if tonumber(ARGV[6]) > 0 then redis.call('SET', KEYS[2], ARGV[6]) else redis.call('DEL', KEYS[2]) end
 return 1`)
-	getScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'v', 'ver', 'created')
-if not h[1] then return false end
-return {h[1], h[2], h[3], tonumber(redis.call('GET', KEYS[2]) or '0')}`)
 	updateScript = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'v', 'ver', 'created')
 if not cur[1] then return {-1} end
@@ -207,6 +203,123 @@ func (s *RedisStore) Create(ctx context.Context, l Link) (Link, error) {
 	return l, nil
 }
 
+// redisCreateBatch is how many links CreateMany sends per pipeline: each
+// batch is two round trips and gets its own Timeout.
+const redisCreateBatch = 1000
+
+// CreateMany implements LinkStore: per batch of up to 1000 links, all the
+// create scripts in one pipeline, then the index entries of the created
+// links in one MULTI/EXEC (one ZADD per index key). Links are created in
+// order, so of two with the same (Domain, Code) the first wins.
+func (s *RedisStore) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
+	out := make([]Link, len(links))
+	errs := make([]error, len(links))
+	for lo := 0; lo < len(links); lo += redisCreateBatch {
+		hi := min(lo+redisCreateBatch, len(links))
+		s.createBatch(ctx, links[lo:hi], out[lo:hi], errs[lo:hi])
+	}
+	return out, errs
+}
+
+func (s *RedisStore) createBatch(ctx context.Context, links, out []Link, errs []error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	type job struct {
+		i    int
+		keys []string
+		args []any
+	}
+	jobs := make([]job, 0, len(links))
+	for i := range links {
+		l := links[i].Clone()
+		l.Version = 1
+		v, err := json.Marshal(&l)
+		if err != nil {
+			errs[i] = wrap(CodeInternal, err, "cannot encode link")
+			continue
+		}
+		out[i] = l
+		jobs = append(jobs, job{i, []string{s.linkKey(l.Domain, l.Code), s.clicksKey(l.Domain, l.Code)},
+			[]any{v, l.MaxClicks, expMicros(&l), b2s(l.Disabled), l.CreatedAt.Format(time.RFC3339Nano), l.Clicks}})
+	}
+	run := func(jobs []job, eval bool) []*redis.Cmd {
+		cmds := make([]*redis.Cmd, len(jobs))
+		p := s.rdb.Pipeline()
+		for j, jb := range jobs {
+			if eval {
+				cmds[j] = createScript.Eval(ctx, p, jb.keys, jb.args...)
+			} else {
+				cmds[j] = createScript.EvalSha(ctx, p, jb.keys, jb.args...)
+			}
+		}
+		_, _ = p.Exec(ctx) // errors are read per command
+		return cmds
+	}
+	cmds := run(jobs, false)
+	// A script cache without our script (restart, SCRIPT FLUSH) answers
+	// NOSCRIPT without running anything: send those again with the source.
+	var again []job
+	var againAt []int
+	for j, c := range cmds {
+		if err := c.Err(); errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT") {
+			again, againAt = append(again, jobs[j]), append(againAt, j)
+		}
+	}
+	if len(again) > 0 {
+		for k, c := range run(again, true) {
+			cmds[againAt[k]] = c
+		}
+	}
+	idx := map[string][]redis.Z{}
+	var order []string // index keys in first-use order, for a deterministic MULTI
+	add := func(k, member string) {
+		if _, ok := idx[k]; !ok {
+			order = append(order, k)
+		}
+		idx[k] = append(idx[k], redis.Z{Member: member})
+	}
+	created := make([]int, 0, len(jobs))
+	for j, jb := range jobs {
+		i := jb.i
+		n, err := cmds[j].Int()
+		switch {
+		case err != nil:
+			errs[i], out[i] = redisErr(err, "create"), Link{}
+			continue
+		case n == 0:
+			errs[i] = Errorf(CodeConflict, "short code %q is already taken", out[i].Code)
+			out[i] = Link{}
+			continue
+		}
+		l := &out[i]
+		m := storeKey(l.Domain, l.Code)
+		add(s.idxAll(), m)
+		for _, t := range l.Tags {
+			add(s.idxTag(t), m)
+		}
+		if l.Campaign != "" {
+			add(s.idxCampaign(l.Campaign), m)
+		}
+		created = append(created, i)
+	}
+	if len(created) == 0 {
+		return
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range order {
+			p.ZAdd(ctx, k, idx[k]...)
+		}
+		return nil
+	})
+	if err != nil {
+		// As Create: the links exist but may be unlisted; report the failure.
+		err = redisErr(err, "index")
+		for _, i := range created {
+			errs[i], out[i] = err, Link{}
+		}
+	}
+}
+
 // reindex moves a link's index entries from old (nil: none) to new (nil: none).
 func (s *RedisStore) reindex(ctx context.Context, old, new *Link) error {
 	var oldTags, newTags []string
@@ -242,18 +355,30 @@ func (s *RedisStore) reindex(ctx context.Context, old, new *Link) error {
 	return redisErr(err, "index")
 }
 
-// Get implements LinkStore.
+// Get implements LinkStore with no script: HMGET of the link hash and GET
+// of its counter, pipelined (one round trip). The two reads are not one
+// atomic step: a Hit landing between them shows in Clicks (as if read a
+// moment later); a Delete landing between them yields the link with
+// Clicks 0, as a read just before the Delete would have without its taps.
+// Both keys share a hash tag, so on Cluster it is one node, one round trip.
 func (s *RedisStore) Get(ctx context.Context, domain, code string) (Link, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := getScript.Run(ctx, s.rdb, []string{s.linkKey(domain, code), s.clicksKey(domain, code)}).Slice()
-	if errors.Is(err, redis.Nil) {
-		return Link{}, Errorf(CodeNotFound, "short link %q not found", code)
-	}
-	if err != nil {
+	p := s.rdb.Pipeline()
+	h := p.HMGet(ctx, s.linkKey(domain, code), "v", "ver", "created")
+	c := p.Get(ctx, s.clicksKey(domain, code))
+	_, _ = p.Exec(ctx) // errors are read per command below
+	if err := h.Err(); err != nil {
 		return Link{}, redisErr(err, "get")
 	}
-	return decodeRedisLink(res[0], res[1], res[2], res[3])
+	if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return Link{}, redisErr(err, "get")
+	}
+	vals := h.Val()
+	if len(vals) < 3 || vals[0] == nil {
+		return Link{}, Errorf(CodeNotFound, "short link %q not found", code)
+	}
+	return decodeRedisLink(vals[0], vals[1], vals[2], c.Val())
 }
 
 // Update implements LinkStore.

@@ -17,13 +17,13 @@ import (
 var prefixSeq atomic.Int64
 
 // testPrefix returns a key prefix no other test (or engineer) uses.
-func testPrefix(t *testing.T) string {
+func testPrefix(t testing.TB) string {
 	return fmt.Sprintf("hutong-test:%d:%d", time.Now().UnixNano(), prefixSeq.Add(1))
 }
 
 // redisClient connects to the test Redis and deletes everything under
 // prefix when t ends.
-func redisClient(t *testing.T, prefix string) redis.UniversalClient {
+func redisClient(t testing.TB, prefix string) redis.UniversalClient {
 	t.Helper()
 	rdb, err := redisconn.New(testredis.URL(t), redisconn.Config{})
 	if err != nil {
@@ -83,5 +83,37 @@ func TestRedisUnavailable(t *testing.T) {
 	}
 	if err := s.Ping(context.Background()); shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
 		t.Errorf("Ping with Redis down: err = %v; want unavailable", err)
+	}
+}
+
+// A fresh Redis has no scripts cached: CreateMany's pipelined EVALSHAs
+// answer NOSCRIPT and are sent again with the source.
+func TestRedisCreateManyNoScript(t *testing.T) {
+	srv, err := testredis.Start(t.TempDir())
+	if err != nil {
+		t.Skip(err)
+	}
+	defer srv.Stop()
+	rdb, _ := redisconn.New(srv.URL(), redisconn.Config{DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer rdb.Close()
+	s := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Timeout: 500 * time.Millisecond})
+	ctx := context.Background()
+	in := []shortlink.Link{link("ns1"), link("ns2"), link("ns1")}
+	out, errs := s.CreateMany(ctx, in)
+	if errs[0] != nil || errs[1] != nil || shortlink.ErrorCode(errs[2]) != shortlink.CodeConflict || out[1].Code != "ns2" {
+		t.Fatalf("CreateMany on an empty script cache = %v", errs)
+	}
+	if got, err := s.Get(ctx, "", "ns2"); err != nil || got.Version != 1 {
+		t.Errorf("Get(ns2) = %+v, %v", got, err)
+	}
+	if p, err := s.List(ctx, shortlink.Filter{Tag: "a"}); err != nil || len(p.Links) != 2 {
+		t.Errorf("List(tag a) = %d links, %v; want 2", len(p.Links), err)
+	}
+	srv.Stop()
+	_, errs = s.CreateMany(ctx, []shortlink.Link{link("down1"), link("down2")})
+	for i, err := range errs {
+		if shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
+			t.Errorf("CreateMany with Redis down: item %d err = %v; want unavailable", i, err)
+		}
 	}
 }

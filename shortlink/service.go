@@ -82,6 +82,96 @@ func (s *Service) Create(ctx context.Context, l Link) (Link, error) {
 	return Link{}, Errorf(CodeUnavailable, "could not find a free short code; try again")
 }
 
+// CreateMany creates a batch of links, each as Create would, with one
+// store CreateMany per round (see LinkStore.CreateMany) instead of one
+// Create per link. It returns two slices as long as links: for each i,
+// either errs[i] is nil and out[i] is the created link, or errs[i] is the
+// error Create would have returned for links[i] and out[i] is the zero
+// Link. Items are independent: an invalid item (CodeInvalid) or a taken
+// alias (CodeConflict) fails alone; of two items with the same alias (and
+// Domain) the earlier wins and the later is a conflict. Random codes never
+// take an alias of the same batch; a random code that collides is retried
+// with a new code, for just that item, in the next round (one character
+// longer after every few collisions, as Create). All items get the same
+// CreatedAt. A store failure fails the affected items (CodeUnavailable).
+func (s *Service) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
+	now := s.now().UTC()
+	out := make([]Link, len(links))
+	errs := make([]error, len(links))
+	prep := make([]Link, len(links))
+	type rnd struct{ attempts, n int }
+	random := map[int]*rnd{}
+	aliases := map[key]struct{}{}
+	for i := range links {
+		if links[i].Code != "" {
+			aliases[key{links[i].Domain, links[i].Code}] = struct{}{}
+		}
+	}
+	// nextCode gives item i a fresh random code; false when out of attempts.
+	nextCode := func(i int) bool {
+		r := random[i]
+		for r.attempts < maxCodeAttempts {
+			r.attempts++
+			c := s.newCode(r.n)
+			if _, taken := aliases[key{prep[i].Domain, c}]; taken || IsReserved(c) {
+				continue
+			}
+			if err := ValidateCode(c); err != nil { // an injected generator's
+				errs[i] = err
+				return false
+			}
+			prep[i].Code = c
+			return true
+		}
+		errs[i] = Errorf(CodeUnavailable, "could not find a free short code; try again")
+		return false
+	}
+	pending := make([]int, 0, len(links))
+	for i := range links {
+		l := links[i].Clone()
+		l.CreatedAt, l.UpdatedAt, l.Clicks, l.Version = now, now, 0, 0
+		prep[i] = l
+		if l.Code == "" {
+			random[i] = &rnd{n: s.codeLen}
+			if !nextCode(i) {
+				continue
+			}
+		}
+		if err := prep[i].ValidateCreate(now); err != nil {
+			errs[i] = err
+			continue
+		}
+		pending = append(pending, i)
+	}
+	batch := make([]Link, 0, len(pending))
+	for len(pending) > 0 {
+		batch = batch[:0]
+		for _, i := range pending {
+			batch = append(batch, prep[i])
+		}
+		res, rerrs := s.store.CreateMany(ctx, batch)
+		retry := pending[:0] // reuses pending's array: written behind the read
+		for j, i := range pending {
+			r, isRandom := random[i]
+			switch {
+			case rerrs[j] == nil:
+				out[i] = res[j]
+			case isRandom && ErrorCode(rerrs[j]) == CodeConflict:
+				if r.attempts%collisionsPerLength == 0 {
+					r.n++
+				}
+				if nextCode(i) {
+					retry = append(retry, i)
+				}
+			default:
+				errs[i] = rerrs[j]
+			}
+		}
+		pending = retry
+	}
+	return out, errs
+}
+
 // Get returns a link from the store.
 func (s *Service) Get(ctx context.Context, domain, code string) (Link, error) {
 	return s.store.Get(ctx, domain, code)

@@ -19,6 +19,16 @@ type LinkStore interface {
 	// returns it as stored (Version 1). A taken code is CodeConflict.
 	// Create does not validate or set timestamps: Service does.
 	Create(ctx context.Context, l Link) (Link, error)
+	// CreateMany is Create for a batch, in fewer round trips (one bbolt
+	// transaction; pipelined on Redis). It returns two slices as long as
+	// links: for each i, either errs[i] is nil and out[i] is the stored
+	// link (Version 1), or errs[i] says why links[i] was not created and
+	// out[i] is the zero Link. Items are independent: a taken code fails
+	// only its own item (CodeConflict), and of two items with the same
+	// (Domain, Code) the earlier one wins. A store failure fails the items
+	// it affected (CodeUnavailable). Like Create, no validation, no codes
+	// or timestamps are filled in: Service.CreateMany does that.
+	CreateMany(ctx context.Context, links []Link) (out []Link, errs []error)
 	// Get returns the link with its current Clicks, or CodeNotFound. It does
 	// not check expiry or status (see Link.Check).
 	Get(ctx context.Context, domain, code string) (Link, error)

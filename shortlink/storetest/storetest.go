@@ -37,6 +37,9 @@ func Run(t *testing.T, newStore func(t *testing.T) shortlink.Store) {
 		{"ConcurrentHitsCap", testConcurrentHitsCap},
 		{"ListPagination", testListPagination},
 		{"Keys", testKeys},
+		{"CreateMany", testCreateMany},
+		{"CreateManyLarge", testCreateManyLarge},
+		{"ServiceCreateMany", testServiceCreateMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -482,4 +485,182 @@ func testKeys(t *testing.T, s shortlink.Store) {
 	if err := s.RevokeKey(ctx, "nope", Base); code(err) != shortlink.CodeNotFound {
 		t.Errorf("RevokeKey(nope): err = %v; want not_found", err)
 	}
+}
+
+// checkMany checks CreateMany's per-item outcome: wantErr[i] is "" for a
+// created link, else the error code.
+func checkMany(t *testing.T, in, out []shortlink.Link, errs []error, wantErr []string) {
+	t.Helper()
+	if len(out) != len(in) || len(errs) != len(in) {
+		t.Fatalf("CreateMany returned %d links, %d errors for %d items", len(out), len(errs), len(in))
+	}
+	for i := range in {
+		if got := code(errs[i]); got != wantErr[i] {
+			t.Errorf("item %d (%q): err = %v; want %q", i, in[i].Code, errs[i], wantErr[i])
+			continue
+		}
+		if errs[i] != nil {
+			if out[i].Code != "" || out[i].Version != 0 {
+				t.Errorf("item %d failed but out = %+v; want the zero Link", i, out[i])
+			}
+			continue
+		}
+		if out[i].Version != 1 || out[i].Domain != in[i].Domain || (in[i].Code != "" && out[i].Code != in[i].Code) || out[i].Title != in[i].Title {
+			t.Errorf("item %d: out = code %q domain %q version %d title %q; want %q, %q, 1, %q",
+				i, out[i].Code, out[i].Domain, out[i].Version, out[i].Title, in[i].Code, in[i].Domain, in[i].Title)
+		}
+	}
+}
+
+func testCreateMany(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	taken := sample("taken")
+	taken.Title = "original"
+	mustCreate(t, s, taken)
+
+	if out, errs := s.CreateMany(ctx, nil); len(out) != 0 || len(errs) != 0 {
+		t.Errorf("CreateMany(nil) = %d, %d items; want none", len(out), len(errs))
+	}
+	m1 := sample("m1")
+	m1.Title = "first m1"
+	clash := sample("taken")
+	clash.Title = "clash"
+	m2 := sample("m2")
+	m2.MaxClicks, m2.Clicks = 3, 2 // imported with clicks
+	m2.Tags, m2.Campaign = []string{"bulk"}, ""
+	dup := sample("m1")
+	dup.Title = "second m1"
+	otherDomain := sample("m1")
+	otherDomain.Domain, otherDomain.Title = "go.example.com", "m1 elsewhere"
+	m3 := sample("m3")
+	m3.Tags, m3.Campaign, m3.ExpiresAt = nil, "", nil
+	in := []shortlink.Link{m1, clash, m2, dup, otherDomain, m3}
+	out, errs := s.CreateMany(ctx, in)
+	checkMany(t, in, out, errs, []string{"", shortlink.CodeConflict, "", shortlink.CodeConflict, "", ""})
+
+	for _, tc := range []struct{ domain, code, title string }{
+		{"", "taken", "original"}, {"", "m1", "first m1"}, {"go.example.com", "m1", "m1 elsewhere"}, {"", "m3", m3.Title},
+	} {
+		got, err := s.Get(ctx, tc.domain, tc.code)
+		if err != nil || got.Title != tc.title || got.Version != 1 {
+			t.Errorf("Get(%q, %q) = title %q version %d, %v; want %q, 1", tc.domain, tc.code, got.Title, got.Version, err, tc.title)
+		}
+	}
+	got, err := s.Get(ctx, "", "m2")
+	if err != nil || got.Clicks != 2 || !slices.Equal(got.Tags, []string{"bulk"}) || !got.CreatedAt.Equal(Base) || got.Entity != m2.Entity {
+		t.Errorf("Get(m2) = %+v, %v; want clicks 2, tags [bulk]", got, err)
+	}
+	if _, res, _ := s.Hit(ctx, "", "m2", Base); res != shortlink.HitOK {
+		t.Errorf("Hit 3 of 3 on m2 = %v; want ok", res)
+	}
+	if _, res, _ := s.Hit(ctx, "", "m2", Base); res != shortlink.HitExhausted {
+		t.Errorf("Hit 4 of 3 on m2 = %v; want exhausted", res)
+	}
+	if _, res, _ := s.Hit(ctx, "", "m3", Base.Add(10*365*24*time.Hour)); res != shortlink.HitOK {
+		t.Errorf("Hit on m3 (no expiry) = %v; want ok", res)
+	}
+	// Indexes: the created links are listed, the failed ones left nothing.
+	assertList(t, s, shortlink.Filter{}, []string{"m1", "m2", "m3", "taken", "m1"})
+	assertList(t, s, shortlink.Filter{Tag: "spring"}, []string{"m1", "taken", "m1"})
+	assertList(t, s, shortlink.Filter{Tag: "bulk"}, []string{"m2"})
+	assertList(t, s, shortlink.Filter{Campaign: "618"}, []string{"m1", "taken", "m1"})
+	assertList(t, s, shortlink.Filter{Domain: "go.example.com"}, []string{"m1"})
+	// Create after CreateMany sees the codes taken.
+	if _, err := s.Create(ctx, sample("m2")); code(err) != shortlink.CodeConflict {
+		t.Errorf("Create(m2) after CreateMany: err = %v; want conflict", err)
+	}
+}
+
+// testCreateManyLarge crosses any internal batch size, with a duplicate
+// far apart.
+func testCreateManyLarge(t *testing.T, s shortlink.Store) {
+	const n = 2500
+	in := make([]shortlink.Link, n)
+	want := make([]string, n)
+	var codes []string
+	for i := range in {
+		in[i] = sample(fmt.Sprintf("big%04d", i))
+		in[i].Title = fmt.Sprint(i)
+	}
+	in[2100].Code = in[7].Code // the later one loses
+	want[2100] = shortlink.CodeConflict
+	for i := range in {
+		if want[i] == "" {
+			codes = append(codes, in[i].Code)
+		}
+	}
+	out, errs := s.CreateMany(context.Background(), in)
+	checkMany(t, in, out, errs, want)
+	if got, _ := s.Get(context.Background(), "", in[7].Code); got.Title != "7" {
+		t.Errorf("Get(%q) title = %q; want 7", in[7].Code, got.Title)
+	}
+	sort.Strings(codes)
+	assertList(t, s, shortlink.Filter{Limit: 1000}, codes)
+	assertList(t, s, shortlink.Filter{Tag: "sale", Limit: 1000}, codes)
+}
+
+func testServiceCreateMany(t *testing.T, s shortlink.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, sample("taken1"))
+	// The generator first offers a code taken in the store, then an alias of
+	// the batch, then the same code twice (two random items in one round),
+	// then fresh ones.
+	var mu sync.Mutex
+	script := []string{"taken1", "alias1", "twin01", "twin01"}
+	seq := 0
+	gen := func(n int) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(script) > 0 {
+			c := script[0]
+			script = script[1:]
+			return c
+		}
+		seq++
+		return fmt.Sprintf("gen%04d", seq)
+	}
+	svc := shortlink.NewService(s, shortlink.ServiceConfig{Now: func() time.Time { return Base }, NewCode: gen})
+	r1, r2, r3 := sample(""), sample(""), sample("")
+	r1.Title, r2.Title, r3.Title = "r1", "r2", "r3"
+	a1, a1dup := sample("alias1"), sample("alias1")
+	a1.Title, a1dup.Title = "a1", "a1 again"
+	bad := sample("")
+	bad.Target = ""
+	badAlias := sample("no way") // space
+	takenAlias := sample("taken1")
+	past := sample("")
+	old := Base.Add(-time.Hour)
+	past.ExpiresAt = &old
+	in := []shortlink.Link{r1, a1, r2, a1dup, bad, r3, badAlias, takenAlias, past}
+	for i := range in {
+		in[i].Clicks, in[i].Version = 7, 9 // cleared by the service
+	}
+	out, errs := svc.CreateMany(ctx, in)
+	checkMany(t, in, out, errs, []string{"", "", "", shortlink.CodeConflict, shortlink.CodeInvalid, "", shortlink.CodeInvalid, shortlink.CodeConflict, shortlink.CodeInvalid})
+	seen := map[string]bool{"taken1": true, "alias1": true}
+	for _, i := range []int{0, 2, 5} {
+		c := out[i].Code
+		if seen[c] || c == "" {
+			t.Errorf("item %d got code %q, already used", i, c)
+		}
+		seen[c] = true
+		if out[i].Clicks != 0 || !out[i].CreatedAt.Equal(Base) || !out[i].UpdatedAt.Equal(Base) {
+			t.Errorf("item %d: clicks %d created %v updated %v; want 0, %v, %v", i, out[i].Clicks, out[i].CreatedAt, out[i].UpdatedAt, Base, Base)
+		}
+		if got, err := s.Get(ctx, "", c); err != nil || got.Title != in[i].Title || got.Clicks != 0 {
+			t.Errorf("Get(%q) = title %q clicks %d, %v; want %q, 0", c, got.Title, got.Clicks, err, in[i].Title)
+		}
+	}
+	if !seen["twin01"] {
+		t.Errorf("codes %v: want one item to keep twin01", seen)
+	}
+	if got, _ := s.Get(ctx, "", "alias1"); got.Title != "a1" {
+		t.Errorf("Get(alias1) title = %q; want a1", got.Title)
+	}
+	// A generator that only offers taken codes gives up per item, like Create.
+	stuck := shortlink.NewService(s, shortlink.ServiceConfig{Now: func() time.Time { return Base },
+		NewCode: func(int) string { return "taken1" }})
+	ok := sample("fine-alias")
+	out, errs = stuck.CreateMany(ctx, []shortlink.Link{sample(""), ok})
+	checkMany(t, []shortlink.Link{sample(""), ok}, out, errs, []string{shortlink.CodeUnavailable, ""})
 }
