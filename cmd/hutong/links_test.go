@@ -237,6 +237,14 @@ func TestBulkImport(t *testing.T) {
 	if r.Rows[0].Code != "bulk-one" || r.Rows[1].Error == nil || r.Rows[2].Code == "" || r.Rows[3].Error == nil {
 		t.Fatalf("per-row results: %+v", r.Rows)
 	}
+	// The same alias twice in one import: the first row wins, the second
+	// reports the conflict.
+	a = do(t, "POST", base+"/api/v1/links/bulk", map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "text/csv"},
+		strings.NewReader("target,alias\n"+itemTaobao+",dup-alias\n"+itemTmall+",dup-alias\n"+itemTmall+",\n"))
+	decodeJSON(t, a.Body, &r)
+	if r.Created != 2 || r.Rows[0].Code != "dup-alias" || r.Rows[1].Error == nil || r.Rows[1].Error.Code != "conflict" || r.Rows[2].Code == "" {
+		t.Fatalf("duplicate alias in one import: %s", a.Body)
+	}
 	jsonl := fmt.Sprintf("{\"target\":%q}\n{\"target\":%q,\"nope\":1}\n", itemTmall, itemTmall)
 	a = do(t, "POST", base+"/api/v1/links/bulk", map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "application/x-ndjson", "Accept": "text/csv"}, strings.NewReader(jsonl))
 	if a.Status != 200 || !strings.HasPrefix(a.Body, "row,target,code,short_url,error") || strings.Count(a.Body, "\n") != 3 {

@@ -302,8 +302,8 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest) error {
 	return nil
 }
 
-// createLink validates and stores one link request.
-func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link, error) {
+// prepareLink validates one link request and resolves its target.
+func (s *Server) prepareLink(r *linkRequest) (shortlink.Link, error) {
 	if r.Target == nil {
 		return shortlink.Link{}, errBadRequest("target is required: a Taobao/Tmall link, an m.tb.cn short link or a 淘口令 share text")
 	}
@@ -314,11 +314,53 @@ func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link
 	if err := s.apply(&l, r); err != nil {
 		return l, err
 	}
+	return l, nil
+}
+
+// createLink validates and stores one link request.
+func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link, error) {
+	l, err := s.prepareLink(r)
+	if err != nil {
+		return l, err
+	}
 	out, err := s.deps.Service.Create(ctx, l)
 	if err != nil {
 		return out, storeError(err)
 	}
 	return out, nil
+}
+
+// bulkCreate creates the valid rows of an import in one batch
+// (Service.CreateMany: one transaction, or pipelined round trips on Redis)
+// and returns per-row results in row order: links[i] when errs[i] is nil.
+// rowErrs are the rows that failed to parse.
+func (s *Server) bulkCreate(ctx context.Context, rows []*linkRequest, rowErrs map[int]error) ([]shortlink.Link, []error) {
+	links := make([]shortlink.Link, len(rows))
+	errs := make([]error, len(rows))
+	batch := make([]shortlink.Link, 0, len(rows))
+	idx := make([]int, 0, len(rows))
+	for i, r := range rows {
+		if e := rowErrs[i]; e != nil {
+			errs[i] = e
+			continue
+		}
+		l, err := s.prepareLink(r)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		batch = append(batch, l)
+		idx = append(idx, i)
+	}
+	out, berrs := s.deps.Service.CreateMany(ctx, batch)
+	for j, i := range idx {
+		if berrs[j] != nil {
+			errs[i] = storeError(berrs[j])
+		} else {
+			links[i] = out[j]
+		}
+	}
+	return links, errs
 }
 
 func (s *Server) handleCreateLink(c *fiber.Ctx) error {

@@ -63,6 +63,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	links, errs := s.bulkCreate(ctx, rows, rowErrs)
 	out := make([]bulkRow, len(rows))
 	created := 0
 	for i, r := range rows {
@@ -70,17 +71,12 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 		if r != nil && r.Target != nil {
 			out[i].Target = *r.Target
 		}
-		if e := rowErrs[i]; e != nil {
-			out[i].Error = detailOf(e)
-			continue
-		}
-		l, err := s.createLink(ctx, r)
-		if err != nil {
-			out[i].Error = detailOf(err)
+		if errs[i] != nil {
+			out[i].Error = detailOf(errs[i])
 			continue
 		}
 		created++
-		out[i].Code, out[i].ShortURL = l.Code, s.shortURL(c, l.Domain, l.Code)
+		out[i].Code, out[i].ShortURL = links[i].Code, s.shortURL(c, links[i].Domain, links[i].Code)
 	}
 	if strings.Contains(c.Get(fiber.HeaderAccept), "text/csv") {
 		var buf bytes.Buffer

@@ -125,22 +125,18 @@ func (b uiBackend) Import(ctx context.Context, body []byte, format string) ([]ui
 		return nil, &ui.Error{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
 			Message: "more than " + itoa(MaxBulkRows) + " rows: split the file"}
 	}
+	links, errs := b.s.bulkCreate(ctx, rows, rowErrs)
 	out := make([]ui.ImportRow, len(rows))
 	for i, r := range rows {
 		out[i].Row = i + 1
 		if r != nil && r.Target != nil {
 			out[i].Target = *r.Target
 		}
-		if e := rowErrs[i]; e != nil {
-			out[i].Error = detailOf(e).Message
+		if errs[i] != nil {
+			out[i].Error = detailOf(errs[i]).Message
 			continue
 		}
-		l, err := b.s.createLink(ctx, r)
-		if err != nil {
-			out[i].Error = detailOf(err).Message
-			continue
-		}
-		out[i].Code, out[i].Domain = l.Code, l.Domain
+		out[i].Code, out[i].Domain = links[i].Code, links[i].Domain
 	}
 	return out, nil
 }
