@@ -124,60 +124,6 @@ const (
 	granHour = "h"
 )
 
-// counterDelta is one counter group's increments from one batch.
-type counterDelta struct {
-	key    string // e.g. "link:abc:d:20261125" (sinks add their prefix)
-	hour   bool
-	fields map[string]int64
-}
-
-// aggregate sums a batch's counter increments per counter group, so a batch
-// of 512 taps on one link costs a few dozen increments, not thousands.
-func aggregate(events []Event, loc *time.Location) []counterDelta {
-	idx := make(map[string]int, 8)
-	var out []counterDelta
-	add := func(key string, hour bool, ev *Event) {
-		i, ok := idx[key]
-		if !ok {
-			i = len(out)
-			idx[key] = i
-			out = append(out, counterDelta{key: key, hour: hour, fields: make(map[string]int64, 12)})
-		}
-		f := out[i].fields
-		f[fieldTotal]++
-		if ev.Bot {
-			f[fieldBot]++
-			return
-		}
-		f[fieldHuman]++
-		inc := func(dim, v string) {
-			if v != "" {
-				f[dim+":"+v]++
-			}
-		}
-		inc("app", ev.App)
-		inc("os", ev.OS)
-		inc("device", ev.Device)
-		inc("scene", ev.Scene)
-		inc("pay", ev.PayChannel)
-		inc("action", ev.Action)
-	}
-	for i := range events {
-		ev := &events[i]
-		t := ev.Time.In(loc)
-		day, hour := t.Format("20060102"), t.Format("2006010215")
-		if ev.Code != "" {
-			add(counterKey("link", ev.Code, granDay, day), false, ev)
-			add(counterKey("link", ev.Code, granHour, hour), true, ev)
-		}
-		if ev.Campaign != "" {
-			add(counterKey("camp", ev.Campaign, granDay, day), false, ev)
-			add(counterKey("camp", ev.Campaign, granHour, hour), true, ev)
-		}
-	}
-	return out
-}
-
 func counterKey(scope, id, gran, bucket string) string {
 	return scope + ":" + id + ":" + gran + ":" + bucket
 }

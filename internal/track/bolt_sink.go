@@ -41,6 +41,7 @@ type BoltConfig struct {
 type BoltSink struct {
 	db  *bolt.DB
 	cfg BoltConfig
+	agg aggSlot[aggregator]
 }
 
 var _ Sink = (*BoltSink)(nil)
@@ -95,14 +96,21 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	if len(b.Events) == 0 {
 		return true, nil
 	}
-	deltas := aggregate(b.Events, s.cfg.Location)
+	agg, release := s.agg.get(func() *aggregator { return newAggregator(s.cfg.Location, "") })
+	defer release()
+	deltas := agg.aggregate(b.Events)
+	// One buffer for the batch's JSON (bbolt needs values to stay valid
+	// until the transaction ends).
+	var js []byte
 	encoded := make([][]byte, len(b.Events))
 	for i := range b.Events {
-		js, err := json.Marshal(&b.Events[i])
+		start := len(js)
+		out, err := appendEventJSON(js, &b.Events[i])
 		if err != nil {
 			return false, fmt.Errorf("track: encode event: %w", err)
 		}
-		encoded[i] = js
+		js = out
+		encoded[i] = js[start:len(js):len(js)]
 	}
 	applied := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -136,9 +144,9 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 		}
 		cb := tx.Bucket(bktCounters)
 		for _, d := range deltas {
-			for f, n := range d.fields {
-				k := counterField(d.key, f)
-				v := int64(u64(cb.Get(k))) + n
+			for _, f := range d.fields {
+				k := counterField(d.key, f.name)
+				v := int64(u64(cb.Get(k))) + f.n
 				if err := cb.Put(k, be(uint64(v))); err != nil {
 					return err
 				}

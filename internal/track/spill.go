@@ -24,6 +24,7 @@ type spill struct {
 	events int   // events in the file (approximate after a restart: counted on open)
 	off    int64 // bytes already replayed in this process
 	max    int64
+	buf    []byte // line buffer reused by append
 }
 
 // openSpill opens (creating) the spill file in dir. A torn last line from a
@@ -69,11 +70,14 @@ func (s *spill) pending() bool { return s.size > s.off }
 
 // append writes b as one line and fsyncs.
 func (s *spill) append(b *Batch) (int, error) {
-	line, err := json.Marshal(b)
+	line, err := appendBatchJSON(s.buf[:0], b)
 	if err != nil {
 		return 0, err
 	}
 	line = append(line, '\n')
+	if cap(line) <= 4<<20 {
+		s.buf = line // reuse, unless one huge batch grew it
+	}
 	if s.max > 0 && s.size+int64(len(line)) > s.max {
 		return 0, fmt.Errorf("spill file %s full (%d bytes, max %d)", s.path, s.size, s.max)
 	}

@@ -1,0 +1,231 @@
+package track
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+	_ "time/tzdata" // America/New_York for the DST cases
+)
+
+// aggregateRef is the straightforward aggregation (the implementation
+// before aggregator): key → field → delta.
+func aggregateRef(events []Event, loc *time.Location) map[string]map[string]int64 {
+	out := map[string]map[string]int64{}
+	add := func(key string, ev *Event) {
+		f := out[key]
+		if f == nil {
+			f = map[string]int64{}
+			out[key] = f
+		}
+		f[fieldTotal]++
+		if ev.Bot {
+			f[fieldBot]++
+			return
+		}
+		f[fieldHuman]++
+		for dim, v := range map[string]string{"app": ev.App, "os": ev.OS, "device": ev.Device, "scene": ev.Scene, "pay": ev.PayChannel, "action": ev.Action} {
+			if v != "" {
+				f[dim+":"+v]++
+			}
+		}
+	}
+	for i := range events {
+		ev := &events[i]
+		t := ev.Time.In(loc)
+		day, hour := t.Format("20060102"), t.Format("2006010215")
+		if ev.Code != "" {
+			add(counterKey("link", ev.Code, granDay, day), ev)
+			add(counterKey("link", ev.Code, granHour, hour), ev)
+		}
+		if ev.Campaign != "" {
+			add(counterKey("camp", ev.Campaign, granDay, day), ev)
+			add(counterKey("camp", ev.Campaign, granHour, hour), ev)
+		}
+	}
+	return out
+}
+
+func deltasMap(t *testing.T, ds []counterDelta) map[string]map[string]int64 {
+	t.Helper()
+	out := map[string]map[string]int64{}
+	for _, d := range ds {
+		if out[d.key] != nil {
+			t.Fatalf("group %s twice", d.key)
+		}
+		if wantHour := len(d.key) > 13 && d.key[len(d.key)-13:len(d.key)-11] == ":h"; d.hour != wantHour {
+			t.Fatalf("group %s: hour=%v", d.key, d.hour)
+		}
+		if len(d.fields) == 0 || d.fields[0].name != fieldTotal {
+			t.Fatalf("group %s: fields %v; want total first", d.key, d.fields)
+		}
+		f := map[string]int64{}
+		for _, fd := range d.fields {
+			if _, dup := f[fd.name]; dup || fd.n <= 0 {
+				t.Fatalf("group %s: field %s duplicated or not positive in %v", d.key, fd.name, d.fields)
+			}
+			f[fd.name] = fd.n
+		}
+		out[d.key] = f
+	}
+	return out
+}
+
+func randBatch(r *rand.Rand, n int, base time.Time) []Event {
+	pick := func(vals ...string) string { return vals[r.IntN(len(vals))] }
+	evs := make([]Event, n)
+	for i := range evs {
+		evs[i] = Event{
+			// Mostly within an hour or two; sometimes days apart or far off.
+			Time:     base.Add(time.Duration(r.Int64N(int64(3 * time.Hour)))),
+			Code:     pick("a", "b", "c", "", "中"),
+			Campaign: pick("", "x", "y:z"),
+			App:      pick("wechat", "", "qq", "a:b"), OS: pick("ios", "android", ""), Device: pick("mobile", "pc"),
+			Scene: pick("", "chat", "moments"), PayChannel: pick("", "alipay"), Action: pick("redirect", "page", ""),
+			Bot: r.IntN(5) == 0,
+		}
+		switch r.IntN(50) {
+		case 0:
+			evs[i].Time = base.AddDate(0, 0, r.IntN(400)-200)
+		case 1:
+			evs[i].Time = time.Unix(r.Int64N(1<<35)-1<<34, 0)
+		case 2:
+			evs[i].App = "app" + strconv.Itoa(r.IntN(1000))
+		}
+	}
+	return evs
+}
+
+func TestAggregate(t *testing.T) {
+	t.Run("hash", testAggregate)
+	t.Run("collisions", func(t *testing.T) {
+		defer func(m uint64) { profileHashMask = m }(profileHashMask)
+		profileHashMask = 3 // four hash values: every profile chain is long
+		testAggregate(t)
+	})
+}
+
+func testAggregate(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct {
+		loc  *time.Location
+		base time.Time
+	}{
+		{ChinaTime, time.Date(2026, 11, 25, 22, 30, 0, 0, ChinaTime)},
+		{time.UTC, time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC)},
+		{time.FixedZone("IST", 5*3600+30*60), time.Date(2026, 3, 1, 0, 10, 0, 0, time.UTC)},
+		{time.FixedZone("LMT", 8*3600+5*60+43), time.Date(2026, 3, 1, 0, 10, 0, 0, time.UTC)},
+		// DST: 2026-03-08 02:00 → 03:00 and 2026-11-01 02:00 → 01:00 (a repeated hour).
+		{ny, time.Date(2026, 3, 8, 5, 30, 0, 0, time.UTC)},
+		{ny, time.Date(2026, 11, 1, 4, 30, 0, 0, time.UTC)},
+	} {
+		reused := newAggregator(tc.loc, "")
+		for range 30 {
+			evs := randBatch(r, 1+r.IntN(600), tc.base)
+			want := aggregateRef(evs, tc.loc)
+			if got := deltasMap(t, aggregate(evs, tc.loc)); !maps.EqualFunc(got, want, maps.Equal) {
+				t.Fatalf("%s: aggregate = %v\nwant %v", tc.loc, got, want)
+			}
+			if got := deltasMap(t, reused.aggregate(evs)); !maps.EqualFunc(got, want, maps.Equal) {
+				t.Fatalf("%s: reused aggregator = %v\nwant %v", tc.loc, got, want)
+			}
+		}
+	}
+	if got := aggregate(nil, ChinaTime); len(got) != 0 {
+		t.Fatalf("empty batch: %v", got)
+	}
+}
+
+func TestAggregateAllocs(t *testing.T) {
+	a := newAggregator(ChinaTime, "")
+	evs := benchEvents(4)
+	a.aggregate(evs) // warm: names cached, maps and slices grown
+	if n := testing.AllocsPerRun(50, func() { a.aggregate(evs) }); n != 0 {
+		t.Fatalf("steady-state aggregate allocates %v times per batch; want 0", n)
+	}
+}
+
+// TestRedisWriteScript checks what the script leaves in Redis: counters
+// equal to the reference sums whether a hash is new (HSET path) or exists
+// (HINCRBY path), TTLs on every counter hash, the stream trimmed to about
+// MaxLen, and entry fields as documented.
+func TestRedisWriteScript(t *testing.T) {
+	rdb := testClient(t)
+	const maxLen = 300
+	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), MaxLen: maxLen})
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(7, 8))
+	base := time.Date(2026, 11, 25, 9, 40, 0, 0, ChinaTime)
+	want := map[string]map[string]int64{}
+	var last Event
+	for seq := uint64(1); seq <= 12; seq++ {
+		evs := randBatch(r, 100, base.Add(time.Duration(seq)*20*time.Minute))
+		if seq == 5 { // > 1000 distinct fields in one new hash: chunked HSET
+			evs = append(evs, randBatch(r, 200, base)...)
+			for i := range evs {
+				evs[i].Code, evs[i].Bot, evs[i].App = "wide", false, "app"+strconv.Itoa(i)
+				evs[i].OS, evs[i].Device, evs[i].Scene, evs[i].Action = "os"+strconv.Itoa(i), "d"+strconv.Itoa(i), "s"+strconv.Itoa(i), "a"+strconv.Itoa(i)
+			}
+		}
+		for i := range evs {
+			evs[i].VisitID = newVisitIDAt(evs[i].Time)
+		}
+		if applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: evs}); err != nil || !applied {
+			t.Fatalf("batch %d: applied=%v err=%v", seq, applied, err)
+		}
+		for k, fs := range aggregateRef(evs, ChinaTime) {
+			if want[k] == nil {
+				want[k] = map[string]int64{}
+			}
+			for f, n := range fs {
+				want[k][f] += n
+			}
+		}
+		last = evs[len(evs)-1]
+	}
+	for k, fs := range want {
+		got, err := rdb.HGetAll(ctx, sink.prefix+k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(fs) {
+			t.Fatalf("%s: %d fields; want %d", k, len(got), len(fs))
+		}
+		for f, n := range fs {
+			if got[f] != strconv.FormatInt(n, 10) {
+				t.Fatalf("%s %s = %q; want %d", k, f, got[f], n)
+			}
+		}
+		ttl, err := rdb.TTL(ctx, sink.prefix+k).Result()
+		max := 400 * 24 * time.Hour
+		if k[len(k)-13:len(k)-11] == ":h" {
+			max = 8 * 24 * time.Hour
+		}
+		if err != nil || ttl <= max-time.Minute || ttl > max {
+			t.Fatalf("%s: TTL %v, %v; want about %v", k, ttl, err, max)
+		}
+	}
+	if len(want["link:wide:d:20261125"]) < 1000 {
+		t.Fatalf("wide hash has %d fields; the test wants > 1000", len(want["link:wide:d:20261125"]))
+	}
+	n, err := rdb.XLen(ctx, sink.Stream()).Result()
+	if err != nil || n < maxLen || n >= maxLen+100+100 {
+		t.Fatalf("XLEN %d, %v; want MaxLen %d up to one batch and one stream node more", n, err, maxLen)
+	}
+	msgs, err := rdb.XRevRangeN(ctx, sink.Stream(), "+", "-", 1).Result()
+	if err != nil || len(msgs) != 1 {
+		t.Fatal(msgs, err)
+	}
+	js, _ := json.Marshal(&last)
+	v := msgs[0].Values
+	if v["code"] != last.Code || v["ts"] != strconv.FormatInt(last.Time.UnixMilli(), 10) || v["visit"] != last.VisitID || v["e"] != string(js) {
+		t.Fatalf("last entry %v; want code %q ts %d visit %q e %s", v, last.Code, last.Time.UnixMilli(), last.VisitID, js)
+	}
+}

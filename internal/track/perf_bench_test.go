@@ -1,0 +1,153 @@
+package track
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// benchEvents is a 512-event batch like the writer benchmark's: codes
+// cycle over ncodes, apps/oses vary, every event has two click IDs.
+func benchEvents(ncodes int) []Event {
+	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	evs := make([]Event, 512)
+	for i := range evs {
+		evs[i] = tap(i, "c"+strconv.Itoa(i%ncodes), at.Add(time.Duration(i)*time.Second))
+		evs[i].ClickIDs = map[string]string{"gdt_vid": "wx0abcdef", "utm_source": "moments"}
+		evs[i].IP = "203.0.113.0"
+		evs[i].DestHost = "item.taobao.com"
+		if i%10 == 0 {
+			evs[i].Bot = true
+		}
+	}
+	return evs
+}
+
+func BenchmarkEventJSON(b *testing.B) {
+	ev := benchEvents(4)[3]
+	b.Run("encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(&ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			var err error
+			if buf, err = appendEventJSON(buf[:0], &ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkSpillAppend(b *testing.B) {
+	sp, _, err := openSpill(b.TempDir(), -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.close()
+	batch := &Batch{Writer: "w", Seq: 1, Events: benchEvents(4)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sp.append(batch); err != nil {
+			b.Fatal(err)
+		}
+		if sp.size > 256<<20 {
+			sp.f.Truncate(0)
+			sp.size = 0
+		}
+	}
+}
+
+func BenchmarkAggregate(b *testing.B) {
+	for _, nc := range []int{4, 512} {
+		evs := benchEvents(nc)
+		b.Run("codes="+strconv.Itoa(nc), func(b *testing.B) {
+			b.ReportAllocs()
+			a := newAggregator(ChinaTime, "")
+			for b.Loop() {
+				_ = a.aggregate(evs)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+		})
+		b.Run("fresh/codes="+strconv.Itoa(nc), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = aggregate(evs, ChinaTime)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+		})
+	}
+}
+
+// redisCPU is the server's used_cpu_user+used_cpu_sys in seconds.
+func redisCPU(tb testing.TB, rdb *redis.Client) float64 {
+	s, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum float64
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_user" || k == "used_cpu_sys") {
+			f, _ := strconv.ParseFloat(v, 64)
+			sum += f
+		}
+	}
+	return sum
+}
+
+// BenchmarkRedisWriteBatch writes 512-event batches straight into the test
+// Redis (stream trimmed at 20,000 so trimming is exercised) and reports the
+// Redis server's CPU per event from INFO cpu deltas.
+//
+// codes=4 and codes=512 write the same batch again and again (the counter
+// hashes exist after the first); cold=512 gives every batch 512 codes never
+// seen before (a new counter hash per code, as cold taps cause).
+func BenchmarkRedisWriteBatch(b *testing.B) {
+	for _, nc := range []int{4, 512, -512} {
+		name := "codes=" + strconv.Itoa(nc)
+		cold := nc < 0
+		if cold {
+			nc = -nc
+			name = "cold=" + strconv.Itoa(nc)
+		}
+		b.Run(name, func(b *testing.B) {
+			rdb := testClient(b)
+			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(b, rdb), MaxLen: 20000})
+			evs := benchEvents(nc)
+			ctx := context.Background()
+			var seq uint64
+			b.ReportAllocs()
+			cpu0 := redisCPU(b, rdb)
+			for b.Loop() {
+				seq++
+				if cold {
+					b.StopTimer()
+					for i := range evs {
+						evs[i].Code = "s" + strconv.FormatUint(seq, 10) + "c" + strconv.Itoa(i)
+						evs[i].Campaign = "camp-" + evs[i].Code
+					}
+					b.StartTimer()
+				}
+				if _, err := sink.WriteBatch(ctx, &Batch{Writer: "bench", Seq: seq, Events: evs}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := redisCPU(b, rdb) - cpu0
+			n := float64(b.N * len(evs))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
+			b.ReportMetric(cpu*1e6/n, "redis-µs/event")
+		})
+	}
+}
