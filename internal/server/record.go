@@ -36,7 +36,7 @@ func (s *Server) record(c *fiber.Ctx, t *tap) {
 		// hostOf returns a substring of its argument: clone the header
 		// first, fasthttp reuses its buffer once the handler returns.
 		Referrer: hostOf(strings.Clone(c.Get(fiber.HeaderReferer))),
-		IP:       s.deps.IPPolicy.Apply(s.clientIP(c)),
+		IP:       s.deps.IPPolicy.ApplyAddr(s.clientIP(c)),
 	}
 	if t.link != nil {
 		ev.Domain, ev.Campaign = t.link.Domain, t.link.Campaign
@@ -62,14 +62,14 @@ func statsKey(domain, code string) string {
 // is a trusted proxy: then X-Forwarded-For is read from the right, skipping
 // trusted proxies, and the first other address is the client (entries to
 // its left are whatever the client sent and can be forged).
-func (s *Server) clientIP(c *fiber.Ctx) string {
+func (s *Server) clientIP(c *fiber.Ctx) netip.Addr {
 	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
 	if !ok {
-		return ""
+		return netip.Addr{}
 	}
 	peer = peer.Unmap()
 	if !s.trusted(peer) {
-		return peer.String()
+		return peer
 	}
 	xff := c.Get(fiber.HeaderXForwardedFor)
 	for xff != "" {
@@ -82,13 +82,13 @@ func (s *Server) clientIP(c *fiber.Ctx) string {
 		}
 		a = a.Unmap()
 		if !s.trusted(a) {
-			return a.String()
+			return a
 		}
 		if i < 0 {
 			break
 		}
 	}
-	return peer.String()
+	return peer
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

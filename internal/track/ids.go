@@ -88,6 +88,15 @@ func (p IPPolicy) Apply(addr string) string {
 		}
 		ip = ap.Addr()
 	}
+	return p.ApplyAddr(ip)
+}
+
+// ApplyAddr is Apply for an address already parsed (no string round trip).
+// It returns "" for IPDrop or an invalid address.
+func (p IPPolicy) ApplyAddr(ip netip.Addr) string {
+	if !ip.IsValid() || p.Mode == IPDrop {
+		return ""
+	}
 	ip = ip.Unmap().WithZone("")
 	switch p.Mode {
 	case IPHash:
