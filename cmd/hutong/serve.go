@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer signal.Stop(hup)
 
 	m := NewMain(cfg, stderr)
+	applyMemoryLimit(cfg, m.Logger)
 	if err := m.Run(ctx); err != nil {
 		m.Close(context.Background())
 		return err
@@ -376,4 +378,19 @@ func registerCacheMetrics(reg prometheus.Registerer, c *shortlink.CachedStore) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hutong_link_cache_entries", Help: "Entries in the in-process link cache (estimate)."},
 			func() float64 { return float64(c.Len()) }),
 	)
+}
+
+// applyMemoryLimit sets the Go soft memory limit from --memory-limit unless
+// GOMEMLIMIT is set: RSS then follows the configured cache sizes instead of
+// growing with GC headroom (see README, Memory).
+func applyMemoryLimit(cfg config.Serve, log *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	n, err := cfg.MemoryLimitBytes()
+	if err != nil || n == 0 {
+		return
+	}
+	debug.SetMemoryLimit(n)
+	log.Debug("soft memory limit", "bytes", n)
 }

@@ -71,8 +71,13 @@ type Serve struct {
 	// negative disables. Default 600.
 	WriteRateLimit int
 
-	// LinkCacheSize bounds the in-process link cache (entries). Default 100000.
+	// LinkCacheSize bounds the in-process link cache (entries, about 600 B
+	// each). Default 50000.
 	LinkCacheSize int
+	// MemoryLimit is the Go soft memory limit: "auto" (default: sized from
+	// the caches, see AutoMemoryLimit), "off", or a size such as 256MiB.
+	// GOMEMLIMIT in the environment wins over it.
+	MemoryLimit string
 	// UACacheSize bounds the User-Agent classification cache. Default 10000.
 	UACacheSize int
 	// MaxInput is the longest /r?u= input accepted, in bytes. Default 4096.
@@ -130,7 +135,8 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.Postbacks, "postbacks", "", "JSON file of ad-system postbacks (see README)")
 	b.str(&c.QRLogo, "qr-logo", "", "PNG/JPEG logo drawn in QR codes asked for with ?logo=1")
 	b.int(&c.WriteRateLimit, "write-rate-limit", 600, "write API requests per key per minute (negative: no limit)")
-	b.int(&c.LinkCacheSize, "link-cache-size", 100000, "in-process link cache entries")
+	b.int(&c.LinkCacheSize, "link-cache-size", 50000, "in-process link cache entries (about 600 B each)")
+	b.str(&c.MemoryLimit, "memory-limit", "auto", "Go soft memory limit: auto (sized from the caches), off, or a size such as 256MiB; GOMEMLIMIT wins")
 	b.int(&c.UACacheSize, "ua-cache-size", 10000, "User-Agent classification cache entries")
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")
 	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
@@ -197,6 +203,9 @@ func (c Serve) Validate() error {
 		if v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, v))
 		}
+	}
+	if _, err := c.MemoryLimitBytes(); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -288,4 +297,41 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// AutoMemoryLimit is the soft memory limit "auto" picks: 24 MiB for the
+// runtime, buffers and the event queue, about 600 B per link-cache entry,
+// 1 KiB per User-Agent cache entry and 16 MiB for the decision and page
+// caches, and never less than 64 MiB. With the defaults (50,000 links,
+// 10,000 UAs) that is about 78 MiB, which kept RSS under 100 MiB with 1M
+// links in Redis (BENCHMARKS.md). The limit is soft: past it the GC works
+// harder, it does not fail allocations.
+func (c Serve) AutoMemoryLimit() int64 {
+	n := int64(24<<20) + int64(c.LinkCacheSize)*600 + int64(c.UACacheSize)*1024 + 16<<20
+	return max(n, 64<<20)
+}
+
+// MemoryLimitBytes is the soft memory limit to apply, 0 for none.
+func (c Serve) MemoryLimitBytes() (int64, error) {
+	v := strings.TrimSpace(c.MemoryLimit)
+	switch strings.ToLower(v) {
+	case "", "auto":
+		return c.AutoMemoryLimit(), nil
+	case "off", "0":
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n <= 0 {
+				break
+			}
+			return n * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("--memory-limit %q: want auto, off, or a size such as 256MiB", c.MemoryLimit)
 }

@@ -82,3 +82,23 @@ func TestRedisURLAlias(t *testing.T) {
 		t.Fatalf("the flag must win: got %q", c.Redis)
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	c, _ := ParseServe(nil, envOf(nil), io.Discard)
+	if n, err := c.MemoryLimitBytes(); err != nil || n < 64<<20 || n > 96<<20 {
+		t.Errorf("auto with defaults: got %d MiB, %v; want 64–96 MiB", n>>20, err)
+	}
+	c, _ = ParseServe([]string{"--link-cache-size", "1000000"}, envOf(nil), io.Discard)
+	if n, _ := c.MemoryLimitBytes(); n < 600<<20 {
+		t.Errorf("auto with a 1M-entry cache: got %d MiB; want room for the cache", n>>20)
+	}
+	for in, want := range map[string]int64{"off": 0, "256MiB": 256 << 20, "2GiB": 2 << 30} {
+		c, err := ParseServe([]string{"--memory-limit", in}, envOf(nil), io.Discard)
+		if n, _ := c.MemoryLimitBytes(); err != nil || n != want {
+			t.Errorf("%s: got %d, %v; want %d", in, n, err, want)
+		}
+	}
+	if _, err := ParseServe([]string{"--memory-limit", "lots"}, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
+		t.Errorf("bad value: got %v", err)
+	}
+}
