@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/e2etest"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/resolver"
 )
@@ -28,38 +29,8 @@ import (
 // skips when node, /usr/bin/chromium or playwright-core are missing —
 // except under CI=true, where that fails. HUTONG_TEST_SHORT=1 skips it.
 func TestInterstitialInBrowser(t *testing.T) {
-	ci := os.Getenv("CI") == "true"
-	if os.Getenv("HUTONG_TEST_SHORT") != "" || testing.Short() {
-		t.Skip("short mode: browser test skipped")
-	}
-	if os.Getenv("HUTONG_E2E") == "" && !ci {
-		t.Skip("HUTONG_E2E unset: browser test skipped (scripts/test sets it)")
-	}
-	missing := func(what string) {
-		t.Helper()
-		if ci {
-			t.Fatalf("CI=true and %s", what)
-		}
-		t.Skip(what)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not installed")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		missing(chromium + " is missing (apt-get install chromium)")
-	}
-	e2e, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
-		missing("playwright-core is not installed (cd e2e && npm install)")
-	}
+	env := e2etest.Require(t)
+	node, chromium, e2e := env.Node, env.Chromium, env.Dir
 
 	r := newRenderer(t)
 	srv := httptest.NewServer(testSite(t, r))
