@@ -54,6 +54,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, pos...))
 }
 
+// subcommand splits "hutong NAME SUB args…": it prints usage for -h, --help
+// or help, and is a usage error when SUB is missing.
+func subcommand(args []string, stdout io.Writer, name, subs, how string) (string, []string, error) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(stdout, "usage: hutong %s %s [flags] (%s; hutong %s SUB --help for a command's flags)\n", name, subs, how, name)
+		if len(args) == 0 {
+			return "", nil, usageError{"a " + name + " command is needed"}
+		}
+		return "", nil, errHelp
+	}
+	return args[0], args[1:], nil
+}
+
 // apiClient talks to a running hutong over its API.
 type apiClient struct {
 	base, key string
@@ -117,14 +130,10 @@ func printJSON(w io.Writer, v any) error {
 // runLink: hutong link create|get|list|delete|import, through the API of a
 // running server (the embedded store's file is locked while it runs).
 func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, "usage: hutong link create|get|list|delete|import [flags] (talks to --server with --api-key; hutong link create --help for a command's flags)")
-		if len(args) == 0 {
-			return usageError{"a link command is needed"}
-		}
-		return errHelp
+	sub, args, err := subcommand(args, stdout, "link", "create|get|list|delete|import", "talks to --server with --api-key")
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hutong link "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := newAPIClient(fs)
@@ -351,14 +360,10 @@ func runQR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // for serve). With the embedded store, run it while serve is stopped (the
 // file is locked), or use the keys API with an admin key.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, "usage: hutong keys create|list|revoke [flags] (opens the store: --data or --redis; hutong keys create --help for flags)")
-		if len(args) == 0 {
-			return usageError{"a keys command is needed"}
-		}
-		return errHelp
+	sub, args, err := subcommand(args, stdout, "keys", "create|list|revoke", "opens the store: --data or --redis")
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hutong keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", env("HUTONG_DATA", "./data"), "embedded store directory [$HUTONG_DATA]")
