@@ -86,6 +86,9 @@ type Recorder struct {
 	ctx       context.Context
 	stop      chan struct{}
 	done      chan struct{}
+	// kick wakes the writer when a full batch is waiting; otherwise it
+	// drains the buffer on its ticker, so a tap never wakes it.
+	kick chan struct{}
 	closeOnce sync.Once
 }
 
@@ -131,6 +134,7 @@ func New(sink Sink, cfg Config) (*Recorder, error) {
 		writerID:  newWriterID(),
 		probeWait: cfg.RetryInterval,
 		stop:      make(chan struct{}),
+		kick:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
 	m, err := newMetrics(cfg.Registerer, func() float64 { return float64(len(r.ch)) })
@@ -177,6 +181,12 @@ func (r *Recorder) Record(ev *Event) {
 	}
 	select {
 	case r.ch <- *ev:
+		if len(r.ch) >= r.cfg.BatchSize {
+			select {
+			case r.kick <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		r.drop(r.m.dropFull, "buffer_full")
 	}
@@ -232,16 +242,25 @@ func (r *Recorder) run() {
 	batch := make([]Event, 0, r.cfg.BatchSize)
 	r.tryReplay(true)
 	for {
+		// The writer does not select on r.ch: a receive there would wake it
+		// for every tap. It drains on the ticker, or when Record kicks it
+		// because a full batch is waiting.
 		select {
-		case ev := <-r.ch:
-			batch = append(batch, ev)
-			batch = r.fill(batch)
-			if len(batch) >= r.cfg.BatchSize {
+		case <-r.kick:
+			for {
+				batch = r.fill(batch)
+				if len(batch) < r.cfg.BatchSize {
+					break
+				}
 				r.flush(batch)
 				batch = batch[:0]
 			}
 		case <-t.C:
-			if len(batch) > 0 {
+			for {
+				batch = r.fill(batch)
+				if len(batch) == 0 {
+					break
+				}
 				r.flush(batch)
 				batch = batch[:0]
 			}
