@@ -82,13 +82,13 @@ type Recorder struct {
 	probeWait time.Duration
 	lastWarn  time.Time
 
-	cancel    context.CancelFunc
-	ctx       context.Context
-	stop      chan struct{}
-	done      chan struct{}
+	cancel context.CancelFunc
+	ctx    context.Context
+	stop   chan struct{}
+	done   chan struct{}
 	// kick wakes the writer when a full batch is waiting; otherwise it
 	// drains the buffer on its ticker, so a tap never wakes it.
-	kick chan struct{}
+	kick      chan struct{}
 	closeOnce sync.Once
 }
 
