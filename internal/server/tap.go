@@ -72,12 +72,11 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 	table := s.deps.Rules.Load()
 	if cacheable(c, t, table) {
 		t.key, t.keyed = keyOf(table, t.link, &t.client), true
-		k := &t.key
-		if d, ok := s.decisions.c.GetIfPresent(*k); ok {
+		if d, ok := s.decisions.c.GetIfPresent(t.key); ok {
 			t.dec = d
 		} else {
 			t.dec = table.Decide(route.Request{Entity: t.entity, Client: t.client, Overrides: t.link.Route, Forward: s.forwardParams(c, t)})
-			s.decisions.c.Set(*k, t.dec)
+			s.decisions.c.Set(t.key, t.dec)
 		}
 	} else {
 		req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
