@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"image"
 	_ "image/png"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -388,5 +391,31 @@ func TestDecisionCacheIsNeverStale(t *testing.T) {
 	}
 	if a := get(t, base+"/"+l.Code, ios); !strings.HasPrefix(a.Location, "https://detail.tmall.com/") {
 		t.Fatalf("iOS after reload: %q; want the new rules", a.Location)
+	}
+}
+
+// TestLinkFromShortLinkIsExpandedAtCreation: a link made from an m.tb.cn
+// share text stores what it points to (token kept), so taps need no lookup.
+func TestLinkFromShortLinkIsExpandedAtCreation(t *testing.T) {
+	var hits atomic.Int32
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, `<script>var url = 'https://detail.tmall.com/item.htm?id=66608981238\x26skuId=4000001';</script>`)
+	}))
+	defer fake.Close()
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.ExpandBaseURL = fake.URL })
+	a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": shareText})
+	var l apiLink
+	decodeJSON(t, a.Body, &l)
+	if a.Status != 201 || l.Entity.Kind != "item" || l.Entity.ID != "66608981238" || l.Entity.Tpwd != "XUymWKIqxIz" {
+		t.Fatalf("create from a share text: %d %s", a.Status, a.Body)
+	}
+	for i := 0; i < 3; i++ {
+		if g := get(t, base+"/"+l.Code, corpusUA(t, "wechat/ios")); !strings.HasPrefix(g.Location, "https://detail.m.tmall.com/item.htm?id=66608981238&skuId=4000001") {
+			t.Fatalf("tap %d: %d %q", i, g.Status, g.Location)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("upstream requests: got %d; want 1 (at creation only)", n)
 	}
 }

@@ -239,6 +239,16 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest) error {
 		if !e.Known() {
 			return errBadRequest("target: not a Taobao/Tmall link or share text hutong understands (item, shop, live room, short link or 淘口令)")
 		}
+		// Store what an m.tb.cn link or a 淘口令 points to when it can be
+		// looked up now, so taps need no lookup and their decisions can be
+		// cached; if not, the short link is stored and taps look it up.
+		if s.canDeepen(e) {
+			ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
+			if deep, err := s.deepen(ctx, e); err == nil {
+				e = deep
+			}
+			cancel()
+		}
 		l.Target, l.Entity = in, e
 		if l.Title == "" && e.Title != "" {
 			l.Title = e.Title

@@ -94,57 +94,81 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 	return s.respond(c, t)
 }
 
-// lookup replaces a short link or a bare 淘口令 by what it points to: the
-// short link expanded, the token decoded through the Taobao Open Platform
-// when configured; both cached by their implementations, within the
-// configured timeout. The share-text token and title are kept. On failure
-// the entity stays as it is and the router sends the person to the
-// guide/info page with the link or token to copy; t.lookupErr says why.
+// lookup replaces a short link or a bare 淘口令 on a tap by what it points
+// to (see deepen), within the configured timeout. On failure the entity
+// stays as it is and the router sends the person to the guide/info page with
+// the link or token to copy; t.lookupErr says why.
 func (s *Server) lookup(c *fiber.Ctx, t *tap) {
-	var long string
-	var err error
-	switch {
-	case t.entity.Kind == resolver.KindShort && s.deps.Expander != nil && t.entity.URL != "":
-		ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
-		long, err = s.deps.Expander.Expand(ctx, t.entity.URL)
-		cancel()
-		s.metrics.expansion(err == nil)
-	case t.entity.Kind == resolver.KindPassword && s.deps.Decoder != nil:
-		ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
-		var d resolver.Decoded
-		d, err = s.deps.Decoder.Decode(ctx, t.entity.ID)
-		cancel()
-		if errors.Is(err, resolver.ErrNotConfigured) {
-			t.lookupErr = errDecodeNotConfigured
-			return
-		}
-		long = d.URL
-		if t.entity.Title == "" {
-			t.entity.Title = d.Title
-		}
-	default:
+	if !s.canDeepen(t.entity) {
 		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
+	defer cancel()
+	e, err := s.deepen(ctx, t.entity)
+	if t.entity.Kind == resolver.KindShort {
+		s.metrics.expansion(err == nil || errors.Is(err, errLookedUpToUnknown))
 	}
 	if err != nil {
 		t.lookupErr = err
-		s.log.Warn("short link or 淘口令 lookup failed", "kind", t.entity.Kind, "url", t.entity.URL, "err", err, "request_id", requestID(c))
+		if err != errDecodeNotConfigured {
+			s.log.Warn("short link or 淘口令 lookup failed", "kind", t.entity.Kind, "url", t.entity.URL, "err", err, "request_id", requestID(c))
+		}
 		return
+	}
+	t.entity = e
+}
+
+// canDeepen reports whether deepen has anything to do for e.
+func (s *Server) canDeepen(e resolver.Entity) bool {
+	switch e.Kind {
+	case resolver.KindShort:
+		return s.deps.Expander != nil && e.URL != ""
+	case resolver.KindPassword:
+		return s.deps.Decoder != nil
+	}
+	return false
+}
+
+// deepen resolves what a short link or a bare 淘口令 points to: the short
+// link expanded, the token decoded through the Taobao Open Platform when
+// configured; both cached by their implementations. The share text's token
+// and title are kept on the result. Other entities come back unchanged.
+func (s *Server) deepen(ctx context.Context, e resolver.Entity) (resolver.Entity, error) {
+	var long string
+	var err error
+	switch {
+	case e.Kind == resolver.KindShort && s.deps.Expander != nil && e.URL != "":
+		long, err = s.deps.Expander.Expand(ctx, e.URL)
+	case e.Kind == resolver.KindPassword && s.deps.Decoder != nil:
+		var d resolver.Decoded
+		d, err = s.deps.Decoder.Decode(ctx, e.ID)
+		if errors.Is(err, resolver.ErrNotConfigured) {
+			return e, errDecodeNotConfigured
+		}
+		long = d.URL
+		if e.Title == "" {
+			e.Title = d.Title
+		}
+	default:
+		return e, nil
+	}
+	if err != nil {
+		return e, err
 	}
 	inner := resolver.Parse(long)
 	if !inner.Known() || inner.Kind == resolver.KindShort || inner.Kind == resolver.KindPassword {
-		t.lookupErr = errLookedUpToUnknown
-		return
+		return e, errLookedUpToUnknown
 	}
 	if inner.Tpwd == "" {
-		inner.Tpwd = t.entity.Tpwd
-		if t.entity.Kind == resolver.KindPassword {
-			inner.Tpwd = t.entity.ID
+		inner.Tpwd = e.Tpwd
+		if e.Kind == resolver.KindPassword {
+			inner.Tpwd = e.ID
 		}
 	}
 	if inner.Title == "" {
-		inner.Title = t.entity.Title
+		inner.Title = e.Title
 	}
-	t.entity = inner
+	return inner, nil
 }
 
 // respond writes the answer for t.dec.
