@@ -226,7 +226,11 @@ func decodeStrict(body []byte, v any) error {
 // validates what the shortlink domain cannot: the target must be something
 // the resolver understands, a domain must be served here, a desktop URL
 // must be on the allowlist.
-func (s *Server) apply(l *shortlink.Link, r *linkRequest) error {
+//
+// With lookup set, an m.tb.cn link or a 淘口令 target is looked up now (see
+// deepen); bulk imports pass false so a slow network cannot stall them for
+// thousands of rows (their links are looked up on tap instead).
+func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 	if r.Target != nil {
 		in := strings.TrimSpace(*r.Target)
 		if in == "" {
@@ -242,7 +246,7 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest) error {
 		// Store what an m.tb.cn link or a 淘口令 points to when it can be
 		// looked up now, so taps need no lookup and their decisions can be
 		// cached; if not, the short link is stored and taps look it up.
-		if s.canDeepen(e) {
+		if lookup && s.canDeepen(e) {
 			ctx, cancel := context.WithTimeout(context.Background(), s.expandTimeout)
 			if deep, err := s.deepen(ctx, e); err == nil {
 				e = deep
@@ -313,7 +317,7 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest) error {
 }
 
 // prepareLink validates one link request and resolves its target.
-func (s *Server) prepareLink(r *linkRequest) (shortlink.Link, error) {
+func (s *Server) prepareLink(r *linkRequest, lookup bool) (shortlink.Link, error) {
 	if r.Target == nil {
 		return shortlink.Link{}, errBadRequest("target is required: a Taobao/Tmall link, an m.tb.cn short link or a 淘口令 share text")
 	}
@@ -321,7 +325,7 @@ func (s *Server) prepareLink(r *linkRequest) (shortlink.Link, error) {
 	if r.Alias != nil {
 		l.Code = strings.TrimSpace(*r.Alias)
 	}
-	if err := s.apply(&l, r); err != nil {
+	if err := s.apply(&l, r, lookup); err != nil {
 		return l, err
 	}
 	return l, nil
@@ -329,7 +333,7 @@ func (s *Server) prepareLink(r *linkRequest) (shortlink.Link, error) {
 
 // createLink validates and stores one link request.
 func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link, error) {
-	l, err := s.prepareLink(r)
+	l, err := s.prepareLink(r, true)
 	if err != nil {
 		return l, err
 	}
@@ -354,7 +358,7 @@ func (s *Server) bulkCreate(ctx context.Context, rows []*linkRequest, rowErrs ma
 			errs[i] = e
 			continue
 		}
-		l, err := s.prepareLink(r)
+		l, err := s.prepareLink(r, false)
 		if err != nil {
 			errs[i] = err
 			continue
@@ -432,7 +436,7 @@ func (s *Server) handlePatchLink(c *fiber.Ctx) error {
 		return err
 	}
 	l = l.Clone()
-	if err := s.apply(&l, &r); err != nil {
+	if err := s.apply(&l, &r, true); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)

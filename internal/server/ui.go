@@ -93,7 +93,7 @@ func (b uiBackend) UpdateLink(ctx context.Context, l shortlink.Link, in ui.LinkI
 	if in.Target == "" {
 		r.Target = nil
 	}
-	if err := b.s.apply(&l, r); err != nil {
+	if err := b.s.apply(&l, r, true); err != nil {
 		return l, uiError(err)
 	}
 	out, err := b.s.deps.Service.Update(ctx, l)
