@@ -105,23 +105,6 @@ func lastSegment(path string) string {
 	return path
 }
 
-// segmentCount counts the non-empty segments of path.
-func segmentCount(path string) int {
-	n := 0
-	in := false
-	for i := 0; i < len(path); i++ {
-		if path[i] == '/' || path[i] == '\\' {
-			in = false
-			continue
-		}
-		if !in {
-			n++
-			in = true
-		}
-	}
-	return n
-}
-
 // pathHasPrefixFold reports whether path starts with prefix, ignoring ASCII
 // case and treating '\' as '/'.
 func pathHasPrefixFold(path, prefix string) bool {

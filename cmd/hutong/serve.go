@@ -207,9 +207,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Clients: clientinfo.NewDetector(clientinfo.Config{CacheSize: cfg.UACacheSize}),
 		Pages:   pg,
 		Expander: remote.NewExpander(remote.ExpanderConfig{
-			Timeout:   cfg.ExpandTimeout,
-			BaseURL:   cfg.ExpandBaseURL,
-			AllowHost: func(h string) bool { _, ok := resolver.IsTaobaoHost(h); return ok },
+			Timeout: cfg.ExpandTimeout,
+			BaseURL: cfg.ExpandBaseURL,
 		}),
 		Decoder:       dec,
 		Links:         m.links,

@@ -77,20 +77,6 @@ func versionAfter(s, marker string) string {
 	return versionAt(s, i+len(marker))
 }
 
-// versionAfterSpace skips spaces after the first marker, then reads a
-// version: "Android 11" → "11", "OpenHarmony 5.0" → "5.0".
-func versionAfterSpace(s, marker string) string {
-	i := strings.Index(s, marker)
-	if i < 0 {
-		return ""
-	}
-	i += len(marker)
-	for i < len(s) && s[i] == ' ' {
-		i++
-	}
-	return versionAt(s, i)
-}
-
 // indexWord is strings.Index for a token that must not continue a word:
 // indexWord("MQQ/1 QQ/2", "QQ/") finds the second one.
 func indexWord(s, tok string) int {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/resolver"
 )
 
@@ -564,7 +565,7 @@ func (t *Table) appURL(buf []byte, plat int, tg target, u span) ([]byte, span, b
 var sharerParams = []string{"tk", "sp_tk", "un", "share_crt_v", "shareUniqueId", "suid", "ut_sk", "wxsign", "bxsign"}
 
 // alwaysStripped never reach a destination.
-var alwaysStripped = []string{"from", "isappinstalled"}
+var alwaysStripped = clientinfo.StripParams()
 
 func (t *Table) stripped(key, value string) bool {
 	if contains(alwaysStripped, key) || contains(t.strip, key) {

@@ -7,6 +7,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
@@ -69,7 +70,7 @@ func newDecisions() *decisions {
 // forward_params nor the link's forward_click_ids name it; WeChat's from
 // and isappinstalled never do). Such a query does not change the decision.
 func cacheable(c *fiber.Ctx, t *tap, table *route.Table) bool {
-	if t.link == nil || t.entity.Kind == "short" || t.entity.Kind == "password" {
+	if t.link == nil || t.entity.Kind == resolver.KindShort || t.entity.Kind == resolver.KindPassword {
 		return false
 	}
 	ok := true

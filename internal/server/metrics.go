@@ -13,11 +13,11 @@ import (
 // Metrics are the HTTP-level Prometheus metrics. Build with NewMetrics and
 // pass in Deps; nil disables them.
 type Metrics struct {
-	// children caches the counter and histogram of each (route, method,
-	// status) so a request does one lock-free map read instead of hashing
-	// its labels; copy-on-write, bounded by routes × methods × statuses.
-	children atomic.Pointer[map[childKey]child]
-	mu       sync.Mutex
+	// children and actionsBy cache Prometheus children so a request does one
+	// lock-free map read instead of hashing its labels; bounded by routes ×
+	// methods × statuses and actions × pay channels.
+	children  cowMap[childKey, child]
+	actionsBy cowMap[[2]string, prometheus.Counter]
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -47,8 +47,41 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.actions, m.expand)
-	m.children.Store(&map[childKey]child{})
 	return m
+}
+
+// cowMap is a copy-on-write map for a small, bounded key set: reads are one
+// atomic load and a map lookup, no lock; a miss copies the map under a lock.
+// The zero value is ready to use.
+type cowMap[K comparable, V any] struct {
+	m  atomic.Pointer[map[K]V]
+	mu sync.Mutex
+}
+
+// get returns the value of k, creating it with mk on first use.
+func (c *cowMap[K, V]) get(k K, mk func() V) V {
+	if p := c.m.Load(); p != nil {
+		if v, ok := (*p)[k]; ok {
+			return v
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old map[K]V
+	if p := c.m.Load(); p != nil {
+		old = *p
+		if v, ok := old[k]; ok {
+			return v
+		}
+	}
+	v := mk()
+	next := make(map[K]V, len(old)+1)
+	for kk, vv := range old {
+		next[kk] = vv
+	}
+	next[k] = v
+	c.m.Store(&next)
+	return v
 }
 
 type childKey struct {
@@ -64,24 +97,9 @@ type child struct {
 // child returns the metrics of one (route, method, status). route must be a
 // router pattern and method a constant (both outlive the request).
 func (m *Metrics) child(route, method string, status int) child {
-	k := childKey{route, method, status}
-	if ch, ok := (*m.children.Load())[k]; ok {
-		return ch
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := *m.children.Load()
-	if ch, ok := old[k]; ok {
-		return ch
-	}
-	ch := child{m.requests.WithLabelValues(route, method, statusLabel(status)), m.latency.WithLabelValues(route)}
-	next := make(map[childKey]child, len(old)+1)
-	for kk, v := range old {
-		next[kk] = v
-	}
-	next[k] = ch
-	m.children.Store(&next)
-	return ch
+	return m.children.get(childKey{route, method, status}, func() child {
+		return child{m.requests.WithLabelValues(route, method, statusLabel(status)), m.latency.WithLabelValues(route)}
+	})
 }
 
 // methodLabel maps the request method to a constant: c.Method() aliases
@@ -166,9 +184,12 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 	return err
 }
 
+// action counts a tap's routing action; action and pay are constants.
 func (m *Metrics) action(action, pay string) {
 	if m != nil {
-		m.actions.WithLabelValues(action, pay).Inc()
+		m.actionsBy.get([2]string{action, pay}, func() prometheus.Counter {
+			return m.actions.WithLabelValues(action, pay)
+		}).Inc()
 	}
 }
 

@@ -119,10 +119,7 @@ func (s *Server) handleResolveAPI(c *fiber.Ctx) error {
 	t := &tap{input: in, entity: resolver.Parse(in), code: inputCode(in)}
 	t.client = s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
 	t.client.UA = strings.Clone(c.Get(fiber.HeaderUserAgent))
-	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query("from"), c.Query("isappinstalled"), t.client.App)
-	s.lookup(c, t)
-	t.dec = s.deps.Rules.Load().Decide(route.Request{Entity: t.entity, Client: t.client,
-		Query: string(c.Context().QueryArgs().QueryString())})
+	s.decide(c, t)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(s.resolveBody(c, t))
 }

@@ -65,8 +65,21 @@ func (s *Server) serveTap(c *fiber.Ctx, t *tap) error {
 
 // serveTapClient is serveTap once t.client holds the UA classification.
 func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
-	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query("from"), c.Query("isappinstalled"), t.client.App)
+	s.decide(c, t)
+	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
 
+	if c.Method() != fiber.MethodHead {
+		s.record(c, t)
+	}
+	return s.respond(c, t)
+}
+
+// decide fills t.dec for t.client: it reads WeChat's share scene, looks up
+// a short link or 淘口令 that needs it, and routes, reusing a cached decision
+// for a warm short-link tap whose query forwards nothing. Taps and
+// /api/v1/resolve share it.
+func (s *Server) decide(c *fiber.Ctx, t *tap) {
+	t.client.Scene, t.client.AppInstalled = clientinfo.SceneOf(c.Query(clientinfo.ParamFrom), c.Query(clientinfo.ParamIsAppInstalled), t.client.App)
 	s.lookup(c, t)
 
 	table := s.deps.Rules.Load()
@@ -74,24 +87,18 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 		t.key, t.keyed = keyOf(table, t.link, &t.client), true
 		if d, ok := s.decisions.c.GetIfPresent(t.key); ok {
 			t.dec = d
-		} else {
-			t.dec = table.Decide(route.Request{Entity: t.entity, Client: t.client, Overrides: t.link.Route, Forward: s.forwardParams(c, t)})
-			s.decisions.c.Set(t.key, t.dec)
+			return
 		}
-	} else {
-		req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
-			Query: string(c.Context().QueryArgs().QueryString())}
-		if t.link != nil {
-			req.Overrides = t.link.Route
-		}
-		t.dec = table.Decide(req)
+		t.dec = table.Decide(route.Request{Entity: t.entity, Client: t.client, Overrides: t.link.Route, Forward: s.forwardParams(c, t)})
+		s.decisions.c.Set(t.key, t.dec)
+		return
 	}
-	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
-
-	if c.Method() != fiber.MethodHead {
-		s.record(c, t)
+	req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
+		Query: string(c.Context().QueryArgs().QueryString())}
+	if t.link != nil {
+		req.Overrides = t.link.Route
 	}
-	return s.respond(c, t)
+	t.dec = table.Decide(req)
 }
 
 // lookup replaces a short link or a bare 淘口令 on a tap by what it points

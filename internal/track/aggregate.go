@@ -143,11 +143,6 @@ func newAggregator(loc *time.Location, prefix string) *aggregator {
 	}
 }
 
-// aggregate is a one-off aggregator's result (tests; sinks reuse theirs).
-func aggregate(events []Event, loc *time.Location) []counterDelta {
-	return newAggregator(loc, "").aggregate(events)
-}
-
 // resetMap empties m for reuse, or replaces it when one odd batch made it
 // big (clearing a huge map every batch would cost more than it saves).
 func resetMap[K comparable, V any](m map[K]V, big int) map[K]V {

@@ -229,3 +229,8 @@ func TestRedisWriteScript(t *testing.T) {
 		t.Fatalf("last entry %v; want code %q ts %d visit %q e %s", v, last.Code, last.Time.UnixMilli(), last.VisitID, js)
 	}
 }
+
+// aggregate is a one-off aggregator's result (sinks reuse theirs).
+func aggregate(events []Event, loc *time.Location) []counterDelta {
+	return newAggregator(loc, "").aggregate(events)
+}

@@ -4,27 +4,21 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/hutong-dev/hutong/resolver"
 )
 
 // maxURLLen bounds every URL this package accepts or returns.
 const maxURLLen = 8 << 10
 
 // DefaultAllowHost reports whether host (lower-case ASCII, no port, no
-// trailing dot) is taobao.com, tmall.com, tmall.hk or tb.cn, or a subdomain
-// of one of them.
-// The match is on whole labels: "taobao.com.evil.example" and
-// "eviltaobao.com" are refused.
-//
-// It is a small exact-domain check local to this package; callers may
-// replace it through the AllowHost config fields (for example with the
-// resolver's own host allowlist).
+// trailing dot) is a Taobao-family host: resolver.IsTaobaoHost, the same
+// exact-domain check the resolver uses, so an answer is accepted here exactly
+// when the resolver would treat its host as Taobao's. Callers may replace it
+// through the AllowHost config fields.
 func DefaultAllowHost(host string) bool {
-	for _, d := range [...]string{"taobao.com", "tmall.com", "tmall.hk", "tb.cn"} {
-		if host == d || (len(host) > len(d) && strings.HasSuffix(host, d) && host[len(host)-len(d)-1] == '.') {
-			return true
-		}
-	}
-	return false
+	_, ok := resolver.IsTaobaoHost(host)
+	return ok
 }
 
 // isShortHost reports whether host (lower-case, no port) is a short-link
