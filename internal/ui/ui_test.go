@@ -421,7 +421,8 @@ func TestDetailStatsAndEdit(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		d = b.get("/ui/links/stats-me")
-		if strings.Contains(d.Body, `<strong id="stat-human">3</strong>`) || time.Now().After(deadline) {
+		// The four taps may be written in two batches: wait for all of them.
+		if (strings.Contains(d.Body, `<strong id="stat-human">3</strong>`) && strings.Contains(d.Body, `<strong id="stat-bot">1</strong>`)) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
