@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -25,28 +26,50 @@ func (s *Server) handleCode(c *fiber.Ctx) error {
 
 	// A warm tap never waits, so the deadline's timer only starts if a
 	// lookup actually selects on Done (a cold load, a capped link's Hit).
-	ctx := &lazyDeadline{d: s.now().Add(linkTimeout)}
-	defer ctx.stop()
-	var (
-		l   shortlink.Link
-		err error
-	)
+	// The deadline, the link and the tap (with its event) live in a pooled
+	// tapState: a warm tap allocates none of them.
+	st := tapStatePool.Get().(*tapState)
+	defer st.release()
+	st.ctx.d = s.reqNow(c).Add(linkTimeout)
+	var err error
+	l := &st.link
 	if c.Method() == fiber.MethodHead || client.Bot {
-		l, err = s.deps.Links.Get(ctx, domain, code)
+		*l, err = s.deps.Links.Get(&st.ctx, domain, code)
 		if err == nil && l.MaxClicks > 0 {
-			l, err = s.deps.Links.Peek(ctx, domain, code)
+			*l, err = s.deps.Links.Peek(&st.ctx, domain, code)
 		}
 		if err == nil {
 			err = l.Check(s.now())
 		}
 	} else {
-		l, err = s.deps.Links.Tap(ctx, domain, code)
+		*l, err = s.deps.Links.Tap(&st.ctx, domain, code)
 	}
 	if err != nil {
-		return s.linkError(c, l, err)
+		return s.linkError(c, *l, err)
 	}
-	t := &tap{link: &l, input: l.Target, entity: l.Entity, code: l.Code, client: client}
+	t := &st.t
+	t.link, t.input, t.entity, t.code, t.client = l, l.Target, l.Entity, l.Code, client
 	return s.serveTapClient(c, t)
+}
+
+// tapState is the per-request memory of a short-link tap, pooled. Nothing
+// keeps a pointer into it once the handler returns: the event is copied
+// into the recorder's buffer, decisions and pages are cached by value, and
+// a cold load runs under its own context (the caller only selects on ctx).
+type tapState struct {
+	ctx  lazyDeadline
+	link shortlink.Link
+	t    tap
+}
+
+var tapStatePool = sync.Pool{New: func() any { return new(tapState) }}
+
+// release stops the deadline's timer (if a lookup started one), clears
+// every pointer the state held and returns it to the pool.
+func (st *tapState) release() {
+	st.ctx.stop()
+	*st = tapState{}
+	tapStatePool.Put(st)
 }
 
 // linkError answers a link that cannot be used: 404, 410 saying what

@@ -166,7 +166,11 @@ func statusLabel(code int) string {
 
 // middleware observes every request after the handler ran.
 func (m *Metrics) middleware(c *fiber.Ctx) error {
-	start := time.Now()
+	// fasthttp read the clock when the request started: reuse it.
+	start := c.Context().Time()
+	if start.IsZero() {
+		start = time.Now()
+	}
 	err := c.Next()
 	status := c.Response().StatusCode()
 	if err != nil {

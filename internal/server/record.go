@@ -20,8 +20,11 @@ func (s *Server) record(c *fiber.Ctx, t *tap) {
 	}
 	// VisitID is left empty: the recorder's writer fills it, off the
 	// request path.
-	ev := &track.Event{
-		Time:       s.now(),
+	// The event lives in the tap (pooled for short-link taps); Record
+	// copies it into the recorder's buffer.
+	ev := &t.ev
+	*ev = track.Event{
+		Time:       s.reqNow(c),
 		Code:       t.code,
 		EntityKind: string(t.entity.Kind),
 		EntityID:   t.entity.ID,

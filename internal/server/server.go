@@ -74,6 +74,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
+	// realClock: now is time.Now (no test clock), so a request may use
+	// fasthttp's own start time instead of reading the clock again.
+	realClock bool
 
 	expandTimeout time.Duration
 	decisions     *decisions
@@ -98,7 +101,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	s.decisions = newDecisions()
 	s.now = deps.Now
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	s.expandTimeout = deps.ExpandTimeout
 	if s.expandTimeout <= 0 {
@@ -200,4 +203,15 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg}})
 	}
 	return s.errorPage(c, status, code, msg)
+}
+
+// reqNow is the time of the request being served: fasthttp's start time of
+// the request (read once per request already), unless a test clock is set.
+func (s *Server) reqNow(c *fiber.Ctx) time.Time {
+	if s.realClock {
+		if t := c.Context().Time(); !t.IsZero() {
+			return t
+		}
+	}
+	return s.now()
 }

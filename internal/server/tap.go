@@ -32,6 +32,8 @@ type tap struct {
 	// lookupErr is set when a short link could not be expanded or a
 	// 淘口令 not decoded.
 	lookupErr error
+	// ev is the tap's click event, built by record.
+	ev track.Event
 }
 
 // cacheNoStore keeps browsers and proxies from caching a tap: a cached 302
