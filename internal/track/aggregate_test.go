@@ -154,7 +154,7 @@ func TestAggregateAllocs(t *testing.T) {
 
 // TestRedisWriteScript checks what the script leaves in Redis: counters
 // equal to the reference sums whether a hash is new (HSET path) or exists
-// (HINCRBY path), TTLs on every counter hash, the stream trimmed to about
+// (HMGET+HSET path), TTLs on every counter hash, the stream trimmed to about
 // MaxLen, and entry fields as documented.
 func TestRedisWriteScript(t *testing.T) {
 	rdb := testClient(t)
