@@ -69,6 +69,19 @@ func IsReserved(s string) bool {
 	return false
 }
 
+// isReservedASCII is IsReserved for an ASCII s (as ValidateCode has
+// checked): the reserved words are ASCII too, so a match has their length
+// (for non-ASCII input, Unicode folding such as ſ → s breaks that). It is on
+// every tap's path.
+func isReservedASCII(s string) bool {
+	for _, r := range reserved {
+		if len(s) == len(r) && strings.EqualFold(s, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // ValidateCode checks a code or custom alias: MinAliasLength to
 // MaxAliasLength characters from [A-Za-z0-9_-], not a reserved word.
 // Codes are case-sensitive. It returns an *Error with CodeInvalid.
@@ -82,7 +95,7 @@ func ValidateCode(code string) error {
 			return Errorf(CodeInvalid, "alias %q may contain only letters, digits, '_' and '-'", code)
 		}
 	}
-	if IsReserved(code) {
+	if isReservedASCII(code) {
 		return Errorf(CodeInvalid, "alias %q is reserved; choose another", code)
 	}
 	return nil
