@@ -149,6 +149,13 @@ start_ceiling() {
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# proc_counters PID → "stime_ticks minor_faults context_switches" (all threads)
+proc_counters() {
+  local s f c
+  s=$(awk '{print $15}' "/proc/$1/stat"); f=$(awk '{print $10}' "/proc/$1/stat")
+  c=$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/{n+=$2} END{print n+0}')
+  echo "$s $f $c"
+}
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 redis_pid() { "${RCLI[@]}" info server | awk -F: '/^process_id:/{print $2+0}'; }
 RPID=$(redis_pid)
@@ -167,9 +174,10 @@ to_us() { awk -v v="$1" 'BEGIN{ n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$
 drive() {
   local scen=$1 round=$2 who=$3 pid=$4 url=$5; shift 5
   local t0 r0 t1 r1 out rps p50 p99 reqs errs
-  t0=$(cpu_ticks "$pid"); r0=$(redis_ticks)
+  local k0 k1
+  t0=$(cpu_ticks "$pid"); r0=$(redis_ticks); k0=($(proc_counters "$pid"))
   out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url")
-  t1=$(cpu_ticks "$pid"); r1=$(redis_ticks)
+  t1=$(cpu_ticks "$pid"); r1=$(redis_ticks); k1=($(proc_counters "$pid"))
   rps=$(awk '/^Requests\/sec:/{print $2}' <<<"$out")
   reqs=$(awk '/requests in/{print $1}' <<<"$out")
   p50=$(to_us "$(awk '$1=="50%"{print $2}' <<<"$out")")
@@ -180,8 +188,12 @@ drive() {
   cpu_us=$(awk -v d=$((t1 - t0)) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
   rcpu_us=$(awk -v d=$((r1 - r0)) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
   printf '%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\n' "$scen" "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$(rss_kib "$pid")" "$rcpu_us" >>"$RESULTS"
-  printf '  round %s %-8s %8.0f req/s  p50 %6.0f µs  p99 %7.0f µs  cpu %6s µs/req  rss %6s KiB  redis %s µs/req\n' \
-    "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$(rss_kib "$pid")" "$rcpu_us"
+  local sys_us flt csw
+  sys_us=$(awk -v d=$((k1[0] - k0[0])) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
+  flt=$(awk -v d=$((k1[1] - k0[1])) -v n="$reqs" 'BEGIN{printf "%.3f", d/n}')
+  csw=$(awk -v d=$((k1[2] - k0[2])) -v n="$reqs" 'BEGIN{printf "%.3f", d/n}')
+  printf '  round %s %-8s %8.0f req/s  p50 %6.0f µs  p99 %7.0f µs  cpu %6s µs/req (sys %s)  faults %s/req  ctxsw %s/req  rss %6s KiB  redis %s µs/req\n' \
+    "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$sys_us" "$flt" "$csw" "$(rss_kib "$pid")" "$rcpu_us"
 }
 
 # scenario NAME HUTONG_URL CEIL_URL [wrk args...]: warm-up, then interleaved

@@ -13,6 +13,8 @@ package main
 import (
 	"flag"
 	"log"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -25,6 +27,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:18081", "address to listen on")
 	location := flag.String("location", "https://main.m.taobao.com/security-h5-detail/home?id=541989840451", "Location of the 302")
 	page := flag.String("page", "", "answer 200 with this file as text/html instead of the 302")
+	debug := flag.String("debug-listen", "", "serve pprof profiles on this address (as hutong's --debug-listen)")
 	flag.Parse()
 
 	prefix := strconv.FormatInt(time.Now().UnixNano()&0xffffffffff, 36) + "-"
@@ -59,6 +62,9 @@ func main() {
 		ReadTimeout:           5 * time.Second,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
+	}
+	if *debug != "" {
+		go func() { log.Print(http.ListenAndServe(*debug, nil)) }() // net/http/pprof on the default mux
 	}
 	log.Printf("ceiling listening on %s", *listen)
 	if err := srv.ListenAndServe(*listen); err != nil {

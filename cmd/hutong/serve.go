@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -250,7 +252,31 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
+	if cfg.DebugListen != "" {
+		if err := m.startDebug(cfg.DebugListen); err != nil {
+			return err
+		}
+	}
 	go func() { m.serveErr <- m.srv.Serve(m.ln) }()
+	return nil
+}
+
+// startDebug serves net/http/pprof on addr, apart from the public listener.
+func (m *Main) startDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	m.closers = append(m.closers, func(context.Context) error { return hs.Close() })
+	m.Logger.Info("pprof profiles served", "addr", ln.Addr().String())
 	return nil
 }
 

@@ -94,6 +94,10 @@ type Serve struct {
 	IdleTimeout     time.Duration // Default 60s.
 	ShutdownTimeout time.Duration // Default 15s.
 
+	// DebugListen serves Go's net/http/pprof profiles on this address
+	// (e.g. 127.0.0.1:6060). Default "": off. Never expose it publicly.
+	DebugListen string
+
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string
 	// LogFormat is json or text. Default json.
@@ -145,6 +149,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.dur(&c.WriteTimeout, "write-timeout", 10*time.Second, "HTTP write timeout")
 	b.dur(&c.IdleTimeout, "idle-timeout", 60*time.Second, "HTTP keep-alive idle timeout")
 	b.dur(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "grace period for in-flight requests on SIGTERM")
+	b.str(&c.DebugListen, "debug-listen", "", "serve pprof profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (off by default; keep it private)")
 	b.str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	b.str(&c.LogFormat, "log-format", "json", "json or text")
 	if b.err != nil {
@@ -164,6 +169,11 @@ func (c Serve) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: want host:port such as :8080 (%v)", c.Listen, err))
+	}
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			errs = append(errs, fmt.Errorf("--debug-listen %q: want host:port such as 127.0.0.1:6060 (%v)", c.DebugListen, err))
+		}
 	}
 	if c.Data == "" {
 		errs = append(errs, errors.New("--data: must not be empty"))

@@ -83,6 +83,20 @@ func TestRedisURLAlias(t *testing.T) {
 	}
 }
 
+func TestDebugListen(t *testing.T) {
+	c, err := ParseServe([]string{"--debug-listen", "127.0.0.1:6060"}, envOf(nil), io.Discard)
+	if err != nil || c.DebugListen != "127.0.0.1:6060" {
+		t.Errorf("--debug-listen 127.0.0.1:6060: got %q, %v", c.DebugListen, err)
+	}
+	c, err = ParseServe(nil, envOf(map[string]string{"HUTONG_DEBUG_LISTEN": "127.0.0.1:6061"}), io.Discard)
+	if err != nil || c.DebugListen != "127.0.0.1:6061" {
+		t.Errorf("HUTONG_DEBUG_LISTEN: got %q, %v", c.DebugListen, err)
+	}
+	if _, err := ParseServe([]string{"--debug-listen", "6060"}, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--debug-listen") {
+		t.Errorf("--debug-listen 6060: got %v; want an error naming --debug-listen", err)
+	}
+}
+
 func TestMemoryLimit(t *testing.T) {
 	c, _ := ParseServe(nil, envOf(nil), io.Discard)
 	if n, err := c.MemoryLimitBytes(); err != nil || n < 64<<20 || n > 96<<20 {
