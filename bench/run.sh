@@ -152,7 +152,7 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # proc_counters PID → "stime_ticks minor_faults context_switches" (all threads)
 proc_counters() {
   local s f c
-  s=$(awk '{print $15}' "/proc/$1/stat"); f=$(awk '{print $10}' "/proc/$1/stat")
+  read -r s f < <(awk '{print $15, $10}' "/proc/$1/stat")
   c=$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/{n+=$2} END{print n+0}')
   echo "$s $f $c"
 }

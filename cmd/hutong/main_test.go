@@ -124,3 +124,28 @@ func decodeJSON(t *testing.T, s string, v any) {
 		t.Fatalf("not JSON (%v): %.300s", err, s)
 	}
 }
+
+// TestDebugListen: --debug-listen serves pprof on its own listener, and
+// the public listener does not.
+func TestDebugListen(t *testing.T) {
+	m, base := testMain(t, func(c *config.Serve) { c.DebugListen = "127.0.0.1:0" })
+	if m.DebugAddr() == "" {
+		t.Fatal("DebugAddr is empty with --debug-listen set")
+	}
+	resp, err := http.Get("http://" + m.DebugAddr() + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("debug listener /debug/pprof/cmdline: got %d; want 200", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Errorf("public listener /debug/pprof/cmdline: got 200; want it not served there")
+	}
+}

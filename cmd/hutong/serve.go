@@ -83,6 +83,7 @@ type Main struct {
 	Logger *slog.Logger
 
 	ln       net.Listener
+	debugLn  net.Listener // --debug-listen, nil when off
 	srv      *server.Server
 	serveErr chan error
 
@@ -248,14 +249,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	m.ln, err = net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("--listen %s: %w", cfg.Listen, err)
-	}
 	if cfg.DebugListen != "" {
 		if err := m.startDebug(cfg.DebugListen); err != nil {
 			return err
 		}
+	}
+	m.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
 	go func() { m.serveErr <- m.srv.Serve(m.ln) }()
 	return nil
@@ -274,6 +275,7 @@ func (m *Main) startDebug(addr string) error {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	m.debugLn = ln
 	go func() { _ = hs.Serve(ln) }()
 	m.closers = append(m.closers, func(context.Context) error { return hs.Close() })
 	m.Logger.Info("pprof profiles served", "addr", ln.Addr().String())
@@ -306,6 +308,14 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 	tcfg.AfterWrite = lp.Enqueue
 	go lp.Run(wctx, 4)
 	return nil
+}
+
+// DebugAddr is the address of the --debug-listen listener, "" when off.
+func (m *Main) DebugAddr() string {
+	if m.debugLn == nil {
+		return ""
+	}
+	return m.debugLn.Addr().String()
 }
 
 // Addr is the address the server listens on (useful with --listen :0).
