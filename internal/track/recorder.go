@@ -256,13 +256,22 @@ func (r *Recorder) run() {
 				batch = batch[:0]
 			}
 		case <-t.C:
+			// Write what waits, but stop at the first partial batch: taps
+			// keep arriving while a batch is written, and draining until
+			// the buffer is empty would write a trickle of tiny batches
+			// back to back (one round trip and one script run for every
+			// ~20 events) instead of one batch per tick.
 			for {
 				batch = r.fill(batch)
 				if len(batch) == 0 {
 					break
 				}
+				full := len(batch) == r.cfg.BatchSize
 				r.flush(batch)
 				batch = batch[:0]
+				if !full {
+					break
+				}
 			}
 			r.tryReplay(false)
 		case <-r.stop:
