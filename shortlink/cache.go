@@ -46,6 +46,13 @@ type CacheConfig struct {
 	// context (shared by all callers waiting for the same code), not on the
 	// caller's. Optional. Default: 2s.
 	LoadTimeout time.Duration
+	// NoBatchLoads turns off the coalescing of cache misses: by default,
+	// when the store reads several links in one round trip (MultiGetter:
+	// RedisStore), misses that arrive while a read is in flight are queued
+	// and read together in the next one, so a burst of cold taps costs a
+	// few round trips instead of one each. Concurrent misses of one code
+	// share one read either way. Optional. Default: false.
+	NoBatchLoads bool
 	// HitTimeout bounds the store's Hit on the tap path for capped links.
 	// Optional. Default: 500ms.
 	HitTimeout time.Duration
@@ -65,7 +72,10 @@ type CacheConfig struct {
 
 // CacheStats are counters of a CachedStore since it was created.
 type CacheStats struct {
-	Hits, Misses, Loads, LoadErrors       uint64
+	Hits, Misses, Loads, LoadErrors uint64
+	// Reads are the store round trips that made the Loads: equal to
+	// Loads unbatched, fewer when misses were read together.
+	Reads                                 uint64
 	PublishErrors, Received, Resubscribes uint64
 }
 
@@ -82,12 +92,14 @@ type CachedStore struct {
 	Store
 	cache   *otter.Cache[key, *packedLink]
 	sf      singleflight.Group
+	batch   *batchLoader  // nil unless the store is a MultiGetter
 	epoch   atomic.Uint64 // bumped by every invalidation; loads started before one are not cached
 	cfg     CacheConfig
 	log     *slog.Logger
 	channel string
 
 	hits, misses, loads, loadErrs   atomic.Uint64
+	reads                           atomic.Uint64
 	pubErrs, received, resubscribes atomic.Uint64
 
 	id         string // instance id: own messages are ignored
@@ -152,6 +164,9 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 		return nil, wrap(CodeInternal, err, "cannot build link cache")
 	}
 	c.cache = cache
+	if mg, ok := s.(MultiGetter); ok && !cfg.NoBatchLoads {
+		c.batch = newBatchLoader(c, mg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	if cfg.Redis != nil {
@@ -169,7 +184,7 @@ func (c *CachedStore) Subscribed() <-chan struct{} { return c.subscribed }
 // Stats returns the counters.
 func (c *CachedStore) Stats() CacheStats {
 	return CacheStats{
-		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(), LoadErrors: c.loadErrs.Load(),
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(), LoadErrors: c.loadErrs.Load(), Reads: c.reads.Load(),
 		PublishErrors: c.pubErrs.Load(), Received: c.received.Load(), Resubscribes: c.resubscribes.Load(),
 	}
 }
@@ -195,46 +210,62 @@ func (c *CachedStore) Get(ctx context.Context, domain, code string) (Link, error
 }
 
 func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, error) {
+	if c.batch != nil {
+		e, err := c.batch.get(ctx, key{domain, code})
+		return c.result(e, err)
+	}
 	ch := c.sf.DoChan(storeKey(domain, code), func() (any, error) {
 		c.loads.Add(1)
+		c.reads.Add(1)
 		epoch := c.epoch.Load()
 		// Its own context: the load is shared, and a fasthttp request
 		// context must not outlive its handler.
 		lctx, cancel := context.WithTimeout(context.Background(), c.cfg.LoadTimeout)
 		defer cancel()
 		l, err := c.Store.Get(lctx, domain, code)
-		k := key{domain, code}
-		var e *packedLink
-		switch ErrorCode(err) {
-		case "":
-			e = packLink(&l)
-			if ek := e.key(); ek == k {
-				k = ek // shares e's memory: no separate copy of the key
-			}
-		case CodeNotFound:
-			e = negativeEntry
-		default:
-			c.loadErrs.Add(1)
-			return nil, err
-		}
-		if c.epoch.Load() == epoch {
-			c.cache.Set(k, e)
-		}
-		return e, nil
+		return c.settle(key{domain, code}, epoch, &l, err)
 	})
 	select {
 	case r := <-ch:
-		if r.Err != nil {
-			return Link{}, r.Err
-		}
-		e := r.Val.(*packedLink)
-		if e == negativeEntry {
-			return Link{}, errNotFound
-		}
-		return e.unpack(), nil
+		e, _ := r.Val.(*packedLink)
+		return c.result(e, r.Err)
 	case <-ctx.Done():
 		return Link{}, wrap(CodeUnavailable, ctx.Err(), "store too slow")
 	}
+}
+
+// settle turns a store read of k into its cache entry (negativeEntry for
+// a missing link) and caches it, unless an invalidation happened since
+// epoch was read. A read that failed is not cached.
+func (c *CachedStore) settle(k key, epoch uint64, l *Link, err error) (*packedLink, error) {
+	var e *packedLink
+	switch ErrorCode(err) {
+	case "":
+		e = packLink(l)
+		if ek := e.key(); ek == k {
+			k = ek // shares e's memory: no separate copy of the key
+		}
+	case CodeNotFound:
+		e = negativeEntry
+	default:
+		c.loadErrs.Add(1)
+		return nil, err
+	}
+	if c.epoch.Load() == epoch {
+		c.cache.Set(k, e)
+	}
+	return e, nil
+}
+
+// result is what Get answers for a loaded entry.
+func (c *CachedStore) result(e *packedLink, err error) (Link, error) {
+	if err != nil {
+		return Link{}, err
+	}
+	if e == negativeEntry {
+		return Link{}, errNotFound
+	}
+	return e.unpack(), nil
 }
 
 // Tap serves one human tap: the cached link, checked against the clock
@@ -468,6 +499,9 @@ func (c *CachedStore) Close() error {
 		}
 		c.psMu.Unlock()
 		<-c.done
+		if c.batch != nil {
+			c.batch.close()
+		}
 		c.cache.StopAllGoroutines()
 		err = c.Store.Close()
 	})

@@ -362,24 +362,47 @@ func (s *RedisStore) reindex(ctx context.Context, old, new *Link) error {
 // Clicks 0, as a read just before the Delete would have without its taps.
 // Both keys share a hash tag, so on Cluster it is one node, one round trip.
 func (s *RedisStore) Get(ctx context.Context, domain, code string) (Link, error) {
+	var l [1]Link
+	var err [1]error
+	s.GetMany(ctx, []LinkRef{{domain, code}}, l[:], err[:])
+	return l[0], err[0]
+}
+
+// GetMany implements MultiGetter: every link of refs, read as Get reads
+// one, in one pipeline (one round trip on a single node; go-redis splits
+// it by node on Cluster). links[i] and errs[i] answer refs[i]; both must
+// have len(refs).
+func (s *RedisStore) GetMany(ctx context.Context, refs []LinkRef, links []Link, errs []error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	p := s.rdb.Pipeline()
-	h := p.HMGet(ctx, s.linkKey(domain, code), "v", "ver", "created")
-	c := p.Get(ctx, s.clicksKey(domain, code))
+	hs := make([]*redis.SliceCmd, len(refs))
+	cs := make([]*redis.StringCmd, len(refs))
+	for i, r := range refs {
+		hs[i] = p.HMGet(ctx, s.linkKey(r.Domain, r.Code), "v", "ver", "created")
+		cs[i] = p.Get(ctx, s.clicksKey(r.Domain, r.Code))
+	}
 	_, _ = p.Exec(ctx) // errors are read per command below
-	if err := h.Err(); err != nil {
-		return Link{}, redisErr(err, "get")
+	for i, r := range refs {
+		links[i], errs[i] = Link{}, nil
+		if err := hs[i].Err(); err != nil {
+			errs[i] = redisErr(err, "get")
+			continue
+		}
+		if err := cs[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
+			errs[i] = redisErr(err, "get")
+			continue
+		}
+		vals := hs[i].Val()
+		if len(vals) < 3 || vals[0] == nil {
+			errs[i] = Errorf(CodeNotFound, "short link %q not found", r.Code)
+			continue
+		}
+		links[i], errs[i] = decodeRedisLink(vals[0], vals[1], vals[2], cs[i].Val())
 	}
-	if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return Link{}, redisErr(err, "get")
-	}
-	vals := h.Val()
-	if len(vals) < 3 || vals[0] == nil {
-		return Link{}, Errorf(CodeNotFound, "short link %q not found", code)
-	}
-	return decodeRedisLink(vals[0], vals[1], vals[2], c.Val())
 }
+
+var _ MultiGetter = (*RedisStore)(nil)
 
 // Update implements LinkStore.
 func (s *RedisStore) Update(ctx context.Context, l Link) (Link, error) {

@@ -81,6 +81,17 @@ type Store interface {
 	Close() error
 }
 
+// LinkRef names one link: its domain ("" for the default) and code.
+type LinkRef struct{ Domain, Code string }
+
+// MultiGetter is a store that reads several links in one round trip
+// (RedisStore). CachedStore coalesces concurrent cache misses into one
+// GetMany when its store has it. links[i] and errs[i] answer refs[i], as
+// Get would (CodeNotFound for a missing link); both have len(refs).
+type MultiGetter interface {
+	GetMany(ctx context.Context, refs []LinkRef, links []Link, errs []error)
+}
+
 // HitResult is the outcome of Store.Hit.
 type HitResult int
 

@@ -1,0 +1,195 @@
+package shortlink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// multiStore is a real RedisStore that counts GetMany calls and the links
+// they asked for; when gate is set, each GetMany first waits for a value
+// from it.
+type multiStore struct {
+	*shortlink.RedisStore
+	calls, refs atomic.Int64
+	gate        chan struct{}
+	started     chan int // len(refs) of each call, when set
+}
+
+func (s *multiStore) GetMany(ctx context.Context, refs []shortlink.LinkRef, links []shortlink.Link, errs []error) {
+	s.calls.Add(1)
+	s.refs.Add(int64(len(refs)))
+	if s.started != nil {
+		s.started <- len(refs)
+	}
+	if s.gate != nil {
+		<-s.gate
+	}
+	s.RedisStore.GetMany(ctx, refs, links, errs)
+}
+
+func newMultiStore(t *testing.T) *multiStore {
+	t.Helper()
+	p := testPrefix(t)
+	return &multiStore{RedisStore: shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})}
+}
+
+// TestBatchLoadCoalesces: misses that arrive while a read is in flight are
+// read together in the next round trip, every caller gets its own link (or
+// not found), and a code asked for by many callers is read once.
+func TestBatchLoadCoalesces(t *testing.T) {
+	ms := newMultiStore(t)
+	ctx := context.Background()
+	const n = 60
+	for i := range n {
+		if _, err := ms.Create(ctx, link(fmt.Sprintf("bl%03d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms.gate, ms.started = make(chan struct{}), make(chan int, 16)
+	c := newCached(t, ms, shortlink.CacheConfig{})
+
+	// The first miss starts a read that the gate holds open...
+	first := make(chan error, 1)
+	go func() { _, err := c.Get(ctx, "", "bl000"); first <- err }()
+	if got := <-ms.started; got != 1 {
+		t.Fatalf("first read asked for %d links; want 1", got)
+	}
+	// ...while every other code (plus a missing one), each asked for by
+	// three callers, queues up behind it.
+	type res struct {
+		want string
+		l    shortlink.Link
+		err  error
+	}
+	out := make(chan res, 3*n)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		code := fmt.Sprintf("bl%03d", i) // bl060 does not exist
+		for range 3 {
+			wg.Go(func() {
+				l, err := c.Get(ctx, "", code)
+				out <- res{code, l, err}
+			})
+		}
+	}
+	waitFor(t, "misses queued", func() bool { return c.Stats().Misses == 1+3*n })
+	ms.gate <- struct{}{} // release the first read
+	if err := <-first; err != nil {
+		t.Fatalf("first Get: %v", err)
+	}
+	if got := <-ms.started; got != n {
+		t.Fatalf("second read asked for %d links; want %d (every queued code once)", got, n)
+	}
+	ms.gate <- struct{}{}
+	wg.Wait()
+	close(out)
+	for r := range out {
+		switch {
+		case r.want == "bl060":
+			if shortlink.ErrorCode(r.err) != shortlink.CodeNotFound {
+				t.Errorf("Get(%s): err %v; want not found", r.want, r.err)
+			}
+		case r.err != nil || r.l.Code != r.want:
+			t.Errorf("Get(%s) = %q, %v; want the link", r.want, r.l.Code, r.err)
+		}
+	}
+	if calls, refs := ms.calls.Load(), ms.refs.Load(); calls != 2 || refs != 1+n {
+		t.Errorf("GetMany calls %d for %d links; want 2 for %d", calls, refs, 1+n)
+	}
+	// Everything read is cached now, the missing code as not found.
+	ms.gate, ms.started = nil, nil
+	for _, code := range []string{"bl000", "bl030", "bl060"} {
+		_, _ = c.Get(ctx, "", code)
+	}
+	if calls := ms.calls.Load(); calls != 2 {
+		t.Errorf("cached links were read again: %d GetMany calls; want 2", calls)
+	}
+}
+
+// TestBatchLoadSlowStore: a caller whose deadline passes gets
+// CodeUnavailable at once; the read still finishes and fills the cache.
+func TestBatchLoadSlowStore(t *testing.T) {
+	ms := newMultiStore(t)
+	ctx := context.Background()
+	if _, err := ms.Create(ctx, link("slow1")); err != nil {
+		t.Fatal(err)
+	}
+	ms.gate = make(chan struct{})
+	c := newCached(t, ms, shortlink.CacheConfig{})
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Get(short, "", "slow1"); shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
+		t.Fatalf("Get past its deadline: %v; want CodeUnavailable", err)
+	}
+	close(ms.gate)
+	waitFor(t, "the late read cached", func() bool { return c.Len() == 1 })
+	if l, err := c.Get(ctx, "", "slow1"); err != nil || l.Code != "slow1" {
+		t.Fatalf("Get after the late read = %q, %v", l.Code, err)
+	}
+	if calls := ms.calls.Load(); calls != 1 {
+		t.Errorf("GetMany calls %d; want 1", calls)
+	}
+}
+
+// TestBatchLoadInvalidatedMeanwhile: a read that an invalidation overtakes
+// answers its callers but is not cached (it may be stale).
+func TestBatchLoadInvalidatedMeanwhile(t *testing.T) {
+	ms := newMultiStore(t)
+	ctx := context.Background()
+	if _, err := ms.Create(ctx, link("inv1")); err != nil {
+		t.Fatal(err)
+	}
+	ms.gate, ms.started = make(chan struct{}), make(chan int, 1)
+	c := newCached(t, ms, shortlink.CacheConfig{})
+	done := make(chan error, 1)
+	go func() { _, err := c.Get(ctx, "", "inv1"); done <- err }()
+	<-ms.started
+	c.Invalidate("", "inv1")
+	close(ms.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Len(); n != 0 {
+		t.Errorf("cache holds %d entries after an overtaken read; want 0", n)
+	}
+}
+
+// TestBatchLoadClose: misses after Close fail clearly instead of hanging.
+func TestBatchLoadClose(t *testing.T) {
+	ms := newMultiStore(t)
+	c, err := shortlink.NewCachedStore(ms, shortlink.CacheConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = c.Get(ctx, "", "after")
+	if shortlink.ErrorCode(err) != shortlink.CodeUnavailable || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get after Close: %v; want CodeUnavailable at once", err)
+	}
+}
+
+// TestBatchLoadOff: NoBatchLoads reads one link per Get.
+func TestBatchLoadOff(t *testing.T) {
+	ms := newMultiStore(t)
+	ctx := context.Background()
+	if _, err := ms.Create(ctx, link("off1")); err != nil {
+		t.Fatal(err)
+	}
+	c := newCached(t, ms, shortlink.CacheConfig{NoBatchLoads: true})
+	if l, err := c.Get(ctx, "", "off1"); err != nil || l.Code != "off1" {
+		t.Fatalf("Get = %q, %v", l.Code, err)
+	}
+	// RedisStore.Get is GetMany of one link, called on the store itself.
+	if calls := ms.calls.Load(); calls != 0 {
+		t.Errorf("GetMany through the cache %d times; want 0 with NoBatchLoads", calls)
+	}
+}
