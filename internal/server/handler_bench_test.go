@@ -60,6 +60,15 @@ func (*discardSink) Events(context.Context, string, int) (*track.EventPage, erro
 // metrics) and returns its fasthttp handler and a link's code.
 func benchServer(b testing.TB) (fasthttp.RequestHandler, string) {
 	b.Helper()
+	srv, code, _ := newTestServer(b, nil)
+	return srv.Handler(), code
+}
+
+// newTestServer builds the Server benchServer serves, with links in front
+// of the store when links is not nil, and returns it, a link's code and the
+// metrics registry.
+func newTestServer(b testing.TB, wrap func(server.Links) server.Links) (*server.Server, string, *prometheus.Registry) {
+	b.Helper()
 	dir := b.TempDir()
 	bs, err := shortlink.OpenBolt(filepath.Join(dir, "links.db"), shortlink.BoltOptions{})
 	if err != nil {
@@ -89,11 +98,15 @@ func benchServer(b testing.TB) (fasthttp.RequestHandler, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var tapLinks server.Links = links
+	if wrap != nil {
+		tapLinks = wrap(links)
+	}
 	srv, err := server.New(server.Deps{
 		Rules:    route.NewHolder(table),
 		Clients:  clientinfo.NewDetector(clientinfo.Config{}),
 		Pages:    pg,
-		Links:    links,
+		Links:    tapLinks,
 		Keys:     links,
 		Service:  svc,
 		Events:   rec,
@@ -104,7 +117,7 @@ func benchServer(b testing.TB) (fasthttp.RequestHandler, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return srv.App().Handler(), l.Code
+	return srv, l.Code, reg
 }
 
 var benchAddr = &net.TCPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 40000}

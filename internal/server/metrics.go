@@ -172,6 +172,13 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 		start = time.Now()
 	}
 	err := c.Next()
+	m.observe(c, c.Route().Path, start, err)
+	return err
+}
+
+// observe counts one answered request of route (a router pattern) that
+// started at start and whose handler returned err.
+func (m *Metrics) observe(c *fiber.Ctx, route string, start time.Time, err error) {
 	status := c.Response().StatusCode()
 	if err != nil {
 		if fe, ok := err.(*fiber.Error); ok {
@@ -182,10 +189,9 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 			status = fiber.StatusInternalServerError
 		}
 	}
-	ch := m.child(c.Route().Path, methodLabel(c.Method()), status)
+	ch := m.child(route, methodLabel(c.Method()), status)
 	ch.requests.Inc()
 	ch.latency.Observe(time.Since(start).Seconds())
-	return err
 }
 
 // action counts a tap's routing action; action and pay are constants.

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
 // Options are the HTTP-level settings of a Server.
@@ -135,8 +134,6 @@ func New(deps Deps, opts Options) (*Server, error) {
 		// Routes are case-sensitive: short codes are.
 		CaseSensitive: true,
 	})
-	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
-	s.app.Use(s.requestID)
 	s.routes()
 	return s, nil
 }
@@ -145,7 +142,11 @@ func New(deps Deps, opts Options) (*Server, error) {
 func (s *Server) App() *fiber.App { return s.app }
 
 // Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+// Requests go through Handler: warm taps skip Fiber's router.
+func (s *Server) Serve(ln net.Listener) error {
+	s.app.Server().Handler = s.Handler()
+	return s.app.Listener(ln)
+}
 
 // Shutdown stops accepting connections and waits for in-flight requests
 // until ctx is done.
@@ -158,6 +159,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // (fasthttp copies the bytes there); requestID(c) reads it back for logs and
 // pages. Built in a stack buffer, it costs no allocation.
 func (s *Server) requestID(c *fiber.Ctx) error {
+	s.setRequestID(c)
+	return c.Next()
+}
+
+func (s *Server) setRequestID(c *fiber.Ctx) {
 	id := c.Request().Header.Peek(fiber.HeaderXRequestID)
 	if len(id) == 0 || len(id) > 64 || !printable(id) {
 		var buf [64]byte
@@ -167,7 +173,6 @@ func (s *Server) requestID(c *fiber.Ctx) error {
 	} else {
 		c.Response().Header.SetBytesV(fiber.HeaderXRequestID, id)
 	}
-	return c.Next()
 }
 
 func printable(s []byte) bool {
