@@ -123,7 +123,7 @@ func getLink(tx *bolt.Tx, k []byte) (*Link, error) {
 		return nil, nil
 	}
 	var l Link
-	if err := json.Unmarshal(v, &l); err != nil {
+	if err := decodeLink(v, &l); err != nil {
 		return nil, wrap(CodeInternal, err, "corrupt link record %q", k)
 	}
 	return &l, nil

@@ -145,7 +145,7 @@ func expMicros(l *Link) int64 {
 func decodeRedisLink(v, ver, created any, clicks any) (Link, error) {
 	var l Link
 	vs, _ := v.(string)
-	if err := json.Unmarshal([]byte(vs), &l); err != nil {
+	if err := decodeLink([]byte(vs), &l); err != nil {
 		return Link{}, wrap(CodeInternal, err, "corrupt link record")
 	}
 	l.Version = toInt(ver)
