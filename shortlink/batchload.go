@@ -10,6 +10,11 @@ import (
 // maxBatchLoad caps the links read in one GetMany.
 const maxBatchLoad = 256
 
+// batchLoaders is how many reads may be in flight at once: a second
+// loader takes the misses that queue while the first waits for Redis, so
+// a miss waits for at most its own round trip plus the one before it.
+const batchLoaders = 2
+
 // loadResult is the outcome of one batched read: the cache entry
 // (negativeEntry for a missing link) or the error.
 type loadResult struct {
@@ -35,15 +40,20 @@ type batchLoader struct {
 	queue   []key                     // queued, not yet being read
 	closed  bool
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	wake    chan struct{}
+	stop    chan struct{}
+	running sync.WaitGroup
+	done    chan struct{} // closed when every loader has returned
 }
 
 func newBatchLoader(c *CachedStore, store MultiGetter) *batchLoader {
 	b := &batchLoader{c: c, store: store, waiters: make(map[key][]chan loadResult),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	go b.run()
+	b.running.Add(batchLoaders)
+	for range batchLoaders {
+		go b.run()
+	}
+	go func() { b.running.Wait(); close(b.done) }()
 	return b
 }
 
@@ -79,7 +89,7 @@ func (b *batchLoader) get(ctx context.Context, k key) (*packedLink, error) {
 }
 
 func (b *batchLoader) run() {
-	defer close(b.done)
+	defer b.running.Done()
 	var (
 		keys  []key
 		refs  []LinkRef

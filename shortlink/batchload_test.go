@@ -40,9 +40,9 @@ func newMultiStore(t *testing.T) *multiStore {
 	return &multiStore{RedisStore: shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})}
 }
 
-// TestBatchLoadCoalesces: misses that arrive while a read is in flight are
-// read together in the next round trip, every caller gets its own link (or
-// not found), and a code asked for by many callers is read once.
+// TestBatchLoadCoalesces: misses that arrive while reads are in flight are
+// read together in one later round trip, every caller gets its own link
+// (or not found), and a code asked for by many callers is read once.
 func TestBatchLoadCoalesces(t *testing.T) {
 	ms := newMultiStore(t)
 	ctx := context.Background()
@@ -52,7 +52,7 @@ func TestBatchLoadCoalesces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ms.gate, ms.started = make(chan struct{}), make(chan int, 16)
+	ms.gate, ms.started = make(chan struct{}), make(chan int, 64)
 	c := newCached(t, ms, shortlink.CacheConfig{})
 
 	// The first miss starts a read that the gate holds open...
@@ -62,7 +62,8 @@ func TestBatchLoadCoalesces(t *testing.T) {
 		t.Fatalf("first read asked for %d links; want 1", got)
 	}
 	// ...while every other code (plus a missing one), each asked for by
-	// three callers, queues up behind it.
+	// three callers, queues up behind it (a second loader may take some of
+	// them into a read of its own, which the gate holds too).
 	type res struct {
 		want string
 		l    shortlink.Link
@@ -80,14 +81,10 @@ func TestBatchLoadCoalesces(t *testing.T) {
 		}
 	}
 	waitFor(t, "misses queued", func() bool { return c.Stats().Misses == 1+3*n })
-	ms.gate <- struct{}{} // release the first read
+	close(ms.gate)
 	if err := <-first; err != nil {
 		t.Fatalf("first Get: %v", err)
 	}
-	if got := <-ms.started; got != n {
-		t.Fatalf("second read asked for %d links; want %d (every queued code once)", got, n)
-	}
-	ms.gate <- struct{}{}
 	wg.Wait()
 	close(out)
 	for r := range out {
@@ -100,16 +97,25 @@ func TestBatchLoadCoalesces(t *testing.T) {
 			t.Errorf("Get(%s) = %q, %v; want the link", r.want, r.l.Code, r.err)
 		}
 	}
-	if calls, refs := ms.calls.Load(), ms.refs.Load(); calls != 2 || refs != 1+n {
-		t.Errorf("GetMany calls %d for %d links; want 2 for %d", calls, refs, 1+n)
+	close(ms.started)
+	biggest := 0
+	for k := range ms.started {
+		biggest = max(biggest, k)
+	}
+	// The first read, perhaps one a second loader started while the first
+	// was held, and one for everything still queued when the gate opened.
+	if calls, refs := ms.calls.Load(), ms.refs.Load(); calls > 3 || refs != 1+n || 2*biggest < n {
+		t.Errorf("GetMany calls %d for %d links, the biggest %d; want at most 3 for %d links, one of at least %d",
+			calls, refs, biggest, 1+n, n/2)
 	}
 	// Everything read is cached now, the missing code as not found.
+	calls := ms.calls.Load()
 	ms.gate, ms.started = nil, nil
 	for _, code := range []string{"bl000", "bl030", "bl060"} {
 		_, _ = c.Get(ctx, "", code)
 	}
-	if calls := ms.calls.Load(); calls != 2 {
-		t.Errorf("cached links were read again: %d GetMany calls; want 2", calls)
+	if got := ms.calls.Load(); got != calls {
+		t.Errorf("cached links were read again: %d GetMany calls; want %d", got, calls)
 	}
 }
 
