@@ -7,9 +7,13 @@
 #   bench/run.sh --compare /tmp/perfwork --only warm-redis,r
 #                           # also build hutong from another checkout ("hutong-b")
 #                           # and drive it in the same rounds (before/after)
+#   bench/run.sh --redis-cpu float   # leave Redis unpinned (default: pinned to wrk's CPU)
 #
 # Every server (hutong or the ceiling) runs pinned to CPU $SERVER_CPU (1),
-# wrk pinned to CPU $CLIENT_CPU (0). In each round the ceiling and hutong are
+# wrk pinned to CPU $CLIENT_CPU (0), and the machine's Redis, for the length
+# of the run, to wrk's CPU too (--redis-cpu float leaves it where it is,
+# --redis-cpu N pins it to CPU N; its affinity is restored at the end), so
+# the server's core runs the server and nothing else. In each round the ceiling and hutong are
 # driven one after the other (the order flips every round), so both see the
 # same machine; ratios are taken per round and summarised by their median.
 # CPU per request is the server's utime+stime delta from /proc/<pid>/stat
@@ -36,6 +40,7 @@ HUTONG_B_PORT=18082
 FLUSH=0
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
+REDIS_CPU=${REDIS_CPU:-client}
 HUTONG_PORT=18080
 CEIL_PORT=18081
 KEY=bench-key-hutong-0000000000000000
@@ -53,6 +58,7 @@ while [ $# -gt 0 ]; do
     --compare) COMPARE=$(cd "$2" && pwd); shift ;;
     --redis) REDIS_URL=$2; shift ;;
     --flush) FLUSH=1 ;;
+    --redis-cpu) REDIS_CPU=$2; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -99,6 +105,7 @@ ITEM='https://item.taobao.com/item.htm?id=541989840451'
 # --- processes -----------------------------------------------------------------
 PIDS=()
 cleanup() {
+  restore_redis 2>/dev/null || true
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
@@ -159,6 +166,19 @@ proc_counters() {
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 redis_pid() { "${RCLI[@]}" info server | awk -F: '/^process_id:/{print $2+0}'; }
 RPID=$(redis_pid)
+# Pin Redis (all its threads) for the run; restore its affinity on exit.
+REDIS_AFFINITY=""
+if [ "$REDIS_CPU" != float ] && [ -n "$RPID" ] && [ -d "/proc/$RPID" ]; then
+  [ "$REDIS_CPU" = client ] && REDIS_CPU=$CLIENT_CPU
+  REDIS_AFFINITY=$(taskset -pc "$RPID" 2>/dev/null | awk -F': ' '{print $2}')
+  if taskset -apc "$REDIS_CPU" "$RPID" >/dev/null 2>&1; then
+    echo "== Redis (pid $RPID) pinned to CPU $REDIS_CPU for this run (was: ${REDIS_AFFINITY:-?})"
+  else
+    echo "warning: cannot pin Redis (pid $RPID) to CPU $REDIS_CPU; it floats" >&2
+    REDIS_AFFINITY=""
+  fi
+fi
+restore_redis() { if [ -n "$REDIS_AFFINITY" ]; then taskset -apc "$REDIS_AFFINITY" "$RPID" >/dev/null 2>&1 || true; fi; }
 redis_ticks() { if [ -r "/proc/$RPID/stat" ]; then cpu_ticks "$RPID"; else echo 0; fi; }
 
 create_link() { # port → code
