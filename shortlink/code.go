@@ -86,19 +86,42 @@ func isReservedASCII(s string) bool {
 // MaxAliasLength characters from [A-Za-z0-9_-], not a reserved word.
 // Codes are case-sensitive. It returns an *Error with CodeInvalid.
 func ValidateCode(code string) error {
-	if len(code) < MinAliasLength || len(code) > MaxAliasLength {
+	switch codeProblem(code) {
+	case codeBadLength:
 		return Errorf(CodeInvalid, "alias %q must be %d to %d characters long", code, MinAliasLength, MaxAliasLength)
+	case codeBadChar:
+		return Errorf(CodeInvalid, "alias %q may contain only letters, digits, '_' and '-'", code)
+	case codeReserved:
+		return Errorf(CodeInvalid, "alias %q is reserved; choose another", code)
+	}
+	return nil
+}
+
+// IsCode reports whether ValidateCode accepts code, without building the
+// error: the server asks it of every request path's first segment.
+func IsCode(code string) bool { return codeProblem(code) == codeOK }
+
+const (
+	codeOK = iota
+	codeBadLength
+	codeBadChar
+	codeReserved
+)
+
+func codeProblem(code string) int {
+	if len(code) < MinAliasLength || len(code) > MaxAliasLength {
+		return codeBadLength
 	}
 	for i := 0; i < len(code); i++ {
 		c := code[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return Errorf(CodeInvalid, "alias %q may contain only letters, digits, '_' and '-'", code)
+			return codeBadChar
 		}
 	}
 	if isReservedASCII(code) {
-		return Errorf(CodeInvalid, "alias %q is reserved; choose another", code)
+		return codeReserved
 	}
-	return nil
+	return codeOK
 }
 
 // ValidateDomain checks a short domain: "" (the default domain) or a

@@ -64,6 +64,15 @@ func TestValidateCode(t *testing.T) {
 		if err != nil && shortlink.ErrorCode(err) != shortlink.CodeInvalid {
 			t.Errorf("ValidateCode(%q) code = %q; want invalid", tc.code, shortlink.ErrorCode(err))
 		}
+		if got := shortlink.IsCode(tc.code); got != tc.ok {
+			t.Errorf("IsCode(%q) = %v; want %v", tc.code, got, tc.ok)
+		}
+	}
+	// The server asks IsCode of every path: no allocation, valid or not.
+	for _, c := range []string{"abc", "r", "healthz", "a/b"} {
+		if n := testing.AllocsPerRun(100, func() { shortlink.IsCode(c) }); n != 0 {
+			t.Errorf("IsCode(%q) allocates %v times; want 0", c, n)
+		}
 	}
 	words := shortlink.ReservedWords()
 	words[0] = "changed"

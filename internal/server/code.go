@@ -23,7 +23,7 @@ func (s *Server) handleCode(c *fiber.Ctx) error { return s.tapCode(c, c.Params("
 // client. HEAD and bots never count against a click cap. code may alias
 // the request's memory.
 func (s *Server) tapCode(c *fiber.Ctx, code string) error {
-	if s.deps.Links == nil || shortlink.ValidateCode(code) != nil {
+	if s.deps.Links == nil || !shortlink.IsCode(code) {
 		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
 	}
 	domain := s.domainOf(c)

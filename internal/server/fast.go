@@ -49,7 +49,7 @@ func tapPath(rctx *fasthttp.RequestCtx) (string, bool) {
 		return "", false
 	}
 	code := utils.UnsafeString(p[1:])
-	if shortlink.ValidateCode(code) != nil {
+	if !shortlink.IsCode(code) {
 		return "", false
 	}
 	return code, true
