@@ -166,19 +166,30 @@ proc_counters() {
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 redis_pid() { "${RCLI[@]}" info server | awk -F: '/^process_id:/{print $2+0}'; }
 RPID=$(redis_pid)
-# Pin Redis (all its threads) for the run; restore its affinity on exit.
-REDIS_AFFINITY=""
-if [ "$REDIS_CPU" != float ] && [ -n "$RPID" ] && [ -d "/proc/$RPID" ]; then
+# Pin Redis (all its threads) for the run; restore each thread's own
+# affinity on exit (also after a partial failure). Only a process that is
+# redis-server here: INFO's process_id of a Redis in a container is not.
+REDIS_AFFINITY=()
+if [ "$REDIS_CPU" != float ] && [ -n "$RPID" ] && [ "$(cat "/proc/$RPID/comm" 2>/dev/null)" = redis-server ]; then
   [ "$REDIS_CPU" = client ] && REDIS_CPU=$CLIENT_CPU
-  REDIS_AFFINITY=$(taskset -pc "$RPID" 2>/dev/null | awk -F': ' '{print $2}')
+  for task in /proc/"$RPID"/task/*; do
+    tid=${task##*/}
+    REDIS_AFFINITY+=("$tid:$(taskset -pc "$tid" 2>/dev/null | awk -F': ' '{print $2}')")
+  done
   if taskset -apc "$REDIS_CPU" "$RPID" >/dev/null 2>&1; then
-    echo "== Redis (pid $RPID) pinned to CPU $REDIS_CPU for this run (was: ${REDIS_AFFINITY:-?})"
+    echo "== Redis (pid $RPID) pinned to CPU $REDIS_CPU for this run"
   else
     echo "warning: cannot pin Redis (pid $RPID) to CPU $REDIS_CPU; it floats" >&2
-    REDIS_AFFINITY=""
   fi
+elif [ "$REDIS_CPU" != float ]; then
+  echo "warning: Redis's pid ${RPID:-?} is not a redis-server on this machine (a container?); not pinning it" >&2
 fi
-restore_redis() { if [ -n "$REDIS_AFFINITY" ]; then taskset -apc "$REDIS_AFFINITY" "$RPID" >/dev/null 2>&1 || true; fi; }
+restore_redis() {
+  local x
+  for x in "${REDIS_AFFINITY[@]:-}"; do
+    [ -n "$x" ] && [ -n "${x#*:}" ] && taskset -pc "${x#*:}" "${x%%:*}" >/dev/null 2>&1 || true
+  done
+}
 redis_ticks() { if [ -r "/proc/$RPID/stat" ]; then cpu_ticks "$RPID"; else echo 0; fi; }
 
 create_link() { # port → code

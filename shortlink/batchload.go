@@ -15,6 +15,11 @@ const maxBatchLoad = 256
 // a miss waits for at most its own round trip plus the one before it.
 const batchLoaders = 2
 
+// maxQueuedLoads bounds the misses waiting for a read: past it (the store
+// is hanging and cold taps keep coming) a miss fails at once with
+// CodeUnavailable instead of growing the queue for as long as the outage.
+const maxQueuedLoads = 4096
+
 // loadResult is the outcome of one batched read: the cache entry
 // (negativeEntry for a missing link) or the error.
 type loadResult struct {
@@ -22,7 +27,14 @@ type loadResult struct {
 	err error
 }
 
-// batchLoader coalesces a CachedStore's misses into GetMany calls: one
+// flight is one code's read, queued or in progress, and the callers
+// waiting for it.
+type flight struct {
+	k       key
+	waiters []chan loadResult
+}
+
+// batchLoader coalesces a CachedStore's misses into GetMany calls: a loader
 // goroutine reads whatever is queued in one round trip, and misses that
 // arrive while it waits are read together in the next. Under load a batch
 // holds about as many codes as arrived during one round trip, so the
@@ -30,14 +42,16 @@ type loadResult struct {
 // batch, not per cold tap; an idle loader answers a lone miss at once. A
 // code already queued or being read is not read twice: its callers share
 // the read (what singleflight does on the unbatched path, without a
-// goroutine per miss). Safe for concurrent use.
+// goroutine per miss), unless an invalidation came in between (forget).
+// A caller that stops waiting leaves its flight; a queued flight nobody
+// waits for any more is dropped unread. Safe for concurrent use.
 type batchLoader struct {
 	c     *CachedStore
 	store MultiGetter
 
 	mu      sync.Mutex
-	waiters map[key][]chan loadResult // queued or being read
-	queue   []key                     // queued, not yet being read
+	flights map[key]*flight // the flight a new miss of the code joins
+	queue   []*flight       // queued, not yet being read
 	closed  bool
 
 	wake    chan struct{}
@@ -47,7 +61,7 @@ type batchLoader struct {
 }
 
 func newBatchLoader(c *CachedStore, store MultiGetter) *batchLoader {
-	b := &batchLoader{c: c, store: store, waiters: make(map[key][]chan loadResult),
+	b := &batchLoader{c: c, store: store, flights: make(map[key]*flight),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	b.running.Add(batchLoaders)
 	for range batchLoaders {
@@ -67,31 +81,58 @@ func (b *batchLoader) get(ctx context.Context, k key) (*packedLink, error) {
 		b.mu.Unlock()
 		return nil, Errorf(CodeUnavailable, "link store closed")
 	}
-	ws, shared := b.waiters[k]
-	b.waiters[k] = append(ws, ch)
-	if !shared {
-		b.queue = append(b.queue, k)
+	f := b.flights[k]
+	queued := f == nil
+	if queued {
+		if len(b.queue) >= maxQueuedLoads {
+			b.mu.Unlock()
+			return nil, Errorf(CodeUnavailable, "link store too slow: %d reads waiting", maxQueuedLoads)
+		}
+		f = &flight{k: k}
+		b.flights[k] = f
+		b.queue = append(b.queue, f)
 	}
+	f.waiters = append(f.waiters, ch)
 	b.mu.Unlock()
-	if !shared {
+	if queued {
 		select {
 		case b.wake <- struct{}{}:
-		default: // the loader is already due to look at the queue
+		default: // a loader is already due to look at the queue
 		}
 	}
 	select {
 	case r := <-ch:
 		return r.e, r.err
 	case <-ctx.Done():
-		// The loader still answers ch (buffered) and caches the result.
+		b.mu.Lock()
+		if i := slices.Index(f.waiters, ch); i >= 0 {
+			f.waiters = slices.Delete(f.waiters, i, i+1)
+		}
+		b.mu.Unlock()
 		return nil, wrap(CodeUnavailable, ctx.Err(), "store too slow")
 	}
+}
+
+// forget makes the next miss of k start a read of its own: one queued or
+// in flight now may have begun before an invalidation of k. Its callers
+// still get its answer; the epoch check keeps it out of the cache.
+func (b *batchLoader) forget(k key) {
+	b.mu.Lock()
+	delete(b.flights, k)
+	b.mu.Unlock()
+}
+
+// forgetAll is forget for every code (InvalidateAll).
+func (b *batchLoader) forgetAll() {
+	b.mu.Lock()
+	clear(b.flights)
+	b.mu.Unlock()
 }
 
 func (b *batchLoader) run() {
 	defer b.running.Done()
 	var (
-		keys  []key
+		batch []*flight
 		refs  []LinkRef
 		links []Link
 		errs  []error
@@ -107,42 +148,68 @@ func (b *batchLoader) run() {
 			// arrived with this one) queue their misses first: it costs
 			// no waiting when nothing else is runnable.
 			runtime.Gosched()
-			b.mu.Lock()
-			n := min(len(b.queue), maxBatchLoad)
-			keys = append(keys[:0], b.queue[:n]...)
-			rest := copy(b.queue, b.queue[n:])
-			clear(b.queue[rest:]) // no stale keys pinned behind len
-			b.queue = b.queue[:rest]
-			b.mu.Unlock()
-			if n == 0 {
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+			batch = b.take(batch[:0])
+			if len(batch) == 0 {
 				break
 			}
 			refs = refs[:0]
-			for _, k := range keys {
-				refs = append(refs, LinkRef{Domain: k.domain, Code: k.code})
+			for _, f := range batch {
+				refs = append(refs, LinkRef{Domain: f.k.domain, Code: f.k.code})
 			}
+			n := len(batch)
 			links = slices.Grow(links[:0], n)[:n]
 			errs = slices.Grow(errs[:0], n)[:n]
-			b.read(keys, refs, links, errs)
+			b.read(batch, refs, links, errs)
+			clear(batch) // no flights pinned behind len
 		}
 	}
 }
 
-// read reads one batch and answers every caller waiting for its keys.
-func (b *batchLoader) read(keys []key, refs []LinkRef, links []Link, errs []error) {
+// take moves up to maxBatchLoad queued flights that someone still waits
+// for into batch; flights nobody waits for are dropped.
+func (b *batchLoader) take(batch []*flight) []*flight {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := 0
+	for ; i < len(b.queue) && len(batch) < maxBatchLoad; i++ {
+		f := b.queue[i]
+		if len(f.waiters) == 0 {
+			if b.flights[f.k] == f {
+				delete(b.flights, f.k)
+			}
+			continue
+		}
+		batch = append(batch, f)
+	}
+	rest := copy(b.queue, b.queue[i:])
+	clear(b.queue[rest:])
+	b.queue = b.queue[:rest]
+	return batch
+}
+
+// read reads one batch and answers every caller waiting for it.
+func (b *batchLoader) read(batch []*flight, refs []LinkRef, links []Link, errs []error) {
 	c := b.c
-	c.loads.Add(uint64(len(keys)))
+	c.loads.Add(uint64(len(batch)))
 	c.reads.Add(1)
 	epoch := c.epoch.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.LoadTimeout)
 	b.store.GetMany(ctx, refs, links, errs)
 	cancel()
-	for i, k := range keys {
-		e, err := c.settle(k, epoch, &links[i], errs[i])
+	for i, f := range batch {
+		e, err := c.settle(f.k, epoch, &links[i], errs[i])
 		links[i] = Link{} // settle copied what it keeps
 		b.mu.Lock()
-		ws := b.waiters[k]
-		delete(b.waiters, k)
+		if b.flights[f.k] == f {
+			delete(b.flights, f.k)
+		}
+		ws := f.waiters
+		f.waiters = nil
 		b.mu.Unlock()
 		for _, ch := range ws {
 			ch <- loadResult{e, err}
@@ -150,8 +217,8 @@ func (b *batchLoader) read(keys []key, refs []LinkRef, links []Link, errs []erro
 	}
 }
 
-// close stops the loader; queued and later misses fail with
-// CodeUnavailable (the store is being closed).
+// close stops the loaders (a read in progress finishes first); queued and
+// later misses fail with CodeUnavailable (the store is being closed).
 func (b *batchLoader) close() {
 	b.mu.Lock()
 	if b.closed {
@@ -164,11 +231,12 @@ func (b *batchLoader) close() {
 	<-b.done
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for k, ws := range b.waiters {
-		for _, ch := range ws {
+	for _, f := range b.queue {
+		for _, ch := range f.waiters {
 			ch <- loadResult{err: Errorf(CodeUnavailable, "link store closed")}
 		}
-		delete(b.waiters, k)
+		f.waiters = nil
 	}
 	b.queue = nil
+	clear(b.flights)
 }

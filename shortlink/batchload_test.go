@@ -13,25 +13,32 @@ import (
 )
 
 // multiStore is a real RedisStore that counts GetMany calls and the links
-// they asked for; when gate is set, each GetMany first waits for a value
-// from it.
+// they asked for; when gate is set, each GetMany waits for a value from it,
+// before reading Redis, or after when gateAfterRead is set (a read whose
+// answer is on its way back).
 type multiStore struct {
 	*shortlink.RedisStore
-	calls, refs atomic.Int64
-	gate        chan struct{}
-	started     chan int // len(refs) of each call, when set
+	calls, refs   atomic.Int64
+	gate          chan struct{}
+	gateAfterRead bool
+	started       chan int // len(refs) of each call, when set
 }
 
 func (s *multiStore) GetMany(ctx context.Context, refs []shortlink.LinkRef, links []shortlink.Link, errs []error) {
 	s.calls.Add(1)
 	s.refs.Add(int64(len(refs)))
+	if s.gateAfterRead {
+		s.RedisStore.GetMany(ctx, refs, links, errs)
+	}
 	if s.started != nil {
 		s.started <- len(refs)
 	}
 	if s.gate != nil {
 		<-s.gate
 	}
-	s.RedisStore.GetMany(ctx, refs, links, errs)
+	if !s.gateAfterRead {
+		s.RedisStore.GetMany(ctx, refs, links, errs)
+	}
 }
 
 func newMultiStore(t *testing.T) *multiStore {
@@ -145,25 +152,89 @@ func TestBatchLoadSlowStore(t *testing.T) {
 }
 
 // TestBatchLoadInvalidatedMeanwhile: a read that an invalidation overtakes
-// answers its callers but is not cached (it may be stale).
+// answers its own callers but is not cached, and a miss after the
+// invalidation does not join it: it reads the link again and sees the edit.
 func TestBatchLoadInvalidatedMeanwhile(t *testing.T) {
 	ms := newMultiStore(t)
 	ctx := context.Background()
-	if _, err := ms.Create(ctx, link("inv1")); err != nil {
+	l, err := ms.Create(ctx, link("inv1"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	ms.gate, ms.started = make(chan struct{}), make(chan int, 1)
+	ms.gate, ms.started, ms.gateAfterRead = make(chan struct{}), make(chan int, 4), true
 	c := newCached(t, ms, shortlink.CacheConfig{})
-	done := make(chan error, 1)
-	go func() { _, err := c.Get(ctx, "", "inv1"); done <- err }()
-	<-ms.started
-	c.Invalidate("", "inv1")
-	close(ms.gate)
-	if err := <-done; err != nil {
+	before := make(chan shortlink.Link, 1)
+	go func() { l, _ := c.Get(ctx, "", "inv1"); before <- l }()
+	<-ms.started // read 1 holds the old record
+	l.Disabled = true
+	if _, err := ms.Update(ctx, l); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.Len(); n != 0 {
-		t.Errorf("cache holds %d entries after an overtaken read; want 0", n)
+	c.Invalidate("", "inv1") // what Update through the cache (or pub/sub) does
+	after := make(chan shortlink.Link, 1)
+	go func() { l, _ := c.Get(ctx, "", "inv1"); after <- l }()
+	<-ms.started // a read of its own, not read 1
+	close(ms.gate)
+	if l := <-before; l.Disabled {
+		t.Errorf("the read started before the edit saw it: test broken")
+	}
+	if l := <-after; !l.Disabled {
+		t.Errorf("a miss after the invalidation got the link as it was before the edit")
+	}
+	if calls := ms.calls.Load(); calls != 2 {
+		t.Errorf("GetMany calls %d; want 2", calls)
+	}
+	if e, err := c.Get(ctx, "", "inv1"); err != nil || !e.Disabled {
+		t.Errorf("cached afterwards: %+v, %v; want the edited link", e.Disabled, err)
+	}
+}
+
+// TestBatchLoadAbandoned: a queued code whose callers all gave up is not
+// read; when the store hangs, the queue stops growing at its bound and
+// further misses fail at once.
+func TestBatchLoadAbandoned(t *testing.T) {
+	ms := newMultiStore(t)
+	ctx := context.Background()
+	ms.gate, ms.started = make(chan struct{}), make(chan int, 64) // ≥ the batches below
+	c := newCached(t, ms, shortlink.CacheConfig{})
+	// Both loaders hang in a read.
+	var held sync.WaitGroup
+	for _, code := range []string{"held1", "held2"} {
+		held.Go(func() { _, _ = c.Get(ctx, "", code) })
+		<-ms.started
+	}
+	// A miss that gives up while queued...
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Get(short, "", "gaveup"); shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
+		t.Fatalf("Get past its deadline: %v; want CodeUnavailable", err)
+	}
+	// ...and a queue filled to its bound (4096) by misses that wait.
+	var waiting sync.WaitGroup
+	var notFound atomic.Int64
+	for i := range 4095 {
+		waiting.Go(func() {
+			if _, err := c.Get(ctx, "", fmt.Sprintf("q%05d", i)); shortlink.ErrorCode(err) == shortlink.CodeNotFound {
+				notFound.Add(1)
+			}
+		})
+	}
+	waitFor(t, "queue full", func() bool { return c.Stats().Misses == 2+1+4095 })
+	start := time.Now()
+	octx, ocancel := context.WithTimeout(ctx, 2*time.Second) // fail, not hang, without the bound
+	defer ocancel()
+	_, err := c.Get(octx, "", "overflow")
+	if shortlink.ErrorCode(err) != shortlink.CodeUnavailable || time.Since(start) > time.Second {
+		t.Fatalf("Get with the queue full: %v after %v; want CodeUnavailable at once", err, time.Since(start))
+	}
+	close(ms.gate)
+	held.Wait()
+	waiting.Wait()
+	if n := notFound.Load(); n != 4095 {
+		t.Errorf("%d queued misses answered not found; want 4095", n)
+	}
+	if refs := ms.refs.Load(); refs != 2+4095 {
+		t.Errorf("GetMany asked for %d links; want %d (the abandoned code unread)", refs, 2+4095)
 	}
 }
 

@@ -253,6 +253,11 @@ func (c *CachedStore) settle(k key, epoch uint64, l *Link, err error) (*packedLi
 	}
 	if c.epoch.Load() == epoch {
 		c.cache.Set(k, e)
+		// An invalidation between the check and the Set would leave this
+		// (possibly stale) entry for a whole TTL: take it out again.
+		if c.epoch.Load() != epoch {
+			c.cache.Invalidate(k)
+		}
 	}
 	return e, nil
 }
@@ -398,12 +403,18 @@ func (c *CachedStore) Invalidate(domain, code string) {
 func (c *CachedStore) InvalidateAll() {
 	c.epoch.Add(1)
 	c.cache.InvalidateAll()
+	if c.batch != nil {
+		c.batch.forgetAll()
+	}
 }
 
 func (c *CachedStore) invalidate(ctx context.Context, domain, code string, publish bool) {
 	c.epoch.Add(1)
 	c.cache.Invalidate(key{domain, code})
 	c.sf.Forget(storeKey(domain, code))
+	if c.batch != nil {
+		c.batch.forget(key{domain, code})
+	}
 	if !publish || c.cfg.Redis == nil {
 		return
 	}

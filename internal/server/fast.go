@@ -80,7 +80,11 @@ func (s *Server) tapCodeRecover(c *fiber.Ctx, code string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.logPanic(c, r)
-			err = fmt.Errorf("%v", r)
+			if e, ok := r.(error); ok { // as Fiber's recover middleware
+				err = e
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
 		}
 	}()
 	return s.tapCode(c, code)

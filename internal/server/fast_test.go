@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/valyala/fasthttp"
@@ -40,26 +41,34 @@ func serveOnce(h fasthttp.RequestHandler, req *fasthttp.Request) *fasthttp.Respo
 func TestFastPathMatchesFiber(t *testing.T) {
 	srv, code, _ := newTestServer(t, nil)
 	fast, routed := srv.Handler(), srv.App().Handler()
-	for _, tc := range []struct{ name, method, uri, ua string }{
-		{"wechat 302", "GET", "/" + code, benchWeChatUA},
-		{"interstitial", "GET", "/" + code, benchSafariUA},
-		{"bot preview", "GET", "/" + code, benchBotUA},
-		{"HEAD", "HEAD", "/" + code, benchWeChatUA},
-		{"wechat query", "GET", "/" + code + "?from=singlemessage&isappinstalled=0&gdt_vid=wx0abc", benchWeChatUA},
-		{"unknown code", "GET", "/Zz9Zz9Z", benchWeChatUA},
-		{"invalid code", "GET", "/a.b", benchWeChatUA},
-		{"escaped", "GET", "/%41" + code[1:], benchWeChatUA},
-		{"trailing slash", "GET", "/" + code + "/", benchWeChatUA},
-		{"reserved", "GET", "/healthz", benchWeChatUA},
-		{"reserved, other case", "GET", "/HEALTHZ", benchWeChatUA},
-		{"api", "GET", "/api", benchWeChatUA},
-		{"r", "GET", "/r?u=" + benchItem, benchWeChatUA},
-		{"POST", "POST", "/" + code, benchWeChatUA},
-		{"root", "GET", "/", benchWeChatUA},
+	for _, tc := range []struct {
+		name, method, uri, ua string
+		fast                  bool // the fast path takes it
+	}{
+		{"wechat 302", "GET", "/" + code, benchWeChatUA, true},
+		{"interstitial", "GET", "/" + code, benchSafariUA, true},
+		{"bot preview", "GET", "/" + code, benchBotUA, true},
+		{"HEAD", "HEAD", "/" + code, benchWeChatUA, true},
+		{"wechat query", "GET", "/" + code + "?from=singlemessage&isappinstalled=0&gdt_vid=wx0abc", benchWeChatUA, true},
+		{"unknown code", "GET", "/Zz9Zz9Z", benchWeChatUA, true},
+		{"invalid code", "GET", "/a.b", benchWeChatUA, false},
+		{"escaped", "GET", "/%41" + code[1:], benchWeChatUA, false},
+		{"trailing slash", "GET", "/" + code + "/", benchWeChatUA, false},
+		{"reserved", "GET", "/healthz", benchWeChatUA, false},
+		{"reserved, other case", "GET", "/HEALTHZ", benchWeChatUA, false},
+		{"api", "GET", "/api", benchWeChatUA, false},
+		{"r", "GET", "/r?u=" + benchItem, benchWeChatUA, false},
+		{"POST", "POST", "/" + code, benchWeChatUA, false},
+		{"root", "GET", "/", benchWeChatUA, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := newReq(tc.uri, tc.ua)
 			req.Header.SetMethod(tc.method)
+			var probe fasthttp.RequestCtx
+			probe.Init(req, benchAddr, nil)
+			if _, fast := server.TapPath(&probe); fast != tc.fast {
+				t.Fatalf("fast path takes it: %v; want %v", fast, tc.fast)
+			}
 			want := serveOnce(routed, req)
 			got := serveOnce(fast, req)
 			if got.StatusCode() != want.StatusCode() {
@@ -125,6 +134,24 @@ type panicLinks struct{ server.Links }
 
 func (panicLinks) Tap(context.Context, string, string) (shortlink.Link, error) {
 	panic("store exploded")
+}
+
+// errorPanicLinks panics with an error that carries a status.
+type errorPanicLinks struct{ server.Links }
+
+func (errorPanicLinks) Tap(context.Context, string, string) (shortlink.Link, error) {
+	panic(fiber.ErrServiceUnavailable)
+}
+
+// TestFastPathRecoversErrorValue: a panic with an error keeps it, as
+// Fiber's recover middleware does (a *fiber.Error's status included).
+func TestFastPathRecoversErrorValue(t *testing.T) {
+	srv, code, _ := newTestServer(t, func(l server.Links) server.Links { return errorPanicLinks{l} })
+	req := newReq("/"+code, benchWeChatUA)
+	got, want := serveOnce(srv.Handler(), req), serveOnce(srv.App().Handler(), req)
+	if got.StatusCode() != fiber.StatusServiceUnavailable || want.StatusCode() != got.StatusCode() {
+		t.Fatalf("after panic(fiber.ErrServiceUnavailable): status %d (Fiber: %d); want 503", got.StatusCode(), want.StatusCode())
+	}
 }
 
 // TestFastPathRecovers: a panic on the fast path becomes the same 500 page
