@@ -56,18 +56,15 @@ type batchLoader struct {
 
 	wake    chan struct{}
 	stop    chan struct{}
-	running sync.WaitGroup
-	done    chan struct{} // closed when every loader has returned
+	running sync.WaitGroup // the loaders
 }
 
 func newBatchLoader(c *CachedStore, store MultiGetter) *batchLoader {
 	b := &batchLoader{c: c, store: store, flights: make(map[key]*flight),
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	b.running.Add(batchLoaders)
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	for range batchLoaders {
-		go b.run()
+		b.running.Go(b.run)
 	}
-	go func() { b.running.Wait(); close(b.done) }()
 	return b
 }
 
@@ -130,7 +127,6 @@ func (b *batchLoader) forgetAll() {
 }
 
 func (b *batchLoader) run() {
-	defer b.running.Done()
 	var (
 		batch []*flight
 		refs  []LinkRef
@@ -228,7 +224,7 @@ func (b *batchLoader) close() {
 	b.closed = true
 	b.mu.Unlock()
 	close(b.stop)
-	<-b.done
+	b.running.Wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, f := range b.queue {

@@ -17,13 +17,20 @@ const linkTimeout = 500 * time.Millisecond
 // handleCode answers GET/HEAD /{code} through Fiber's router: the paths
 // the fast path (fast.go) leaves to Fiber, such as a code with a trailing
 // slash or one that is not a valid code (its 404 page).
-func (s *Server) handleCode(c *fiber.Ctx) error { return s.tapCode(c, c.Params("code")) }
+func (s *Server) handleCode(c *fiber.Ctx) error {
+	code := c.Params("code")
+	if !shortlink.IsCode(code) {
+		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
+	}
+	return s.tapCode(c, code)
+}
 
 // tapCode answers a tap on a short link: its stored entity, routed for this
-// client. HEAD and bots never count against a click cap. code may alias
-// the request's memory.
+// client. HEAD and bots never count against a click cap. code is a valid
+// code (shortlink.IsCode; both callers check) and may alias the request's
+// memory.
 func (s *Server) tapCode(c *fiber.Ctx, code string) error {
-	if s.deps.Links == nil || !shortlink.IsCode(code) {
+	if s.deps.Links == nil {
 		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
 	}
 	domain := s.domainOf(c)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -58,10 +57,7 @@ func tapPath(rctx *fasthttp.RequestCtx) (string, bool) {
 // serveCodeFast is what Fiber's middleware chain (recover, requestID,
 // metrics) and router do for a /{code} request, inline.
 func (s *Server) serveCodeFast(c *fiber.Ctx, code string) {
-	start := c.Context().Time()
-	if start.IsZero() {
-		start = time.Now()
-	}
+	start := requestStart(c)
 	s.setRequestID(c)
 	err := s.tapCodeRecover(c, code)
 	if err != nil {

@@ -166,14 +166,19 @@ func statusLabel(code int) string {
 
 // middleware observes every request after the handler ran.
 func (m *Metrics) middleware(c *fiber.Ctx) error {
-	// fasthttp read the clock when the request started: reuse it.
-	start := c.Context().Time()
-	if start.IsZero() {
-		start = time.Now()
-	}
+	start := requestStart(c)
 	err := c.Next()
 	m.observe(c, c.Route().Path, start, err)
 	return err
+}
+
+// requestStart is when the request started: fasthttp read the clock then,
+// so it is reused rather than read again.
+func requestStart(c *fiber.Ctx) time.Time {
+	if t := c.Context().Time(); !t.IsZero() {
+		return t
+	}
+	return time.Now()
 }
 
 // observe counts one answered request of route (a router pattern) that
