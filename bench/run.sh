@@ -76,7 +76,9 @@ RCLI=(redis-cli -h "${REDIS_HOSTPORT%%:*}" -p "${REDIS_HOSTPORT##*:}" -n "$REDIS
 # --- tools -------------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
   echo "wrk missing: installing it with apt-get" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
+  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+  "${SUDO[@]}" apt-get install -y wrk >/dev/null 2>&1 ||
+    { "${SUDO[@]}" apt-get update >/dev/null && "${SUDO[@]}" apt-get install -y wrk >/dev/null; }
 fi
 for t in taskset redis-cli go; do
   command -v $t >/dev/null || { echo "bench/run.sh: $t is required" >&2; exit 1; }
