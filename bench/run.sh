@@ -8,6 +8,8 @@
 #                           # also build hutong from another checkout ("hutong-b")
 #                           # and drive it in the same rounds (before/after)
 #   bench/run.sh --redis-cpu float   # leave Redis unpinned (default: pinned to wrk's CPU)
+#   bench/run.sh --only budget       # the ceiling with 1, 2, 3, 5 µs of busy work per request:
+#                           # what a given amount of handler work costs on this machine
 #
 # Every server (hutong or the ceiling) runs pinned to CPU $SERVER_CPU (1),
 # wrk pinned to CPU $CLIENT_CPU (0), and the machine's Redis, for the length
@@ -59,7 +61,7 @@ while [ $# -gt 0 ]; do
     --redis) REDIS_URL=$2; shift ;;
     --flush) FLUSH=1 ;;
     --redis-cpu) REDIS_CPU=$2; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -317,6 +319,25 @@ if want cold || want zipf; then
     echo "  link cache entries after the Zipf runs: ${entries:-?}; RSS $(rss_kib "$HPID") KiB"
     stop_hutong
   fi
+  stop "$CPID"
+fi
+
+# --- budget: the ceiling plus N µs of busy work per request ---------------------
+# Not a hutong scenario: it calibrates the ratios. Each "work-Nus" row is the
+# same bare 302 after a busy loop of N µs, driven in the same rounds as the
+# plain ceiling, so its ratios say what N µs of handler work per request
+# costs here in req/s and CPU (the cost grows faster than N: a slower server
+# leaves wrk idle more often and pays more cross-core wake-ups).
+if want budget; then
+  start_ceiling
+  for w in ${BUDGET_US:-1 2 3 5}; do
+    echo "--- ceiling --work ${w}us" >>"$LOG"
+    taskset -c "$SERVER_CPU" "$BIN/ceiling" --listen 127.0.0.1:$HUTONG_PORT --work "${w}us" >>"$LOG" 2>&1 &
+    HPID=$!; PIDS+=("$HPID"); wait_port $HUTONG_PORT "$HPID"
+    echo "== budget: the ceiling with ${w} µs of busy work per request (shown as \"hutong\")"
+    COMPARE="" scenario "work-${w}us" "http://127.0.0.1:$HUTONG_PORT/AbCdEf7" "http://127.0.0.1:$CEIL_PORT/AbCdEf7" -H "User-Agent: $UA_WECHAT"
+    stop "$HPID"
+  done
   stop "$CPID"
 fi
 

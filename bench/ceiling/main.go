@@ -28,12 +28,14 @@ func main() {
 	location := flag.String("location", "https://main.m.taobao.com/security-h5-detail/home?id=541989840451", "Location of the 302")
 	page := flag.String("page", "", "answer 200 with this file as text/html instead of the 302")
 	debug := flag.String("debug-listen", "", "serve pprof profiles on this address (as hutong's --debug-listen)")
+	work := flag.Duration("work", 0, "busy-loop this long per request before answering (calibration: what N µs of handler work costs here)")
 	flag.Parse()
 
 	prefix := strconv.FormatInt(time.Now().UnixNano()&0xffffffffff, 36) + "-"
 	var seq atomic.Uint64
 	loc := []byte(*location)
 	h := func(ctx *fasthttp.RequestCtx) {
+		spin(*work)
 		// The same headers as hutong's redirect, request id included.
 		ctx.Response.Header.Set("X-Request-Id", prefix+strconv.FormatUint(seq.Add(1), 36))
 		ctx.Response.Header.Set("Cache-Control", "private, no-store, max-age=0")
@@ -49,6 +51,7 @@ func main() {
 			log.Fatal(err)
 		}
 		h = func(ctx *fasthttp.RequestCtx) {
+			spin(*work)
 			ctx.Response.Header.Set("X-Request-Id", prefix+strconv.FormatUint(seq.Add(1), 36))
 			ctx.Response.Header.Set("Cache-Control", "private, no-store, max-age=0")
 			ctx.SetContentType("text/html; charset=utf-8")
@@ -69,5 +72,15 @@ func main() {
 	log.Printf("ceiling listening on %s", *listen)
 	if err := srv.ListenAndServe(*listen); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// spin busy-waits for d of wall time (on a pinned, otherwise idle core that
+// is d of CPU): a stand-in for handler work of a known cost.
+func spin(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	for t := time.Now(); time.Since(t) < d; {
 	}
 }
