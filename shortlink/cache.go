@@ -281,11 +281,17 @@ func (c *CachedStore) result(e *packedLink, err error) (Link, error) {
 // fails closed with CodeUnavailable (a cap promises "at most"). On a gone
 // error the returned Link is still filled in (for the error page).
 func (c *CachedStore) Tap(ctx context.Context, domain, code string) (Link, error) {
+	return c.TapAt(ctx, domain, code, c.cfg.Now())
+}
+
+// TapAt is Tap at the time now, for a caller that has already read the
+// clock (the server passes the request's start: one clock read less per
+// tap).
+func (c *CachedStore) TapAt(ctx context.Context, domain, code string, now time.Time) (Link, error) {
 	l, err := c.Get(ctx, domain, code)
 	if err != nil {
 		return Link{}, err
 	}
-	now := c.cfg.Now()
 	if err := l.Check(now); err != nil {
 		return l, err
 	}

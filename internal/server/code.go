@@ -42,7 +42,8 @@ func (s *Server) tapCode(c *fiber.Ctx, code string) error {
 	// tapState: a warm tap allocates none of them.
 	st := tapStatePool.Get().(*tapState)
 	defer st.release()
-	st.ctx.d = s.reqNow(c).Add(linkTimeout)
+	now := s.reqNow(c)
+	st.ctx.d = now.Add(linkTimeout)
 	var err error
 	l := &st.link
 	if c.Method() == fiber.MethodHead || client.Bot {
@@ -51,10 +52,10 @@ func (s *Server) tapCode(c *fiber.Ctx, code string) error {
 			*l, err = s.deps.Links.Peek(&st.ctx, domain, code)
 		}
 		if err == nil {
-			err = l.Check(s.now())
+			err = l.Check(now)
 		}
 	} else {
-		*l, err = s.deps.Links.Tap(&st.ctx, domain, code)
+		*l, err = s.deps.Links.TapAt(&st.ctx, domain, code, now)
 	}
 	if err != nil {
 		return s.linkError(c, *l, err)

@@ -30,9 +30,9 @@ type ClientDetector interface {
 
 // Links is what the tap path needs from the short-link layer.
 type Links interface {
-	// Tap returns the link for a human tap, counting it against a click
-	// cap; CodeGone (with the link filled in) when it cannot be used.
-	Tap(ctx context.Context, domain, code string) (shortlink.Link, error)
+	// TapAt returns the link for a human tap at now, counting it against a
+	// click cap; CodeGone (with the link filled in) when it cannot be used.
+	TapAt(ctx context.Context, domain, code string, now time.Time) (shortlink.Link, error)
 	// Get returns the link without counting (HEAD, bots).
 	Get(ctx context.Context, domain, code string) (shortlink.Link, error)
 	// Peek reads the link from the store itself, for the current click

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -132,14 +133,14 @@ func label(m *dto.Metric, name string) string {
 // panicLinks panics on every lookup.
 type panicLinks struct{ server.Links }
 
-func (panicLinks) Tap(context.Context, string, string) (shortlink.Link, error) {
+func (panicLinks) TapAt(context.Context, string, string, time.Time) (shortlink.Link, error) {
 	panic("store exploded")
 }
 
 // errorPanicLinks panics with an error that carries a status.
 type errorPanicLinks struct{ server.Links }
 
-func (errorPanicLinks) Tap(context.Context, string, string) (shortlink.Link, error) {
+func (errorPanicLinks) TapAt(context.Context, string, string, time.Time) (shortlink.Link, error) {
 	panic(fiber.ErrServiceUnavailable)
 }
 

@@ -169,9 +169,9 @@ func (s *Server) setRequestID(c *fiber.Ctx) {
 		var buf [64]byte
 		b := append(buf[:0], s.reqPrefix...)
 		b = strconv.AppendUint(b, s.reqSeq.Add(1), 36)
-		c.Response().Header.SetBytesV(fiber.HeaderXRequestID, b)
+		c.Response().Header.SetCanonical(hdrXRequestID, b)
 	} else {
-		c.Response().Header.SetBytesV(fiber.HeaderXRequestID, id)
+		c.Response().Header.SetCanonical(hdrXRequestID, id)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/route"
@@ -180,13 +181,27 @@ func (s *Server) deepen(ctx context.Context, e resolver.Entity) (resolver.Entity
 	return inner, nil
 }
 
+// Response header names and constant values, as bytes, the names in the
+// form fasthttp normalises them to (X-Request-Id, not fiber's X-Request-ID):
+// SetCanonical with them skips the copy and normalisation Set does per call,
+// and Peek still finds them.
+var (
+	hdrCacheControl   = []byte(fiber.HeaderCacheControl)
+	hdrLocation       = []byte(fiber.HeaderLocation)
+	hdrReferrerPolicy = []byte("Referrer-Policy")
+	hdrXRequestID     = []byte("X-Request-Id")
+	valCacheNoStore   = []byte(cacheNoStore)
+	valReferrerPolicy = []byte("no-referrer-when-downgrade")
+)
+
 // respond writes the answer for t.dec.
 func (s *Server) respond(c *fiber.Ctx, t *tap) error {
-	c.Set(fiber.HeaderCacheControl, cacheNoStore)
+	h := &c.Response().Header
+	h.SetCanonical(hdrCacheControl, valCacheNoStore)
 	switch t.dec.Action {
 	case route.ActionRedirect:
-		c.Set(fiber.HeaderLocation, t.dec.Location)
-		c.Set("Referrer-Policy", "no-referrer-when-downgrade")
+		setLocation(c, t.dec.Location)
+		h.SetCanonical(hdrReferrerPolicy, valReferrerPolicy)
 		return c.SendStatus(fiber.StatusFound)
 	case route.ActionJSON:
 		return c.JSON(s.resolveBody(c, t))
@@ -199,6 +214,17 @@ func (s *Server) respond(c *fiber.Ctx, t *tap) error {
 	default:
 		return s.infoPage(c, fiber.StatusOK, pageInfo, t.copyText(), t)
 	}
+}
+
+// setLocation sets the Location header. The router builds locations from
+// URL templates and escaped parameters, so they never hold CR or LF; one
+// that did would go through Set, which strips them (no header injection).
+func setLocation(c *fiber.Ctx, loc string) {
+	if strings.IndexByte(loc, '\r') >= 0 || strings.IndexByte(loc, '\n') >= 0 {
+		c.Set(fiber.HeaderLocation, loc)
+		return
+	}
+	c.Response().Header.SetCanonical(hdrLocation, utils.UnsafeBytes(loc))
 }
 
 // copyText is what a person should copy when no direct path exists: the
