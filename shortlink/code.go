@@ -74,13 +74,29 @@ func IsReserved(s string) bool {
 // (for non-ASCII input, Unicode folding such as ſ → s breaks that). It is on
 // every tap's path.
 func isReservedASCII(s string) bool {
-	for _, r := range reserved {
-		if len(s) == len(r) && strings.EqualFold(s, r) {
+	if len(s) >= len(reservedByLen) {
+		return false
+	}
+	for _, r := range reservedByLen[len(s)] {
+		if strings.EqualFold(s, r) {
 			return true
 		}
 	}
 	return false
 }
+
+// reservedByLen holds the reserved words by length: a code is compared
+// with the two or three of its own length, not all of them.
+var reservedByLen = func() [][]string {
+	var by [][]string
+	for _, r := range reserved {
+		for len(by) <= len(r) {
+			by = append(by, nil)
+		}
+		by[len(r)] = append(by[len(r)], r)
+	}
+	return by
+}()
 
 // ValidateCode checks a code or custom alias: MinAliasLength to
 // MaxAliasLength characters from [A-Za-z0-9_-], not a reserved word.

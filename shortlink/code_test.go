@@ -74,6 +74,20 @@ func TestValidateCode(t *testing.T) {
 			t.Errorf("IsCode(%q) allocates %v times; want 0", c, n)
 		}
 	}
+	// Every reserved word is refused in any case (IsCode looks words up by
+	// length), and a code one letter off one is not.
+	for _, w := range shortlink.ReservedWords() {
+		for _, v := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+			if shortlink.IsCode(v) || shortlink.ValidateCode(v) == nil {
+				t.Errorf("reserved word %q accepted as a code", v)
+			}
+		}
+		if len(w) >= shortlink.MinAliasLength && !strings.ContainsAny(w, ".") {
+			if v := w + "x"; !shortlink.IsCode(v) {
+				t.Errorf("IsCode(%q) = false; only %q is reserved", v, w)
+			}
+		}
+	}
 	words := shortlink.ReservedWords()
 	words[0] = "changed"
 	if !shortlink.IsReserved("api") {
