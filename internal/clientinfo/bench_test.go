@@ -8,7 +8,8 @@ const benchUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWeb
 
 var sink Client
 
-// BenchmarkDetectWarm is the hot path: the UA is already cached.
+// BenchmarkDetectWarm is the hot path: the UA is already cached (from the
+// first loop iteration on, in the L1).
 func BenchmarkDetectWarm(b *testing.B) {
 	d := NewDetector(Config{})
 	d.Detect(benchUA)
@@ -29,6 +30,39 @@ func BenchmarkDetectWarmCorpus(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		sink = d.Detect(uas[i%len(uas)])
+		i++
+	}
+}
+
+// BenchmarkDetectWarmParallel is BenchmarkDetectWarm on every P at once: the
+// hot path must not get slower with more cores reading the same entry.
+func BenchmarkDetectWarmParallel(b *testing.B) {
+	d := NewDetector(Config{})
+	d.Detect(benchUA)
+	d.Detect(benchUA)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var c Client
+		for pb.Next() {
+			c = d.Detect(benchUA)
+		}
+		_ = c
+	})
+}
+
+// BenchmarkDetectL1Miss alternates two cached UAs that share an L1 slot, so
+// every call misses the L1, hits otter and promotes: the warm path's worst
+// case (what every warm call cost before the L1, plus the L1 probe).
+func BenchmarkDetectL1Miss(b *testing.B) {
+	d := NewDetector(Config{})
+	pair := collidingUAs(b, d, 1, 2)[0]
+	for _, ua := range pair {
+		d.Detect(ua)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		sink = d.Detect(pair[i&1])
 		i++
 	}
 }
