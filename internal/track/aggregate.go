@@ -86,11 +86,6 @@ type fieldID struct {
 	v     string
 }
 
-type dimValue struct {
-	dim uint8
-	v   string
-}
-
 type fieldCell struct {
 	group int32
 	next  int32 // next cell of the group and dimension, or -1
@@ -123,24 +118,54 @@ type aggregator struct {
 	backing []fieldDelta
 	pos     []int
 
-	keyNames   map[groupID]string
-	fieldNames map[dimValue]string
+	// Name caches, keyed by strings: counter key names per keyScope by
+	// id, with the bucket each was made for, and field names per dimension
+	// by value; nKeyNames and nFieldNames count their entries. (Keyed by
+	// groupID and by dimension and value, the lookups took a quarter of a
+	// 512-code batch's aggregation: a struct key is hashed and compared
+	// field by field, a string key on the map's fast path.)
+	keyNames               [4]map[string]cachedKey
+	fieldNames             [nDims]map[string]string
+	nKeyNames, nFieldNames int
 
 	// Unix seconds [hourFrom, hourTo) are in local day cDay, hour cHour.
 	hourFrom, hourTo, cDay, cHour int64
 }
 
 func newAggregator(loc *time.Location, prefix string) *aggregator {
-	return &aggregator{
-		loc:        loc,
-		prefix:     prefix,
-		seed:       maphash.MakeSeed(),
-		profiles:   make(map[uint64]int32, 64),
-		groups:     make(map[groupID]int32, 16),
-		cells:      make(map[fieldID]int32, 64),
-		keyNames:   make(map[groupID]string, 64),
-		fieldNames: make(map[dimValue]string, 64),
+	a := &aggregator{
+		loc:      loc,
+		prefix:   prefix,
+		seed:     maphash.MakeSeed(),
+		profiles: make(map[uint64]int32, 64),
+		groups:   make(map[groupID]int32, 16),
+		cells:    make(map[fieldID]int32, 64),
 	}
+	for i := range a.keyNames {
+		a.keyNames[i] = make(map[string]cachedKey)
+	}
+	for i := range a.fieldNames {
+		a.fieldNames[i] = make(map[string]string)
+	}
+	return a
+}
+
+// cachedKey is a counter key name and the bucket it names.
+type cachedKey struct {
+	bucket int64
+	name   string
+}
+
+// keyScope indexes aggregator.keyNames.
+func keyScope(id groupID) int {
+	i := 0
+	if id.camp {
+		i = 2
+	}
+	if id.hour {
+		i++
+	}
+	return i
 }
 
 // resetMap empties m for reuse, or replaces it when one odd batch made it
@@ -313,8 +338,10 @@ func (a *aggregator) add(id groupID, pc *profileCount) {
 // keyName is the counter group's key, "link:<code>:d:<yyyymmdd>" etc.,
 // formatted from at (a time in the bucket) once per group and cached.
 func (a *aggregator) keyName(id groupID, at time.Time) string {
-	if k, ok := a.keyNames[id]; ok {
-		return k
+	names := a.keyNames[keyScope(id)]
+	c, cached := names[id.id]
+	if cached && c.bucket == id.bucket {
+		return c.name
 	}
 	scope, gran, layout := "link", granDay, "20060102"
 	if id.camp {
@@ -324,24 +351,36 @@ func (a *aggregator) keyName(id groupID, at time.Time) string {
 		gran, layout = granHour, "2006010215"
 	}
 	k := a.prefix + counterKey(scope, id.id, gran, at.In(a.loc).Format(layout))
-	if len(a.keyNames) >= maxCachedKeys {
-		clear(a.keyNames)
+	if a.nKeyNames >= maxCachedKeys {
+		for _, m := range a.keyNames {
+			clear(m)
+		}
+		a.nKeyNames, cached = 0, false
 	}
-	a.keyNames[id] = k
+	if !cached {
+		a.nKeyNames++
+	}
+	// The id's name for an earlier bucket, if cached, is replaced: buckets
+	// move on with the clock.
+	names[id.id] = cachedKey{id.bucket, k}
 	return k
 }
 
 // fieldName is "<dim>:<v>", built once per distinct value and cached.
 func (a *aggregator) fieldName(dim uint8, v string) string {
-	k := dimValue{dim, v}
-	if f, ok := a.fieldNames[k]; ok {
+	names := a.fieldNames[dim]
+	if f, ok := names[v]; ok {
 		return f
 	}
 	f := dimPrefix[dim] + v
-	if len(a.fieldNames) >= maxCachedFields {
-		clear(a.fieldNames)
+	if a.nFieldNames >= maxCachedFields {
+		for _, m := range a.fieldNames {
+			clear(m)
+		}
+		a.nFieldNames = 0
 	}
-	a.fieldNames[k] = f
+	names[v] = f
+	a.nFieldNames++
 	return f
 }
 

@@ -143,6 +143,47 @@ func testAggregate(t *testing.T) {
 	}
 }
 
+// TestAggregateNameCaches runs a reused aggregator through more distinct
+// codes, campaigns and app values than its name caches keep, over hour
+// and day boundaries: the caches are cleared when full (and stay bounded)
+// and key names made for an earlier bucket are replaced, never reused.
+func TestAggregateNameCaches(t *testing.T) {
+	a := newAggregator(ChinaTime, "")
+	r := rand.New(rand.NewPCG(13, 14))
+	at := time.Date(2026, 11, 25, 22, 50, 0, 0, ChinaTime)
+	keysCleared, fieldsCleared := false, false
+	for b := range 40 {
+		nk, nf := a.nKeyNames, a.nFieldNames
+		evs := randBatch(r, 512, at.Add(time.Duration(b)*10*time.Minute))
+		for i := range evs {
+			if i%4 != 0 { // a quarter of the taps on codes seen in every batch
+				evs[i].Code = "c" + strconv.Itoa(b*512+i)
+				evs[i].App = "app" + strconv.Itoa(b*512+i)
+				evs[i].OS = "os" + strconv.Itoa(b*512+i)
+			}
+		}
+		want := aggregateRef(evs, ChinaTime)
+		if got := deltasMap(t, a.aggregate(evs)); !maps.EqualFunc(got, want, maps.Equal) {
+			t.Fatalf("batch %d: aggregate = %v\nwant %v", b, got, want)
+		}
+		if a.nKeyNames > maxCachedKeys || a.nFieldNames > maxCachedFields {
+			t.Fatalf("batch %d: %d key and %d field names cached; want at most %d and %d", b, a.nKeyNames, a.nFieldNames, maxCachedKeys, maxCachedFields)
+		}
+		n := 0
+		for _, m := range a.keyNames {
+			n += len(m)
+		}
+		if n != a.nKeyNames {
+			t.Fatalf("batch %d: %d key names cached, counted %d", b, n, a.nKeyNames)
+		}
+		keysCleared = keysCleared || a.nKeyNames < nk
+		fieldsCleared = fieldsCleared || a.nFieldNames < nf
+	}
+	if !keysCleared || !fieldsCleared {
+		t.Fatalf("caches cleared: keys %v, fields %v; the test wants both filled", keysCleared, fieldsCleared)
+	}
+}
+
 func TestAggregateAllocs(t *testing.T) {
 	a := newAggregator(ChinaTime, "")
 	evs := benchEvents(4)

@@ -115,6 +115,67 @@ func TestEventJSON(t *testing.T) {
 	}
 }
 
+// TestTimeText holds appendTimeText to Time.AppendText: over the whole
+// range it formats (local 1970..9999), at the edges of days, months, leap
+// days and centuries, with and without nanoseconds, in zones with odd
+// offsets; outside the range it must decline and leave dst alone.
+func TestTimeText(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := []*time.Location{time.UTC, ChinaTime, time.Local, ny, time.FixedZone("x", -(3*3600 + 30*60)),
+		time.FixedZone("s", 5*3600+17), time.FixedZone("-s", -17), time.FixedZone("-m", -59),
+		time.FixedZone("max", 24*3600-1), time.FixedZone("min", -(24*3600 - 1)),
+		time.FixedZone("24h", 24*3600), time.FixedZone("-24h", -24*3600)}
+	check := func(tm time.Time) {
+		t.Helper()
+		want, wantErr := tm.AppendText([]byte("p"))
+		got, ok := appendTimeText([]byte("p"), tm)
+		if !ok {
+			if string(got) != "p" {
+				t.Fatalf("%v: declined but dst = %q", tm, got)
+			}
+			_, off := tm.Zone()
+			if l := tm.Unix() + int64(off); wantErr == nil && l >= 0 && l < maxTimeText && off > -24*3600 && off < 24*3600 {
+				t.Fatalf("%v: declined a time in range", tm)
+			}
+			return
+		}
+		if wantErr != nil || string(got) != string(want) {
+			t.Fatalf("%v: appendTimeText = %q; AppendText = %q, %v", tm, got, want, wantErr)
+		}
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, loc := range zones {
+		for y := 1968; y <= 10001; y++ {
+			// Every year: its first and last instants and a random one.
+			start := time.Date(y, 1, 1, 0, 0, 0, 0, loc)
+			check(start)
+			check(start.Add(-1))
+			check(start.Add(time.Duration(r.Int64N(int64(365 * 24 * time.Hour)))))
+			if y%97 == 0 {
+				// Every day of some years, leap and not: month ends, Feb 29.
+				for d := time.Date(y, 1, 1, 23, 59, 59, 999999999, loc); d.Year() == y; d = d.AddDate(0, 0, 1) {
+					check(d)
+					check(d.Add(1))
+				}
+			}
+		}
+		for _, d := range []time.Time{
+			time.Date(1970, 1, 1, 0, 0, 0, 0, loc), time.Date(1969, 12, 31, 23, 59, 59, 999999999, loc),
+			time.Date(2000, 2, 29, 12, 0, 0, 100, loc), time.Date(2100, 2, 28, 23, 59, 59, 0, loc),
+			time.Date(2100, 3, 1, 0, 0, 0, 0, loc), time.Date(9999, 12, 31, 23, 59, 59, 999999999, loc),
+			time.Date(10000, 1, 1, 0, 0, 0, 0, loc), time.Unix(0, 0).In(loc), time.Unix(maxTimeText, 0).In(loc),
+		} {
+			check(d)
+		}
+		for range 20000 {
+			check(time.Unix(r.Int64N(maxTimeText+2*86400)-86400, r.Int64N(1e9)).In(loc))
+		}
+	}
+}
+
 func TestBatchJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 200 {

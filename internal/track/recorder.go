@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -290,13 +291,18 @@ func (r *Recorder) run() {
 }
 
 // fill moves buffered events into batch without blocking, up to BatchSize.
+// It receives each event straight into its slot of batch (cap BatchSize):
+// receiving into a variable and appending it copies the large Event twice.
 func (r *Recorder) fill(batch []Event) []Event {
-	for len(batch) < r.cfg.BatchSize {
+	for n := len(batch); n < r.cfg.BatchSize; n++ {
+		if n == cap(batch) {
+			batch = slices.Grow(batch, 1)
+		}
+		batch = batch[:n+1]
 		select {
-		case ev := <-r.ch:
-			batch = append(batch, ev)
+		case batch[n] = <-r.ch:
 		default:
-			return batch
+			return batch[:n]
 		}
 	}
 	return batch
@@ -305,11 +311,7 @@ func (r *Recorder) fill(batch []Event) []Event {
 // flush writes one batch: straight to the sink when nothing is waiting in
 // the spill file, else behind the spilled batches to keep order.
 func (r *Recorder) flush(events []Event) {
-	for i := range events {
-		if events[i].VisitID == "" {
-			events[i].VisitID = newVisitIDAt(events[i].Time)
-		}
-	}
+	fillVisitIDs(events)
 	r.seq++
 	b := &Batch{Writer: r.writerID, Seq: r.seq, Events: events}
 	if r.spill.pending() {
@@ -402,11 +404,7 @@ func (r *Recorder) relieve() {
 	if len(batch) == 0 {
 		return
 	}
-	for i := range batch {
-		if batch[i].VisitID == "" {
-			batch[i].VisitID = newVisitIDAt(batch[i].Time)
-		}
-	}
+	fillVisitIDs(batch)
 	r.seq++
 	r.toSpill(&Batch{Writer: r.writerID, Seq: r.seq, Events: batch})
 }

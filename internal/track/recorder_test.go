@@ -4,7 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,11 +46,63 @@ func BenchmarkRecord(b *testing.B) {
 	b.ReportMetric(float64(r.Dropped()), "dropped")
 }
 
+// BenchmarkRecordFill is an event's trip through the buffer without the
+// writer goroutine: Record (the request path's share) and the writer's
+// fill, 512 events at a time.
+func BenchmarkRecordFill(b *testing.B) {
+	m, err := newMetrics(nil, func() float64 { return 0 })
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &Recorder{cfg: Config{BatchSize: 512}, ch: make(chan Event, 512), kick: make(chan struct{}, 1), m: m}
+	evs := benchEvents(4)
+	for i := range evs {
+		evs[i].VisitID = ""
+	}
+	batch := make([]Event, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range evs {
+			r.Record(&evs[i])
+		}
+		<-r.kick
+		if batch = r.fill(batch[:0]); len(batch) != len(evs) {
+			b.Fatalf("filled %d events; want %d", len(batch), len(evs))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
+
 func BenchmarkNewVisitID(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = NewVisitID()
 	}
+}
+
+// BenchmarkFillVisitIDs is the writer's visit ID work for a 512-event
+// batch: one newVisitIDAt per event, as it was, against fillVisitIDs.
+func BenchmarkFillVisitIDs(b *testing.B) {
+	evs := benchEvents(4)
+	b.Run("each", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range evs {
+				evs[i].VisitID = newVisitIDAt(evs[i].Time)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+	})
+	b.Run("fill", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range evs {
+				evs[i].VisitID = ""
+			}
+			fillVisitIDs(evs)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+	})
 }
 
 // BenchmarkWriterRedis measures the writer's throughput into the test
@@ -116,6 +171,92 @@ func TestVisitID(t *testing.T) {
 			t.Fatalf("visit ID %q repeated or out of time order", id)
 		}
 		seen[id], prev = true, id[:10]
+	}
+}
+
+// visitIDRef is the visit ID layout as first written, a character at a
+// time: putVisitID must produce the same time characters and draw the
+// random ones with the same number of bits in each position.
+func visitIDRef(ms, r1, r2 uint64) string {
+	var b [26]byte
+	for i := 9; i >= 0; i-- {
+		b[i] = crockford[ms&31]
+		ms >>= 5
+	}
+	for i := 10; i < 23; i++ {
+		b[i] = crockford[r1&31]
+		r1 >>= 5
+	}
+	for i := 23; i < 26; i++ {
+		b[i] = crockford[r2&31]
+		r2 >>= 5
+	}
+	return string(b[:])
+}
+
+func TestFillVisitIDs(t *testing.T) {
+	// The time characters are exactly the reference's; each random
+	// position takes every value the reference gives it, and no other
+	// (position 22 gets 4 bits: 0-F).
+	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	var seen [26]map[byte]bool
+	var refSeen [26]map[byte]bool
+	for i := range seen {
+		seen[i], refSeen[i] = map[byte]bool{}, map[byte]bool{}
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := range 20000 {
+		tm := at.Add(time.Duration(r.Int64N(1<<40)) - 1<<39)
+		if i%2 == 0 {
+			tm = time.UnixMilli(r.Int64N(1 << 48))
+		}
+		id := newVisitIDAt(tm)
+		ref := visitIDRef(uint64(tm.UnixMilli()), r.Uint64(), r.Uint64())
+		if id[:10] != ref[:10] {
+			t.Fatalf("time %v: visit ID %q; want time characters %q", tm, id, ref[:10])
+		}
+		for j := range id {
+			seen[j][id[j]], refSeen[j][ref[j]] = true, true
+		}
+	}
+	for j := 10; j < 26; j++ {
+		if !maps.Equal(seen[j], refSeen[j]) {
+			t.Errorf("position %d takes %d values; the reference %d", j, len(seen[j]), len(refSeen[j]))
+		}
+	}
+
+	// A batch: IDs filled where empty, in chunks, kept where set.
+	evs := make([]Event, 3*visitIDChunk+5)
+	for i := range evs {
+		evs[i].Time = at.Add(time.Duration(i) * time.Millisecond)
+		if i%7 == 3 {
+			evs[i].VisitID = "caller-" + strconv.Itoa(i)
+		}
+	}
+	fillVisitIDs(evs)
+	ids := map[string]bool{}
+	for i, ev := range evs {
+		if i%7 == 3 {
+			if ev.VisitID != "caller-"+strconv.Itoa(i) {
+				t.Fatalf("event %d: VisitID %q; want the caller's kept", i, ev.VisitID)
+			}
+			continue
+		}
+		if len(ev.VisitID) != visitIDLen || strings.Trim(ev.VisitID, crockford) != "" || ids[ev.VisitID] {
+			t.Fatalf("event %d: VisitID %q; want a new visit ID", i, ev.VisitID)
+		}
+		ids[ev.VisitID] = true
+		if want := newVisitIDAt(ev.Time)[:10]; ev.VisitID[:10] != want {
+			t.Fatalf("event %d: VisitID %q; want it to start with its time %q", i, ev.VisitID, want)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		for i := range evs {
+			evs[i].VisitID = ""
+		}
+		fillVisitIDs(evs)
+	}); n != float64((len(evs)+visitIDChunk-1)/visitIDChunk) {
+		t.Errorf("fillVisitIDs of %d events allocates %v times; want one per %d", len(evs), n, visitIDChunk)
 	}
 }
 
