@@ -186,7 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
-	tcfg := track.Config{SpillDir: cfg.Data, Registerer: reg, Logger: m.Logger}
+	tcfg := track.Config{SpillDir: cfg.Data, BatchSize: cfg.EventBatchSize, Registerer: reg, Logger: m.Logger}
 	if cfg.Postbacks != "" {
 		if err := m.startPostbacks(ctx, reg, &tcfg); err != nil {
 			return err

@@ -88,6 +88,9 @@ type Serve struct {
 	// IPHashKey) or "none".
 	IPPolicy  string
 	IPHashKey string
+	// EventBatchSize is the most click events written to the store in one
+	// batch (on Redis, one Lua script run). Default 512, at most 4096.
+	EventBatchSize int
 
 	ReadTimeout     time.Duration // Default 5s.
 	WriteTimeout    time.Duration // Default 10s.
@@ -145,6 +148,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")
 	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
 	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
+	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per store write (on Redis one script run, ~3 µs of Redis time per event)")
 	b.dur(&c.ReadTimeout, "read-timeout", 5*time.Second, "HTTP read timeout")
 	b.dur(&c.WriteTimeout, "write-timeout", 10*time.Second, "HTTP write timeout")
 	b.dur(&c.IdleTimeout, "idle-timeout", 60*time.Second, "HTTP keep-alive idle timeout")
@@ -209,7 +213,10 @@ func (c Serve) Validate() error {
 	if (c.TOPAppKey == "") != (c.TOPAppSecret == "") {
 		errs = append(errs, errors.New("--top-app-key and --top-app-secret go together: set both or neither"))
 	}
-	for name, v := range map[string]int{"--link-cache-size": c.LinkCacheSize, "--ua-cache-size": c.UACacheSize, "--max-input": c.MaxInput} {
+	if c.EventBatchSize > 4096 {
+		errs = append(errs, fmt.Errorf("--event-batch-size must be at most 4096, got %d", c.EventBatchSize))
+	}
+	for name, v := range map[string]int{"--link-cache-size": c.LinkCacheSize, "--ua-cache-size": c.UACacheSize, "--max-input": c.MaxInput, "--event-batch-size": c.EventBatchSize} {
 		if v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, v))
 		}

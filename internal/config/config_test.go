@@ -16,17 +16,18 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != ":8080" || c.Data != "./data" || c.Redis != "" || c.ExpandTimeout != 1500*time.Millisecond || c.IPPolicy != "truncate" {
+	if c.Listen != ":8080" || c.Data != "./data" || c.Redis != "" || c.ExpandTimeout != 1500*time.Millisecond || c.IPPolicy != "truncate" || c.EventBatchSize != 512 {
 		t.Fatalf("got %+v", c)
 	}
 }
 
 func TestPrecedence(t *testing.T) {
 	env := envOf(map[string]string{
-		"HUTONG_LISTEN":          "127.0.0.1:9000",
-		"HUTONG_REDIS":           "redis://127.0.0.1:6379/0",
-		"HUTONG_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
-		"HUTONG_EXPAND_TIMEOUT":  "300ms",
+		"HUTONG_LISTEN":           "127.0.0.1:9000",
+		"HUTONG_REDIS":            "redis://127.0.0.1:6379/0",
+		"HUTONG_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.1",
+		"HUTONG_EXPAND_TIMEOUT":   "300ms",
+		"HUTONG_EVENT_BATCH_SIZE": "128",
 	})
 	c, err := ParseServe([]string{"--listen", ":7000"}, env, io.Discard)
 	if err != nil {
@@ -35,7 +36,7 @@ func TestPrecedence(t *testing.T) {
 	if c.Listen != ":7000" {
 		t.Errorf("flag must win over env: got %q", c.Listen)
 	}
-	if c.Redis != "redis://127.0.0.1:6379/0" || c.ExpandTimeout != 300*time.Millisecond {
+	if c.Redis != "redis://127.0.0.1:6379/0" || c.ExpandTimeout != 300*time.Millisecond || c.EventBatchSize != 128 {
 		t.Errorf("env not applied: %+v", c)
 	}
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "192.168.1.1" {
@@ -58,6 +59,8 @@ func TestErrorsNameTheSetting(t *testing.T) {
 		{"half TOP", []string{"--top-app-key", "x"}, nil, "--top-app-secret"},
 		{"base url path", []string{"--base-url", "https://hut.ong/x"}, nil, "--base-url"},
 		{"stray arg", []string{"extra"}, nil, "unexpected argument"},
+		{"zero batch", []string{"--event-batch-size", "0"}, nil, "--event-batch-size must be positive"},
+		{"huge batch", []string{"--event-batch-size", "5000"}, nil, "--event-batch-size must be at most 4096"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseServe(tc.args, envOf(tc.env), io.Discard)
