@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — hutong's load benchmark, side by side with a bare 302.
 #
-#   bench/run.sh            # the default run: 3 interleaved rounds of 6 s per server and scenario (~5 min)
+#   bench/run.sh            # the default run: 3 interleaved rounds of 6 s per server and scenario (~8 min)
 #   bench/run.sh --quick    # smoke run: 1 round of 2 s, 100k links
 #   bench/run.sh --rounds 5 --duration 10 --only warm-redis,cold
 #   bench/run.sh --compare /tmp/perfwork --only warm-redis,r
@@ -78,9 +78,9 @@ RCLI=(redis-cli -h "${REDIS_HOSTPORT%%:*}" -p "${REDIS_HOSTPORT##*:}" -n "$REDIS
 # --- tools -------------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
   echo "wrk missing: installing it with apt-get" >&2
-  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
-  "${SUDO[@]}" apt-get install -y wrk >/dev/null 2>&1 ||
-    { "${SUDO[@]}" apt-get update >/dev/null && "${SUDO[@]}" apt-get install -y wrk >/dev/null; }
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get install -y wrk >/dev/null 2>&1 ||
+    { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
 for t in taskset redis-cli go; do
   command -v $t >/dev/null || { echo "bench/run.sh: $t is required" >&2; exit 1; }

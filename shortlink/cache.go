@@ -286,7 +286,8 @@ func (c *CachedStore) Tap(ctx context.Context, domain, code string) (Link, error
 
 // TapAt is Tap at the time now, for a caller that has already read the
 // clock (the server passes the request's start: one clock read less per
-// tap).
+// tap). Expiry is judged at now: a link that expires while a cold lookup
+// is in flight (at most the caller's deadline) is still served that once.
 func (c *CachedStore) TapAt(ctx context.Context, domain, code string, now time.Time) (Link, error) {
 	l, err := c.Get(ctx, domain, code)
 	if err != nil {

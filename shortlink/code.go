@@ -86,7 +86,7 @@ func isReservedASCII(s string) bool {
 }
 
 // reservedByLen holds the reserved words by length: a code is compared
-// with the two or three of its own length, not all of them.
+// with the few of its own length (at most four), not all of them.
 var reservedByLen = func() [][]string {
 	var by [][]string
 	for _, r := range reserved {

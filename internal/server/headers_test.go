@@ -33,7 +33,9 @@ func TestCanonicalHeaderNames(t *testing.T) {
 }
 
 // TestSetLocationStripsNewlines: a location holding CR or LF (which the
-// router never builds) still cannot inject a header.
+// router never builds) still cannot inject a header. setLocation relies on
+// fasthttp's SetCanonical stripping them; this holds a fasthttp upgrade to
+// it.
 func TestSetLocationStripsNewlines(t *testing.T) {
 	app := fiber.New()
 	for _, tc := range []struct{ loc, want string }{

@@ -43,14 +43,18 @@ var crockford2 = func() (t [1024][2]byte) {
 
 // putVisitID writes a new visit ID for time t into b (see NewVisitID).
 func putVisitID(b *[visitIDLen]byte, t time.Time) {
-	ms := uint64(t.UnixMilli())
+	putVisitIDBits(b, uint64(t.UnixMilli()), rand.Uint64(), rand.Uint64())
+}
+
+// putVisitIDBits writes the visit ID of Unix time ms with the random bits
+// r1 (all 64 used) and r2 (its low 15 used): 79 random bits in all.
+func putVisitIDBits(b *[visitIDLen]byte, ms, r1, r2 uint64) {
 	// 10 chars of time (50 bits, top 2 always zero for 48-bit ms).
 	for i := 8; i >= 0; i -= 2 {
 		b[i], b[i+1] = crockford2[ms&1023][0], crockford2[ms&1023][1]
 		ms >>= 10
 	}
 	// 16 chars of randomness: 13 from r1 (the last one 4 bits), 3 from r2.
-	r1, r2 := rand.Uint64(), rand.Uint64()
 	for i := 10; i < 22; i += 2 {
 		b[i], b[i+1] = crockford2[r1&1023][0], crockford2[r1&1023][1]
 		r1 >>= 10

@@ -2,6 +2,7 @@ package track
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -192,6 +193,54 @@ func visitIDRef(ms, r1, r2 uint64) string {
 		r2 >>= 5
 	}
 	return string(b[:])
+}
+
+// TestVisitIDBits: every random bit lands in the ID, each in a place of
+// its own: flipping one of r1's 64 bits or r2's low 15 changes exactly one
+// bit of one character's value, and no two flips change the same one (so
+// no bit is dropped or used twice: 79 bits of entropy).
+func TestVisitIDBits(t *testing.T) {
+	val := func(c byte) int { return strings.IndexByte(crockford, c) }
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 50 {
+		ms, r1, r2 := uint64(r.Int64N(1<<48)), r.Uint64(), r.Uint64()
+		var base [visitIDLen]byte
+		putVisitIDBits(&base, ms, r1, r2)
+		used := map[[2]int]string{}
+		flip := func(name string, a, b uint64) {
+			var got [visitIDLen]byte
+			putVisitIDBits(&got, ms, a, b)
+			pos, bit := -1, -1
+			for i := range got {
+				if got[i] == base[i] {
+					continue
+				}
+				d := val(got[i]) ^ val(base[i])
+				if pos >= 0 || i < 10 || d&(d-1) != 0 {
+					t.Fatalf("flipping %s: %q → %q; want one bit of one random character changed", name, base[:], got[:])
+				}
+				pos, bit = i, d
+			}
+			if pos < 0 {
+				t.Fatalf("flipping %s changes nothing: the bit is dropped", name)
+			}
+			if prev, ok := used[[2]int{pos, bit}]; ok {
+				t.Fatalf("%s and %s land on the same bit of character %d", prev, name, pos)
+			}
+			used[[2]int{pos, bit}] = name
+		}
+		for k := range 64 {
+			flip(fmt.Sprintf("r1 bit %d", k), r1^1<<k, r2)
+		}
+		for k := range 15 {
+			flip(fmt.Sprintf("r2 bit %d", k), r1, r2^1<<k)
+		}
+		var hi [visitIDLen]byte
+		putVisitIDBits(&hi, ms, r1, r2^^uint64(1<<15-1)) // r2's unused bits
+		if hi != base {
+			t.Fatalf("r2's bits above 15 change the ID: %q → %q", base[:], hi[:])
+		}
+	}
 }
 
 func TestFillVisitIDs(t *testing.T) {
