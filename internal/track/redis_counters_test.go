@@ -211,3 +211,60 @@ func TestRedisWriteBatchNoScript(t *testing.T) {
 		t.Fatalf("%d events; want 2", len(got))
 	}
 }
+
+// TestRedisCounterTTLRefresh: a counter hash that lost its TTL, or holds a
+// longer one than configured, keeps it through ordinary batches and gets
+// the configured TTL back from the writer's next refresh batch (every
+// ttlRefreshEvery-th seq); a shorter TTL is left alone.
+func TestRedisCounterTTLRefresh(t *testing.T) {
+	rdb := testClient(t)
+	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb)})
+	ctx := context.Background()
+	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	write := func(seq uint64) {
+		t.Helper()
+		evs := []Event{tap(0, "r", at), tap(1, "short", at)}
+		for i := range evs {
+			evs[i].VisitID = newVisitIDAt(evs[i].Time)
+		}
+		if applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: evs}); err != nil || !applied {
+			t.Fatalf("batch %d: applied=%v err=%v", seq, applied, err)
+		}
+	}
+	ttl := func(k string) time.Duration {
+		t.Helper()
+		d, err := rdb.TTL(ctx, sink.prefix+k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	day, hour, short := "link:r:d:20261125", "link:r:h:2026112510", "link:short:d:20261125"
+	write(1)
+	if err := rdb.Persist(ctx, sink.prefix+day).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Expire(ctx, sink.prefix+hour, 30*24*time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Expire(ctx, sink.prefix+short, 100*time.Second).Err(); err != nil {
+		t.Fatal(err)
+	}
+	write(2) // an ordinary batch leaves existing TTLs alone
+	if d := ttl(day); d != -1 {
+		t.Fatalf("%s after an ordinary batch: TTL %v; want none (kept)", day, d)
+	}
+	if d := ttl(hour); d <= sink.cfg.HourTTL {
+		t.Fatalf("%s after an ordinary batch: TTL %v; want the 30 days set by hand (kept)", hour, d)
+	}
+	write(ttlRefreshEvery) // a refresh batch mends both
+	if d := ttl(day); d <= sink.cfg.DayTTL-time.Minute || d > sink.cfg.DayTTL {
+		t.Errorf("%s after a refresh batch: TTL %v; want about %v", day, d, sink.cfg.DayTTL)
+	}
+	if d := ttl(hour); d <= sink.cfg.HourTTL-time.Minute || d > sink.cfg.HourTTL {
+		t.Errorf("%s after a refresh batch: TTL %v; want about %v", hour, d, sink.cfg.HourTTL)
+	}
+	if d := ttl(short); d <= 0 || d > 100*time.Second {
+		t.Errorf("%s after a refresh batch: TTL %v; want the shorter 100s kept", short, d)
+	}
+}

@@ -94,7 +94,8 @@ func (s *RedisSink) Stream() string { return s.cfg.Stream }
 // applied a batch with this or a higher sequence number.
 //
 // KEYS[1] stream, KEYS[2] writers hash, KEYS[3..] counter hashes.
-// ARGV: writer, seq, maxlen (0 = no trim), nEvents, day TTL, hour TTL, then
+// ARGV: writer, seq, maxlen (0 = no trim), nEvents, day TTL, hour TTL,
+// refresh ("1": re-check existing hashes' TTLs, see ttlRefreshEvery), then
 // per event code, ts, visit, json; then per counter hash a spec, 2*nFields
 // (+1 for an hourly hash), followed by nFields field, delta pairs; nFields
 // 0 means the same pairs as the hash before it (a code's day and hour hash
@@ -123,7 +124,10 @@ func (s *RedisSink) Stream() string { return s.cfg.Stream }
 //     a day or an hour from the last write). Before, every hash was
 //     EXPIREd in every batch: two commands fewer per event on codes new to
 //     the batch, though not much less Redis CPU (on millions of keys the
-//     memory misses of finding a key go to whichever command comes first);
+//     memory misses of finding a key go to whichever command comes first).
+//     One batch in ttlRefreshEvery also asks TTL of each existing hash it
+//     writes and sets it again when it is missing or longer than
+//     configured;
 //   - every argument costs Redis CPU (parsed, then copied into Lua), so
 //     the TTLs come once per batch and a run of hashes with the same
 //     increments carries them once.
@@ -139,7 +143,8 @@ local stream = KEYS[1]
 local maxlen = argv[3]
 local n = tonumber(argv[4])
 local ttls = {[0] = argv[5], argv[6]}
-local i = 7
+local refresh = argv[7] == '1'
+local i = 8
 for e = 1, n do
   if maxlen ~= '0' and (e == n or e % 4096 == 0) then
     call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'code', argv[i], 'ts', argv[i+1], 'visit', argv[i+2], 'e', argv[i+3])
@@ -202,10 +207,24 @@ for k = 3, #KEYS do
       end
     end
   end
-  if new then call('EXPIRE', key, ttl) end
+  if new then
+    call('EXPIRE', key, ttl)
+  elseif refresh then
+    local left = call('TTL', key)
+    if left == -1 or left > tonumber(ttl) then call('EXPIRE', key, ttl) end
+  end
 end
 return 1
 `
+
+// ttlRefreshEvery: every this many batches of a writer (by Seq), the
+// script also re-checks the TTL of each existing counter hash it writes and
+// sets it again when the hash has none (a PERSIST by hand, a hash written
+// by something else) or more than the configured one (DayTTL or HourTTL
+// lowered). Other batches set a TTL only on the hashes they create, which
+// is what keeps a batch's Redis time low; this bounds how long a hash can
+// go without its TTL to the next refresh batch that touches it.
+const ttlRefreshEvery = 64
 
 var (
 	writeScript = redis.NewScript(writeScriptSrc)
@@ -216,14 +235,15 @@ var (
 
 // redisScratch is a RedisSink's reusable per-batch state (see aggSlot).
 type redisScratch struct {
-	agg   *aggregator
-	js    []byte    // the batch's events as JSON, back to back
-	jsons []jsonArg // each event's JSON in js
-	ts    []int64   // event times, Unix ms
-	specs []int64   // per counter hash its spec (see writeScript)
-	nkeys int       // the script's number of KEYS
-	nev   int       // the batch's number of events
-	args  []any     // the EVALSHA command: pointers into the batch, the
+	agg     *aggregator
+	js      []byte    // the batch's events as JSON, back to back
+	jsons   []jsonArg // each event's JSON in js
+	ts      []int64   // event times, Unix ms
+	specs   []int64   // per counter hash its spec (see writeScript)
+	nkeys   int       // the script's number of KEYS
+	refresh int64     // 1 when the batch re-checks TTLs (ttlRefreshEvery)
+	nev     int       // the batch's number of events
+	args    []any     // the EVALSHA command: pointers into the batch, the
 	// sink, ts, jsons, specs and agg; no boxing
 }
 
@@ -284,12 +304,16 @@ func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	// argument is a pointer (or boxed once) and the slice is reused: keys
 	// and args in one slice, nothing allocated per batch. The first key is
 	// a string, which a ClusterClient routes by.
-	args := slices.Grow(sc.args[:0], 5+2*len(deltas)+6+4*len(b.Events)+2*nf)
+	args := slices.Grow(sc.args[:0], 5+2*len(deltas)+7+4*len(b.Events)+2*nf)
 	args = append(args, "evalsha", writeScriptSHA, &sc.nkeys, s.stream, &s.writers)
 	for g := range deltas {
 		args = append(args, &deltas[g].key) // prefixed by the aggregator
 	}
-	args = append(args, &b.Writer, &b.Seq, &s.maxLen, &sc.nev, &s.dayTTL, &s.hourTTL)
+	sc.refresh = 0
+	if b.Seq%ttlRefreshEvery == 0 {
+		sc.refresh = 1
+	}
+	args = append(args, &b.Writer, &b.Seq, &s.maxLen, &sc.nev, &s.dayTTL, &s.hourTTL, &sc.refresh)
 	for i := range b.Events {
 		ev := &b.Events[i]
 		args = append(args, &ev.Code, &sc.ts[i], &ev.VisitID, &sc.jsons[i])
