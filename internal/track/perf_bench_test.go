@@ -3,6 +3,7 @@ package track
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,3 +204,16 @@ func BenchmarkRedisFlush(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkApplyAddr is the click event's client address under the default
+// policy (IPv4 truncated to /24), on every tap's path.
+func BenchmarkApplyAddr(b *testing.B) {
+	p := IPPolicy{}
+	ip := netip.MustParseAddr("203.0.113.77")
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkString = p.ApplyAddr(ip)
+	}
+}
+
+var sinkString string
