@@ -108,6 +108,31 @@ func redisCPU(tb testing.TB, rdb *redis.Client) float64 {
 	return sum
 }
 
+// cpuMark is the Redis server's and this process's CPU time at the start
+// of a measured loop.
+type cpuMark struct {
+	redis float64       // seconds, INFO cpu
+	own   time.Duration // getrusage; negative where unsupported
+}
+
+func markCPU(tb testing.TB, rdb *redis.Client) cpuMark {
+	return cpuMark{redis: redisCPU(tb, rdb), own: processCPU()}
+}
+
+// report reports per event over n events since m: wall time (ns/event,
+// which includes waiting for the script), the Redis server's CPU
+// (redis-µs/event) and this process's (cpu-ns/event, what the writer takes
+// from the core that serves requests).
+func (m cpuMark) report(b *testing.B, rdb *redis.Client, n int) {
+	own := processCPU() - m.own
+	cpu := redisCPU(b, rdb) - m.redis
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+	b.ReportMetric(cpu*1e6/float64(n), "redis-µs/event")
+	if m.own >= 0 {
+		b.ReportMetric(float64(own.Nanoseconds())/float64(n), "cpu-ns/event")
+	}
+}
+
 // BenchmarkRedisWriteBatch writes 512-event batches straight into the test
 // Redis (stream trimmed at 20,000 so trimming is exercised) and reports the
 // Redis server's CPU per event from INFO cpu deltas.
@@ -130,8 +155,7 @@ func BenchmarkRedisWriteBatch(b *testing.B) {
 			ctx := context.Background()
 			var seq uint64
 			b.ReportAllocs()
-			cpu0 := redisCPU(b, rdb)
-			own0 := processCPU()
+			m := markCPU(b, rdb)
 			for b.Loop() {
 				seq++
 				if cold {
@@ -146,14 +170,7 @@ func BenchmarkRedisWriteBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			own := processCPU() - own0
-			cpu := redisCPU(b, rdb) - cpu0
-			n := float64(b.N * len(evs))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
-			b.ReportMetric(cpu*1e6/n, "redis-µs/event")
-			if own0 >= 0 {
-				b.ReportMetric(float64(own.Nanoseconds())/n, "cpu-ns/event")
-			}
+			m.report(b, rdb, b.N*len(evs))
 		})
 	}
 }
@@ -180,26 +197,19 @@ func BenchmarkRedisFlush(b *testing.B) {
 			}
 			evs := benchEvents(nc)
 			b.ReportAllocs()
-			cpu0, own0 := redisCPU(b, rdb), processCPU()
+			m := markCPU(b, rdb)
 			for b.Loop() {
 				for i := range evs {
 					evs[i].VisitID = ""
 				}
 				r.flush(evs)
 			}
-			own := processCPU() - own0
-			cpu := redisCPU(b, rdb) - cpu0
+			m.report(b, rdb, b.N*len(evs))
 			if err := r.Close(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 			if r.Dropped() != 0 || r.spill.events != 0 {
 				b.Fatalf("dropped %d, spilled %d: the writes failed", r.Dropped(), r.spill.events)
-			}
-			n := float64(b.N * len(evs))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
-			b.ReportMetric(cpu*1e6/n, "redis-µs/event")
-			if own0 >= 0 {
-				b.ReportMetric(float64(own.Nanoseconds())/n, "cpu-ns/event")
 			}
 		})
 	}
