@@ -7,6 +7,8 @@
 #   bench/run.sh --compare /tmp/perfwork --only warm-redis,r
 #                           # also build hutong from another checkout ("hutong-b")
 #                           # and drive it in the same rounds (before/after)
+#   bench/run.sh --compare . --b-flags "--event-batch-size 128" --only warm-redis
+#                           # the same build with other serve flags as hutong-b
 #   bench/run.sh --redis-cpu float   # leave Redis unpinned (default: pinned to wrk's CPU)
 #   bench/run.sh --only budget       # the ceiling with 1, 2, 3, 5 µs of busy work per request:
 #                           # what a given amount of handler work costs on this machine
@@ -38,6 +40,7 @@ LINKS=1000000
 COLD_CACHE=1000
 ONLY=""
 COMPARE=""
+B_FLAGS=""
 HUTONG_B_PORT=18082
 FLUSH=0
 SERVER_CPU=${SERVER_CPU:-1}
@@ -58,10 +61,11 @@ while [ $# -gt 0 ]; do
     --cold-cache) COLD_CACHE=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --compare) COMPARE=$(cd "$2" && pwd); shift ;;
+    --b-flags) B_FLAGS=$2; shift ;;
     --redis) REDIS_URL=$2; shift ;;
     --flush) FLUSH=1 ;;
     --redis-cpu) REDIS_CPU=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -139,6 +143,8 @@ start_hutong() {
   if [ -n "$COMPARE" ]; then
     local a=() prev=""
     for x in "$@"; do if [ "$prev" = --data ]; then a+=("$x-b"); else a+=("$x"); fi; prev=$x; done
+    # shellcheck disable=SC2206 # --b-flags is split on spaces on purpose
+    [ -z "$B_FLAGS" ] || a+=($B_FLAGS)
     echo "--- hutong-b $name: ${a[*]}" >>"$LOG"
     taskset -c "$SERVER_CPU" "$BIN/hutong-b" serve --listen 127.0.0.1:$HUTONG_B_PORT --initial-api-key "$KEY" \
       --write-rate-limit -1 --log-level warn "${a[@]}" >>"$LOG" 2>&1 &
