@@ -27,7 +27,8 @@ type tap struct {
 	entity resolver.Entity
 	client clientinfo.Client
 	dec    route.Decision
-	// key is set (keyed) when the decision is cacheable, and so its page.
+	// key is set when the decision is cacheable; keyed when it is also
+	// cached (a hit, or admitted on this miss), and so its page.
 	key   decisionKey
 	keyed bool
 	// lookupErr is set when a short link could not be expanded or a
@@ -87,13 +88,17 @@ func (s *Server) decide(c *fiber.Ctx, t *tap) {
 
 	table := s.deps.Rules.Load()
 	if cacheable(c, t, table) {
-		t.key, t.keyed = keyOf(table, t.link, &t.client), true
+		t.key = keyOf(table, t.link, &t.client)
 		if d, ok := s.decisions.c.GetIfPresent(t.key); ok {
-			t.dec = d
+			t.dec, t.keyed = d, true
 			return
 		}
 		t.dec = table.Decide(route.Request{Entity: t.entity, Client: t.client, Overrides: t.link.Route, Forward: s.forwardParams(c, t)})
-		s.decisions.c.Set(t.key, t.dec)
+		// A key's first miss is not cached (nor is its page): see doorkeeper.
+		if s.decisions.door.admit(&t.key) {
+			s.decisions.c.Set(t.key, t.dec)
+			t.keyed = true
+		}
 		return
 	}
 	req := route.Request{Entity: t.entity, Client: t.client, Forward: s.forwardParams(c, t),
