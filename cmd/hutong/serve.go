@@ -192,9 +192,13 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	m.recorder, err = track.New(sink, tcfg)
-	if err != nil {
-		return fmt.Errorf("event recorder: %w", err)
+	if cfg.EventsOn() {
+		m.recorder, err = track.New(sink, tcfg)
+		if err != nil {
+			return fmt.Errorf("event recorder: %w", err)
+		}
+	} else {
+		m.Logger.Info("click events are off (--events off): taps are not recorded; stats recorded before stay readable")
 	}
 
 	pg, err := pages.New()
@@ -217,7 +221,6 @@ func (m *Main) Run(ctx context.Context) error {
 		Links:         m.links,
 		Keys:          m.links,
 		Service:       m.service,
-		Events:        m.recorder,
 		IPPolicy:      ipPolicy(cfg),
 		Metrics:       server.NewMetrics(reg),
 		Gatherer:      reg,
@@ -226,6 +229,9 @@ func (m *Main) Run(ctx context.Context) error {
 		ExpandTimeout: cfg.ExpandTimeout,
 	}
 	deps.Stats = sink
+	if m.recorder != nil {
+		deps.Events = m.recorder // not a nil *Recorder in the interface
+	}
 	m.stats = sink
 	if m.rdb != nil {
 		deps.LimiterStorage = server.NewRedisStorage(m.rdb, "hutong:ratelimit")

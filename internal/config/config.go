@@ -91,6 +91,10 @@ type Serve struct {
 	// EventBatchSize is the most click events written to the store in one
 	// batch (on Redis, one Lua script run). Default 512, at most 4096.
 	EventBatchSize int
+	// Events is "on" (default: every tap is a click event) or "off": taps
+	// are not recorded (no events, counters or postbacks); stats and events
+	// recorded before stay readable.
+	Events string
 
 	ReadTimeout     time.Duration // Default 5s.
 	WriteTimeout    time.Duration // Default 10s.
@@ -148,6 +152,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")
 	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
 	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
+	b.str(&c.Events, "events", "on", "record click events (stream, counters, postbacks): on or off")
 	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per store write (on Redis one script run, ~3 µs of Redis time per event)")
 	b.dur(&c.ReadTimeout, "read-timeout", 5*time.Second, "HTTP read timeout")
 	b.dur(&c.WriteTimeout, "write-timeout", 10*time.Second, "HTTP write timeout")
@@ -167,6 +172,9 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	}
 	return c, c.Validate()
 }
+
+// EventsOn reports whether taps are recorded (--events on).
+func (c Serve) EventsOn() bool { return c.Events != "off" }
 
 // Validate checks values that flag parsing cannot.
 func (c Serve) Validate() error {
@@ -212,6 +220,15 @@ func (c Serve) Validate() error {
 	}
 	if (c.TOPAppKey == "") != (c.TOPAppSecret == "") {
 		errs = append(errs, errors.New("--top-app-key and --top-app-secret go together: set both or neither"))
+	}
+	switch c.Events {
+	case "on":
+	case "off":
+		if c.Postbacks != "" {
+			errs = append(errs, errors.New("--postbacks needs click events: drop --events off, or --postbacks"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--events %q: want on or off", c.Events))
 	}
 	if c.EventBatchSize > 4096 {
 		errs = append(errs, fmt.Errorf("--event-batch-size must be at most 4096, got %d", c.EventBatchSize))

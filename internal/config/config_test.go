@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != ":8080" || c.Data != "./data" || c.Redis != "" || c.ExpandTimeout != 1500*time.Millisecond || c.IPPolicy != "truncate" || c.EventBatchSize != 512 {
+	if c.Listen != ":8080" || c.Data != "./data" || c.Redis != "" || c.ExpandTimeout != 1500*time.Millisecond || c.IPPolicy != "truncate" || c.EventBatchSize != 512 || !c.EventsOn() {
 		t.Fatalf("got %+v", c)
 	}
 }
@@ -28,6 +28,7 @@ func TestPrecedence(t *testing.T) {
 		"HUTONG_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.1",
 		"HUTONG_EXPAND_TIMEOUT":   "300ms",
 		"HUTONG_EVENT_BATCH_SIZE": "128",
+		"HUTONG_EVENTS":           "off",
 	})
 	c, err := ParseServe([]string{"--listen", ":7000"}, env, io.Discard)
 	if err != nil {
@@ -36,7 +37,7 @@ func TestPrecedence(t *testing.T) {
 	if c.Listen != ":7000" {
 		t.Errorf("flag must win over env: got %q", c.Listen)
 	}
-	if c.Redis != "redis://127.0.0.1:6379/0" || c.ExpandTimeout != 300*time.Millisecond || c.EventBatchSize != 128 {
+	if c.Redis != "redis://127.0.0.1:6379/0" || c.ExpandTimeout != 300*time.Millisecond || c.EventBatchSize != 128 || c.EventsOn() {
 		t.Errorf("env not applied: %+v", c)
 	}
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "192.168.1.1" {
@@ -61,6 +62,8 @@ func TestErrorsNameTheSetting(t *testing.T) {
 		{"stray arg", []string{"extra"}, nil, "unexpected argument"},
 		{"zero batch", []string{"--event-batch-size", "0"}, nil, "--event-batch-size must be positive"},
 		{"huge batch", []string{"--event-batch-size", "5000"}, nil, "--event-batch-size must be at most 4096"},
+		{"events maybe", []string{"--events", "maybe"}, nil, `--events "maybe": want on or off`},
+		{"postbacks without events", nil, map[string]string{"HUTONG_EVENTS": "off", "HUTONG_POSTBACKS": "pb.json"}, "--postbacks needs click events"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseServe(tc.args, envOf(tc.env), io.Discard)
