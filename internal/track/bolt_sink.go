@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,9 +39,22 @@ type BoltConfig struct {
 // (a few hundred bytes per link per hour). Safe for concurrent use; create
 // it with OpenBoltSink and Close it after the Recorder.
 type BoltSink struct {
-	db  *bolt.DB
-	cfg BoltConfig
-	agg aggSlot[aggregator]
+	db      *bolt.DB
+	cfg     BoltConfig
+	scratch aggSlot[boltScratch]
+}
+
+// boltScratch is a BoltSink's reusable per-batch state (see aggSlot):
+// without it every batch grew a fresh ~200 KB JSON buffer by doubling
+// (the largest single cost of a write before) and allocated a key per event.
+type boltScratch struct {
+	agg   *aggregator
+	js    []byte // the batch's events as JSON, back to back
+	ends  []int  // where each event's JSON ends in js
+	keys  []byte // 8 bytes per event: its big-endian sequence number
+	arena []byte // the counters' keys and values
+	// bbolt keeps the slices passed to Put until the transaction ends;
+	// the next batch reuses them only after that.
 }
 
 var _ Sink = (*BoltSink)(nil)
@@ -96,21 +109,19 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	if len(b.Events) == 0 {
 		return true, nil
 	}
-	agg, release := s.agg.get(func() *aggregator { return newAggregator(s.cfg.Location, "") })
+	sc, release := s.scratch.get(func() *boltScratch { return &boltScratch{agg: newAggregator(s.cfg.Location, "")} })
 	defer release()
-	deltas := agg.aggregate(b.Events)
+	deltas := sc.agg.aggregate(b.Events)
 	// One buffer for the batch's JSON (bbolt needs values to stay valid
-	// until the transaction ends).
-	var js []byte
-	encoded := make([][]byte, len(b.Events))
+	// until the transaction ends), reused from batch to batch.
+	sc.js, sc.ends = sc.js[:0], sc.ends[:0]
 	for i := range b.Events {
-		start := len(js)
-		out, err := appendEventJSON(js, &b.Events[i])
+		out, err := appendEventJSON(sc.js, &b.Events[i])
 		if err != nil {
 			return false, fmt.Errorf("track: encode event: %w", err)
 		}
-		js = out
-		encoded[i] = js[start:len(js):len(js)]
+		sc.js = out
+		sc.ends = append(sc.ends, len(out))
 	}
 	applied := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -123,14 +134,23 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 			return err
 		}
 		evb := tx.Bucket(bktEvents)
-		for _, js := range encoded {
+		// Keys only ever grow: full pages instead of bbolt's half-full
+		// splits (its advice for sequential appends).
+		evb.FillPercent = 1.0
+		sc.keys = slices.Grow(sc.keys[:0], 8*len(sc.ends))[:8*len(sc.ends)]
+		keys := sc.keys
+		start := 0
+		for i, end := range sc.ends {
 			id, err := evb.NextSequence()
 			if err != nil {
 				return err
 			}
-			if err := evb.Put(be(id), js); err != nil {
+			k := keys[8*i : 8*i+8 : 8*i+8]
+			binary.BigEndian.PutUint64(k, id)
+			if err := evb.Put(k, sc.js[start:end:end]); err != nil {
 				return err
 			}
+			start = end
 		}
 		if s.cfg.MaxEvents > 0 {
 			// Sequence numbers are dense, so the oldest kept is seq-Max+1.
@@ -143,15 +163,23 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 			}
 		}
 		cb := tx.Bucket(bktCounters)
+		// Keys and values are appended to one arena: a slice taken before
+		// the arena grows keeps the old array, which stays as it was.
+		arena := sc.arena[:0]
 		for _, d := range deltas {
 			for _, f := range d.fields {
-				k := counterField(d.key, f.name)
+				at := len(arena)
+				arena = append(append(append(arena, d.key...), 0), f.name...)
+				k := arena[at:len(arena):len(arena)]
 				v := int64(u64(cb.Get(k))) + f.n
-				if err := cb.Put(k, be(uint64(v))); err != nil {
+				at = len(arena)
+				arena = binary.BigEndian.AppendUint64(arena, uint64(v))
+				if err := cb.Put(k, arena[at:len(arena):len(arena)]); err != nil {
 					return err
 				}
 			}
 		}
+		sc.arena = arena
 		return nil
 	})
 	if err != nil {
