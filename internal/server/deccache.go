@@ -96,34 +96,56 @@ func keyOf(table *route.Table, l *shortlink.Link, cl *clientinfo.Client) decisio
 	}
 }
 
-// doorSlots is the doorkeeper's size: 32 KiB of key hashes.
-const doorSlots = 4096
+// doorSets and doorWays size the doorkeeper: 4,096 sets of 4 key hashes,
+// 128 KiB. A key's first miss is remembered until about doorSets*doorWays
+// other first misses have gone by (at 10k cold taps a second, about 1.6 s),
+// so a link tapped more often than that is cached from its second tap on.
+const (
+	doorSets = 4096
+	doorWays = 4
+)
 
 // doorkeeper decides which decision-cache misses are worth caching: a key
-// is admitted on its second miss while its hash still holds its slot, so a
+// is admitted on its second miss while its first is still remembered, so a
 // link tapped once (the long tail of a Zipf mix, a sweep of cold codes, a
 // scan) is decided without paying the cache's insert and the eviction it
 // forces (about a tenth of a cold tap's CPU before), while a link tapped
-// twice is cached from its second tap on. A direct-mapped table of key
-// hashes (the idea of TinyLFU's doorkeeper, without a Bloom filter's
-// reset): a colliding key only delays an admission, never causes a wrong
-// decision, since the cache itself is keyed by the full key. Lock-free and
-// allocation-free; safe for concurrent use.
+// twice is cached from its second tap on. The idea of TinyLFU's
+// doorkeeper, as a 4-way set-associative table of key hashes (an empty
+// way first, else one at random) instead of a Bloom filter with resets:
+// keys only contend
+// for a set's four ways, so a hot set of thousands of links is admitted
+// at once, and a collision can only delay an admission, never cause a
+// wrong decision, since the cache itself is keyed by the full key.
+// Lock-free and allocation-free; safe for concurrent use.
 type doorkeeper struct {
-	seed  maphash.Seed
-	slots [doorSlots]atomic.Uint64
+	seed   maphash.Seed
+	victim atomic.Uint32 // picks the way a first miss replaces in a full set
+	sets   [doorSets][doorWays]atomic.Uint64
 }
 
 func newDoorkeeper() *doorkeeper { return &doorkeeper{seed: maphash.MakeSeed()} }
 
 // admit reports whether k has missed before (recently): true means cache it.
 func (d *doorkeeper) admit(k *decisionKey) bool {
-	h := d.hash(k) | 1 // never 0, the empty slot
-	slot := &d.slots[h%doorSlots]
-	if slot.Load() == h {
-		return true
+	h := d.hash(k) | 1 // never 0, the empty way
+	set := &d.sets[h%doorSets]
+	free := -1
+	for w := range set {
+		switch set[w].Load() {
+		case h:
+			// Admitted: the cache holds it now, so its way is free
+			// for the next key.
+			set[w].CompareAndSwap(h, 0)
+			return true
+		case 0:
+			free = w
+		}
 	}
-	slot.Store(h)
+	if free < 0 {
+		free = int(d.victim.Add(1) % doorWays)
+	}
+	set[free].Store(h)
 	return false
 }
 
