@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -19,20 +18,15 @@ func TestEventsOff(t *testing.T) {
 		data := t.TempDir()
 		wechat := corpusUA(t, "wechat/ios")
 
-		// Events on: one tap recorded. Started and closed by hand, since
-		// the same store is opened again below.
-		cfg, err := config.ParseServe([]string{"--listen", "127.0.0.1:0", "--log-level", "warn"}, func(string) (string, bool) { return "", false }, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tweak(&cfg)
-		cfg.Data = data
-		on := NewMain(cfg, testLogWriter{t})
-		if err := on.Run(context.Background()); err != nil {
-			on.Close(context.Background())
-			t.Fatalf("Run: %v", err)
-		}
-		base := "http://" + on.Addr()
+		// Events on: one tap recorded. Closed here, since the same store
+		// is opened again below.
+		on, base := startMain(t, func(c *config.Serve) { tweak(c); c.Data = data })
+		closed := false
+		t.Cleanup(func() {
+			if !closed { // the test failed before closing it
+				on.Close(context.Background())
+			}
+		})
 		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao})
 		if a.Status != 201 {
 			t.Fatalf("create: %d %s", a.Status, a.Body)
@@ -46,6 +40,7 @@ func TestEventsOff(t *testing.T) {
 		waitEvents(t, on, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		closed = true
 		if err := on.Close(ctx); err != nil {
 			t.Fatalf("Close: %v", err)
 		}

@@ -18,7 +18,23 @@ import (
 
 // testMain runs the whole service on 127.0.0.1:0 with an embedded store in
 // a temp dir (or the given config tweaks) and returns it with its base URL.
+// It is closed when the test ends.
 func testMain(t *testing.T, tweak func(*config.Serve)) (*Main, string) {
+	t.Helper()
+	m, base := startMain(t, tweak)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return m, base
+}
+
+// startMain is testMain for a test that closes the service itself (to open
+// its store again, say).
+func startMain(t *testing.T, tweak func(*config.Serve)) (*Main, string) {
 	t.Helper()
 	cfg, err := config.ParseServe([]string{"--listen", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn"}, func(string) (string, bool) { return "", false }, io.Discard)
 	if err != nil {
@@ -32,13 +48,6 @@ func testMain(t *testing.T, tweak func(*config.Serve)) (*Main, string) {
 		m.Close(context.Background())
 		t.Fatalf("Run: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := m.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
 	return m, "http://" + m.Addr()
 }
 
