@@ -214,9 +214,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 // the request (read once per request already), unless a test clock is set.
 func (s *Server) reqNow(c *fiber.Ctx) time.Time {
 	if s.realClock {
-		if t := c.Context().Time(); !t.IsZero() {
-			return t
-		}
+		return requestStart(c)
 	}
 	return s.now()
 }

@@ -114,17 +114,12 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	deltas := sc.agg.aggregate(b.Events)
 	// One buffer for the batch's JSON (bbolt needs values to stay valid
 	// until the transaction ends), reused from batch to batch.
-	sc.js, sc.ends = sc.js[:0], sc.ends[:0]
-	for i := range b.Events {
-		out, err := appendEventJSON(sc.js, &b.Events[i])
-		if err != nil {
-			return false, fmt.Errorf("track: encode event: %w", err)
-		}
-		sc.js = out
-		sc.ends = append(sc.ends, len(out))
+	var err error
+	if sc.js, sc.ends, err = encodeEvents(sc.js, sc.ends, b.Events); err != nil {
+		return false, err
 	}
 	applied := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		w := tx.Bucket(bktWriters)
 		if u64(w.Get([]byte(b.Writer))) >= b.Seq {
 			return nil

@@ -116,19 +116,27 @@ type cpuMark struct {
 	own   time.Duration // getrusage; negative where unsupported
 }
 
+// markCPU marks the CPU times now; with rdb nil (no Redis involved) only
+// this process's.
 func markCPU(tb testing.TB, rdb *redis.Client) cpuMark {
-	return cpuMark{redis: redisCPU(tb, rdb), own: processCPU()}
+	m := cpuMark{own: processCPU()}
+	if rdb != nil {
+		m.redis = redisCPU(tb, rdb)
+	}
+	return m
 }
 
 // report reports per event over n events since m: wall time (ns/event,
 // which includes waiting for the script), the Redis server's CPU
-// (redis-µs/event) and this process's (cpu-ns/event, what the writer takes
+// (redis-µs/event, when rdb is not nil) and this process's (cpu-ns/event, what the writer takes
 // from the core that serves requests).
 func (m cpuMark) report(b *testing.B, rdb *redis.Client, n int) {
 	own := processCPU() - m.own
-	cpu := redisCPU(b, rdb) - m.redis
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
-	b.ReportMetric(cpu*1e6/float64(n), "redis-µs/event")
+	if rdb != nil {
+		cpu := redisCPU(b, rdb) - m.redis
+		b.ReportMetric(cpu*1e6/float64(n), "redis-µs/event")
+	}
 	if m.own >= 0 {
 		b.ReportMetric(float64(own.Nanoseconds())/float64(n), "cpu-ns/event")
 	}
@@ -255,14 +263,11 @@ func BenchmarkBoltWriteBatch(b *testing.B) {
 				write()
 			}
 			b.ReportAllocs()
-			own := processCPU()
+			m := markCPU(b, nil)
 			for b.Loop() {
 				write()
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
-			if own >= 0 {
-				b.ReportMetric(float64((processCPU()-own).Nanoseconds())/float64(b.N*len(evs)), "cpu-ns/event")
-			}
+			m.report(b, nil, b.N*len(evs))
 		})
 	}
 }

@@ -237,6 +237,7 @@ var (
 type redisScratch struct {
 	agg     *aggregator
 	js      []byte    // the batch's events as JSON, back to back
+	ends    []int     // where each event's JSON ends in js
 	jsons   []jsonArg // each event's JSON in js
 	ts      []int64   // event times, Unix ms
 	specs   []int64   // per counter hash its spec (see writeScript)
@@ -269,19 +270,16 @@ func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 
 	// Encode every event into one buffer; the script's ARGV gets each
 	// event's JSON as a slice of it (see jsonArg).
-	sc.js, sc.ts, sc.jsons = sc.js[:0], sc.ts[:0], sc.jsons[:0]
-	for i := range b.Events {
-		start := len(sc.js)
-		js, err := appendEventJSON(sc.js, &b.Events[i])
-		if err != nil {
-			return false, fmt.Errorf("track: encode event: %w", err)
-		}
-		sc.js = js
-		sc.jsons = append(sc.jsons, jsonArg{from: start, to: len(js)})
-		sc.ts = append(sc.ts, b.Events[i].Time.UnixMilli())
+	var err error
+	if sc.js, sc.ends, err = encodeEvents(sc.js, sc.ends, b.Events); err != nil {
+		return false, err
 	}
-	for i := range sc.jsons {
-		sc.jsons[i].js = sc.js
+	sc.ts, sc.jsons = sc.ts[:0], sc.jsons[:0]
+	start := 0
+	for i, end := range sc.ends {
+		sc.jsons = append(sc.jsons, jsonArg{from: start, to: end, js: sc.js})
+		sc.ts = append(sc.ts, b.Events[i].Time.UnixMilli())
+		start = end
 	}
 
 	// A hash with the same increments as the one before it refers to them.
