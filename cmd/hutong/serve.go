@@ -89,6 +89,7 @@ type Main struct {
 
 	rules    *route.Holder
 	rdb      redis.UniversalClient
+	events   *track.RedisSink // the Redis event log, nil embedded
 	store    shortlink.Store
 	links    *shortlink.CachedStore
 	service  *shortlink.Service
@@ -150,14 +151,30 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Warn("redis not reachable at start", "err", err)
 		}
 		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{})
-		sink = track.NewRedisSink(rdb, track.RedisConfig{})
+		shards := cfg.EventsShards
+		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
+			shards = 8 // spread over the masters
+		}
+		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen)})
+		if err == nil {
+			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := rs.Init(ictx)
+			cancel()
+			if errors.Is(err, track.ErrLayout) {
+				return err
+			} else if err != nil {
+				m.Logger.Warn("event store not checked at start; the first write will", "err", err)
+			}
+		}
+		m.events = rs
+		sink = rs
 	} else {
 		bs, err := shortlink.OpenBolt(filepath.Join(cfg.Data, "links.db"), shortlink.BoltOptions{})
 		if err != nil {
 			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
 		}
 		m.store = bs
-		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{})
+		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention)})
 		if err != nil {
 			return fmt.Errorf("embedded event store %s: %w", filepath.Join(cfg.Data, "events.db"), err)
 		}
@@ -186,7 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
-	tcfg := track.Config{SpillDir: cfg.Data, BatchSize: cfg.EventBatchSize, Registerer: reg, Logger: m.Logger}
+	tcfg := track.Config{SpillDir: cfg.Data, BatchSize: cfg.EventBatchSize, FlushInterval: cfg.EventFlushInterval, Registerer: reg, Logger: m.Logger}
 	if cfg.Postbacks != "" {
 		if err := m.startPostbacks(ctx, reg, &tcfg); err != nil {
 			return err
@@ -304,7 +321,7 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 	wctx, cancel := context.WithCancel(context.Background())
 	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
 	if m.rdb != nil {
-		w := track.NewPostbackWorker(m.rdb, poster, track.WorkerConfig{})
+		w := track.NewPostbackWorker(m.events, poster, track.WorkerConfig{})
 		go w.Run(wctx)
 		return nil
 	}
@@ -314,6 +331,14 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 	tcfg.AfterWrite = lp.Enqueue
 	go lp.Run(wctx, 4)
 	return nil
+}
+
+// retention maps --events-retention to the sinks' Retention (0: forever).
+func retention(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // DebugAddr is the address of the --debug-listen listener, "" when off.

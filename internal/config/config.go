@@ -95,6 +95,21 @@ type Serve struct {
 	// are not recorded (no events, counters or postbacks); stats and events
 	// recorded before stay readable.
 	Events string
+	// EventsRetention is how long the event log keeps batch records
+	// (Redis: XADD MINID ~; embedded: deleted on write). Default 72h;
+	// 0 or negative keeps them forever (bounded by EventsMaxLen only).
+	EventsRetention time.Duration
+	// EventsShards spreads the Redis event log and counters over this many
+	// hash-tagged shards (one script per shard per batch). Default 0:
+	// 1 on a single node or Sentinel, 8 on a Cluster. Fixed for the data's
+	// life: another value is refused at start.
+	EventsShards int
+	// EventsMaxLen, when positive, caps each Redis shard's stream at about
+	// this many batch records, as a memory bound beside the retention.
+	EventsMaxLen int
+	// EventFlushInterval is the longest a click event waits in a partial
+	// batch before it is written. Default 200ms.
+	EventFlushInterval time.Duration
 
 	ReadTimeout     time.Duration // Default 5s.
 	WriteTimeout    time.Duration // Default 10s.
@@ -153,7 +168,11 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
 	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
 	b.str(&c.Events, "events", "on", "record click events (stream, counters, postbacks): on or off")
-	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per store write (on Redis one script run, ~3 µs of Redis time per event)")
+	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per batch record (one stream entry, one script run per shard)")
+	b.dur(&c.EventFlushInterval, "event-flush-interval", 200*time.Millisecond, "longest a click event waits in a partial batch")
+	b.dur(&c.EventsRetention, "events-retention", 72*time.Hour, "how long the event log keeps click events (0: forever)")
+	b.int(&c.EventsShards, "events-shards", 0, "Redis event shards (0: 1, or 8 on a Cluster); fixed once events are written")
+	b.int(&c.EventsMaxLen, "events-max-len", 0, "cap on batch records per Redis shard, a memory bound (0: none)")
 	b.dur(&c.ReadTimeout, "read-timeout", 5*time.Second, "HTTP read timeout")
 	b.dur(&c.WriteTimeout, "write-timeout", 10*time.Second, "HTTP write timeout")
 	b.dur(&c.IdleTimeout, "idle-timeout", 60*time.Second, "HTTP keep-alive idle timeout")
@@ -229,6 +248,15 @@ func (c Serve) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--events %q: want on or off", c.Events))
+	}
+	if c.EventsShards < 0 || c.EventsShards > 1024 {
+		errs = append(errs, fmt.Errorf("--events-shards must be 0 to 1024, got %d", c.EventsShards))
+	}
+	if c.EventsMaxLen < 0 {
+		errs = append(errs, fmt.Errorf("--events-max-len must be 0 or positive, got %d", c.EventsMaxLen))
+	}
+	if c.EventFlushInterval <= 0 || c.EventFlushInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("--event-flush-interval must be between 1ms and 1m, got %v", c.EventFlushInterval))
 	}
 	if c.EventBatchSize > 4096 {
 		errs = append(errs, fmt.Errorf("--event-batch-size must be at most 4096, got %d", c.EventBatchSize))

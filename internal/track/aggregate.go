@@ -9,8 +9,13 @@ import (
 
 // counterDelta is one counter group's increments from one batch.
 type counterDelta struct {
-	key  string // the aggregator's prefix + e.g. "link:abc:d:20261125"
-	hour bool
+	// key is the aggregator's prefix + e.g. "link:abc:d:20261125"; in
+	// split mode (the Redis sink's bucket hashes) the bucket, e.g.
+	// "d:20261125", and field names the link ("l:abc") or campaign
+	// ("c:double11") within it.
+	key   string
+	field string
+	hour  bool
 	// fields: "total" first, then "human" and "bot" when non-zero, then the
 	// "<dim>:<value>" fields of human taps in first-seen order. Names are
 	// unique within a group.
@@ -103,7 +108,12 @@ type fieldCell struct {
 // valid until its next aggregate call.
 type aggregator struct {
 	loc    *time.Location
-	prefix string // of every counterDelta.key (the Redis sink's "{S}:")
+	prefix string // of every counterDelta.key
+	// split: keys name buckets and fields name links and campaigns (see
+	// counterDelta); bucketNames caches the buckets' names by number
+	// (a day yyyymmdd and an hour yyyymmddhh never collide).
+	split       bool
+	bucketNames map[int64]string
 
 	seed     maphash.Seed
 	profiles map[uint64]int32 // profile hash → first plist index (a map keyed
@@ -294,7 +304,13 @@ func (a *aggregator) add(id groupID, pc *profileCount) {
 	if !ok {
 		g = int32(len(a.out))
 		a.groups[id] = g
-		a.out = append(a.out, counterDelta{key: a.keyName(id, pc.at), hour: id.hour})
+		d := counterDelta{hour: id.hour}
+		if a.split {
+			d.key, d.field = a.bucketName(id, pc.at), a.fieldOf(id)
+		} else {
+			d.key = a.keyName(id, pc.at)
+		}
+		a.out = append(a.out, d)
 		a.gcount = append(a.gcount, groupCount{head: [nDims]int32{-1, -1, -1, -1, -1, -1}})
 	}
 	c := &a.gcount[g]
@@ -364,6 +380,53 @@ func (a *aggregator) keyName(id groupID, at time.Time) string {
 	// move on with the clock.
 	names[id.id] = cachedKey{id.bucket, k}
 	return k
+}
+
+// newSplitAggregator is an aggregator in split mode (see counterDelta).
+func newSplitAggregator(loc *time.Location) *aggregator {
+	a := newAggregator(loc, "")
+	a.split = true
+	a.bucketNames = make(map[int64]string, 4)
+	return a
+}
+
+// bucketName is "d:<yyyymmdd>" or "h:<yyyymmddhh>" (split mode), cached.
+func (a *aggregator) bucketName(id groupID, at time.Time) string {
+	if n, ok := a.bucketNames[id.bucket]; ok {
+		return n
+	}
+	gran, layout := granDay, "20060102"
+	if id.hour {
+		gran, layout = granHour, "2006010215"
+	}
+	if len(a.bucketNames) >= 64 {
+		clear(a.bucketNames)
+	}
+	n := gran + ":" + at.In(a.loc).Format(layout)
+	a.bucketNames[id.bucket] = n
+	return n
+}
+
+// fieldOf is the bucket-hash field of a link ("l:<code>") or campaign
+// ("c:<campaign>") in split mode, cached like key names.
+func (a *aggregator) fieldOf(id groupID) string {
+	names := a.keyNames[keyScope(id)&^1] // day and hour share the name
+	if c, ok := names[id.id]; ok {
+		return c.name
+	}
+	if a.nKeyNames >= maxCachedKeys {
+		for _, m := range a.keyNames {
+			clear(m)
+		}
+		a.nKeyNames = 0
+	}
+	f := bucketFieldLink + id.id
+	if id.camp {
+		f = bucketFieldCamp + id.id
+	}
+	names[id.id] = cachedKey{name: f}
+	a.nKeyNames++
+	return f
 }
 
 // fieldName is "<dim>:<v>", built once per distinct value and cached.

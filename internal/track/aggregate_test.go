@@ -1,8 +1,6 @@
 package track
 
 import (
-	"context"
-	"encoding/json"
 	"maps"
 	"math/rand/v2"
 	"strconv"
@@ -190,84 +188,6 @@ func TestAggregateAllocs(t *testing.T) {
 	a.aggregate(evs) // warm: names cached, maps and slices grown
 	if n := testing.AllocsPerRun(50, func() { a.aggregate(evs) }); n != 0 {
 		t.Fatalf("steady-state aggregate allocates %v times per batch; want 0", n)
-	}
-}
-
-// TestRedisWriteScript checks what the script leaves in Redis: counters
-// equal to the reference sums whether a hash is new (HSET path) or exists
-// (HMGET+HSET path), TTLs on every counter hash, the stream trimmed to about
-// MaxLen, and entry fields as documented.
-func TestRedisWriteScript(t *testing.T) {
-	rdb := testClient(t)
-	const maxLen = 300
-	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), MaxLen: maxLen})
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(7, 8))
-	base := time.Date(2026, 11, 25, 9, 40, 0, 0, ChinaTime)
-	want := map[string]map[string]int64{}
-	var last Event
-	for seq := uint64(1); seq <= 12; seq++ {
-		evs := randBatch(r, 100, base.Add(time.Duration(seq)*20*time.Minute))
-		if seq == 5 { // > 1000 distinct fields in one new hash: chunked HSET
-			evs = append(evs, randBatch(r, 200, base)...)
-			for i := range evs {
-				evs[i].Code, evs[i].Bot, evs[i].App = "wide", false, "app"+strconv.Itoa(i)
-				evs[i].OS, evs[i].Device, evs[i].Scene, evs[i].Action = "os"+strconv.Itoa(i), "d"+strconv.Itoa(i), "s"+strconv.Itoa(i), "a"+strconv.Itoa(i)
-			}
-		}
-		for i := range evs {
-			evs[i].VisitID = newVisitIDAt(evs[i].Time)
-		}
-		if applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: evs}); err != nil || !applied {
-			t.Fatalf("batch %d: applied=%v err=%v", seq, applied, err)
-		}
-		for k, fs := range aggregateRef(evs, ChinaTime) {
-			if want[k] == nil {
-				want[k] = map[string]int64{}
-			}
-			for f, n := range fs {
-				want[k][f] += n
-			}
-		}
-		last = evs[len(evs)-1]
-	}
-	for k, fs := range want {
-		got, err := rdb.HGetAll(ctx, sink.prefix+k).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(fs) {
-			t.Fatalf("%s: %d fields; want %d", k, len(got), len(fs))
-		}
-		for f, n := range fs {
-			if got[f] != strconv.FormatInt(n, 10) {
-				t.Fatalf("%s %s = %q; want %d", k, f, got[f], n)
-			}
-		}
-		ttl, err := rdb.TTL(ctx, sink.prefix+k).Result()
-		max := 400 * 24 * time.Hour
-		if k[len(k)-13:len(k)-11] == ":h" {
-			max = 8 * 24 * time.Hour
-		}
-		if err != nil || ttl <= max-time.Minute || ttl > max {
-			t.Fatalf("%s: TTL %v, %v; want about %v", k, ttl, err, max)
-		}
-	}
-	if len(want["link:wide:d:20261125"]) < 1000 {
-		t.Fatalf("wide hash has %d fields; the test wants > 1000", len(want["link:wide:d:20261125"]))
-	}
-	n, err := rdb.XLen(ctx, sink.Stream()).Result()
-	if err != nil || n < maxLen || n >= maxLen+100+100 {
-		t.Fatalf("XLEN %d, %v; want MaxLen %d up to one batch and one stream node more", n, err, maxLen)
-	}
-	msgs, err := rdb.XRevRangeN(ctx, sink.Stream(), "+", "-", 1).Result()
-	if err != nil || len(msgs) != 1 {
-		t.Fatal(msgs, err)
-	}
-	js, _ := json.Marshal(&last)
-	v := msgs[0].Values
-	if v["code"] != last.Code || v["ts"] != strconv.FormatInt(last.Time.UnixMilli(), 10) || v["visit"] != last.VisitID || v["e"] != string(js) {
-		t.Fatalf("last entry %v; want code %q ts %d visit %q e %s", v, last.Code, last.Time.UnixMilli(), last.VisitID, js)
 	}
 }
 

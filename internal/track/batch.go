@@ -41,9 +41,9 @@ type Querier interface {
 	Stats(ctx context.Context, code string, from, to time.Time, by string) (*Stats, error)
 	// CampaignStats is Stats for all links tagged with campaign.
 	CampaignStats(ctx context.Context, campaign string, from, to time.Time, by string) (*Stats, error)
-	// Events returns up to limit events after the cursor (exclusive; ""
-	// means from the oldest kept) in write order, and the cursor to pass
-	// next (the last ID, or after itself when the page is empty).
+	// Events returns up to limit events after the cursor ("" means from
+	// the oldest kept; see SinceCursor) in write order, and the cursor to
+	// pass next (itself when the page is empty).
 	Events(ctx context.Context, after string, limit int) (*EventPage, error)
 }
 
@@ -52,17 +52,11 @@ type Querier interface {
 // or a malformed cursor. The server maps it to 400.
 var ErrInvalidQuery = errors.New("track: invalid query")
 
-// StoredEvent is an event with its sink ID (the Redis Stream entry ID, or
-// the bbolt sequence number in decimal), usable as an Events cursor.
-type StoredEvent struct {
-	ID    string `json:"id"`
-	Event Event  `json:"event"`
-}
-
 // EventPage is one page of Events.
 type EventPage struct {
-	Events []StoredEvent `json:"events"`
-	// Next is the cursor for the following page.
+	Events []LoggedEvent `json:"events"`
+	// Next is the cursor for the following page (see SinceCursor): pass
+	// it as since (after) to read on; it stays put when the page is empty.
 	Next string `json:"next"`
 }
 
@@ -104,6 +98,11 @@ type Stats struct {
 // key group (bbolt) holds fields "total", "human", "bot" and, for human
 // taps, "<dim>:<value>" with dim one of app, os, device, scene, pay, action.
 const (
+	// Field prefixes of a link's and a campaign's counters in a bucket
+	// hash (Redis).
+	bucketFieldLink = "l:"
+	bucketFieldCamp = "c:"
+
 	fieldTotal = "total"
 	fieldHuman = "human"
 	fieldBot   = "bot"
@@ -130,8 +129,9 @@ func counterKey(scope, id, gran, bucket string) string {
 
 // bucketPlan lists the counter groups a query reads, oldest first.
 type bucketPlan struct {
-	starts []time.Time
-	keys   []string
+	starts  []time.Time
+	keys    []string // "link:<code>:d:<yyyymmdd>" (embedded store, version 1 Redis)
+	buckets []string // "d:<yyyymmdd>" (Redis bucket hashes)
 }
 
 func planBuckets(scope, id string, from, to time.Time, by string, loc *time.Location) (string, bucketPlan, error) {
@@ -164,7 +164,9 @@ func planBuckets(scope, id string, from, to time.Time, by string, loc *time.Loca
 			return "", p, fmt.Errorf("%w: more than %d %s buckets", ErrInvalidQuery, limit, by)
 		}
 		p.starts = append(p.starts, t)
-		p.keys = append(p.keys, counterKey(scope, id, gran, t.Format(layout)))
+		b := t.Format(layout)
+		p.keys = append(p.keys, counterKey(scope, id, gran, b))
+		p.buckets = append(p.buckets, gran+":"+b)
 	}
 	return by, p, nil
 }

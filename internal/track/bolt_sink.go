@@ -6,8 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strconv"
+	"runtime"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,40 +17,43 @@ import (
 const EventsDBFile = "events.db"
 
 var (
-	bktEvents   = []byte("events")   // big-endian seq → event JSON
+	bktLegacy   = []byte("events")   // version 1: big-endian seq → one event's JSON (migrated on open)
+	bktBatches  = []byte("batches")  // big-endian write ms, big-endian n → the batch's event lines
 	bktCounters = []byte("counters") // "<group>\x00<field>" → big-endian int64
 	bktWriters  = []byte("writers")  // writer id → big-endian highest seq
 )
 
 // BoltConfig configures a BoltSink. Fields marked Optional have defaults.
 type BoltConfig struct {
-	// MaxEvents caps the events kept; the oldest are deleted as new ones
-	// arrive. Optional. Default: 1,000,000. Negative: keep all.
-	MaxEvents int64
+	// Retention is how long batch records are kept; older ones are
+	// deleted as new ones are written. Optional. Default: 72h. Negative:
+	// keep all.
+	Retention time.Duration
+	// NoLog keeps counters only (the event log is elsewhere: SplitSink).
+	NoLog bool
 	// Location is the time zone of day/hour buckets. Optional. Default: ChinaTime.
 	Location *time.Location
 	// Timeout is how long Open waits for the file lock. Optional. Default: 5s.
 	Timeout time.Duration
+	// Now is the clock of record times and retention. Optional. Default: time.Now.
+	Now func() time.Time
 }
 
-// BoltSink is the embedded mode's sink: events and counters in their own
-// bbolt file, one read-write transaction per batch. Counters never expire
-// (a few hundred bytes per link per hour). Safe for concurrent use; create
-// it with OpenBoltSink and Close it after the Recorder.
+// BoltSink is the embedded mode's sink: the event log and counters in their
+// own bbolt file, one read-write transaction per batch holding one record
+// for the batch's events (no key per tap). Counters never expire (a few
+// hundred bytes per link per hour). Safe for concurrent use; create it
+// with OpenBoltSink and Close it after the Recorder.
 type BoltSink struct {
 	db      *bolt.DB
 	cfg     BoltConfig
 	scratch aggSlot[boltScratch]
 }
 
-// boltScratch is a BoltSink's reusable per-batch state (see aggSlot):
-// without it every batch grew a fresh ~200 KB JSON buffer by doubling
-// (the largest single cost of a write before) and allocated a key per event.
+// boltScratch is a BoltSink's reusable per-batch state (see aggSlot).
 type boltScratch struct {
 	agg   *aggregator
-	js    []byte // the batch's events as JSON, back to back
-	ends  []int  // where each event's JSON ends in js
-	keys  []byte // 8 bytes per event: its big-endian sequence number
+	lines []byte // the batch's event lines
 	arena []byte // the counters' keys and values
 	// bbolt keeps the slices passed to Put until the transaction ends;
 	// the next batch reuses them only after that.
@@ -59,10 +61,12 @@ type boltScratch struct {
 
 var _ Sink = (*BoltSink)(nil)
 
-// OpenBoltSink opens (creating) the bbolt file at path.
+// OpenBoltSink opens (creating) the bbolt file at path. A file written by
+// version 1 (one key per event) has its events moved into batch records
+// of 512, ids "v1:<n>:<i>", once.
 func OpenBoltSink(path string, cfg BoltConfig) (*BoltSink, error) {
-	if cfg.MaxEvents == 0 {
-		cfg.MaxEvents = 1_000_000
+	if cfg.Retention == 0 {
+		cfg.Retention = 72 * time.Hour
 	}
 	if cfg.Location == nil {
 		cfg.Location = ChinaTime
@@ -70,23 +74,77 @@ func OpenBoltSink(path string, cfg BoltConfig) (*BoltSink, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("track: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktEvents, bktCounters, bktWriters} {
+		for _, b := range [][]byte{bktBatches, bktCounters, bktWriters} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		return migrateLegacyEvents(tx)
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("track: init %s: %w", path, err)
 	}
 	return &BoltSink{db: db, cfg: cfg}, nil
+}
+
+// migrateLegacyEvents moves version 1's events (one key each) into batch
+// records and drops their bucket.
+func migrateLegacyEvents(tx *bolt.Tx) error {
+	old := tx.Bucket(bktLegacy)
+	if old == nil {
+		return nil
+	}
+	bb := tx.Bucket(bktBatches)
+	var chunk []Event
+	n := uint64(0)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		n++
+		lines, err := AppendEventLines(nil, &Batch{Writer: "v1", Seq: n, Events: chunk})
+		if err != nil {
+			return err
+		}
+		seq, _ := bb.NextSequence()
+		if err := bb.Put(batchKey(uint64(max(chunk[0].Time.UnixMilli(), 0)), seq), lines); err != nil {
+			return err
+		}
+		chunk = chunk[:0]
+		return nil
+	}
+	err := old.ForEach(func(_, v []byte) error {
+		var ev Event
+		if json.Unmarshal(v, &ev) != nil {
+			return nil // unreadable in version 1 too
+		}
+		chunk = append(chunk, ev)
+		if len(chunk) == 512 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("migrate version 1 events: %w", err)
+	}
+	return tx.DeleteBucket(bktLegacy)
+}
+
+func batchKey(ms, n uint64) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 16), ms)
+	return binary.BigEndian.AppendUint64(k, n)
 }
 
 // Close closes the file.
@@ -101,7 +159,11 @@ func u64(b []byte) uint64 {
 
 func be(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
-// WriteBatch implements Sink in one transaction (fsynced by bbolt on commit).
+// WriteBatch implements Sink in one transaction (fsynced by bbolt on
+// commit): the writer mark, one record of the batch's event lines, records
+// past the retention deleted, the counters. The transaction yields the
+// processor every yieldEvery counter writes, so on a small machine a big
+// batch does not hold the only P against the taps.
 func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -112,12 +174,14 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	sc, release := s.scratch.get(func() *boltScratch { return &boltScratch{agg: newAggregator(s.cfg.Location, "")} })
 	defer release()
 	deltas := sc.agg.aggregate(b.Events)
-	// One buffer for the batch's JSON (bbolt needs values to stay valid
-	// until the transaction ends), reused from batch to batch.
 	var err error
-	if sc.js, sc.ends, err = encodeEvents(sc.js, sc.ends, b.Events); err != nil {
-		return false, err
+	sc.lines = sc.lines[:0]
+	if !s.cfg.NoLog {
+		if sc.lines, err = AppendEventLines(sc.lines, b); err != nil {
+			return false, err
+		}
 	}
+	now := s.cfg.Now()
 	applied := false
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		w := tx.Bucket(bktWriters)
@@ -128,32 +192,25 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 		if err := w.Put([]byte(b.Writer), be(b.Seq)); err != nil {
 			return err
 		}
-		evb := tx.Bucket(bktEvents)
-		// Keys only ever grow: full pages instead of bbolt's half-full
-		// splits (its advice for sequential appends).
-		evb.FillPercent = 1.0
-		sc.keys = slices.Grow(sc.keys[:0], 8*len(sc.ends))[:8*len(sc.ends)]
-		keys := sc.keys
-		start := 0
-		for i, end := range sc.ends {
-			id, err := evb.NextSequence()
+		if !s.cfg.NoLog {
+			bb := tx.Bucket(bktBatches)
+			// Keys only ever grow: full pages instead of bbolt's half-full
+			// splits (its advice for sequential appends).
+			bb.FillPercent = 1.0
+			n, err := bb.NextSequence()
 			if err != nil {
 				return err
 			}
-			k := keys[8*i : 8*i+8 : 8*i+8]
-			binary.BigEndian.PutUint64(k, id)
-			if err := evb.Put(k, sc.js[start:end:end]); err != nil {
+			if err := bb.Put(batchKey(uint64(max(now.UnixMilli(), 0)), n), sc.lines); err != nil {
 				return err
 			}
-			start = end
-		}
-		if s.cfg.MaxEvents > 0 {
-			// Sequence numbers are dense, so the oldest kept is seq-Max+1.
-			cut := int64(evb.Sequence()) - s.cfg.MaxEvents
-			c := evb.Cursor()
-			for k, _ := c.First(); k != nil && int64(u64(k)) <= cut; k, _ = c.Next() {
-				if err := c.Delete(); err != nil {
-					return err
+			if s.cfg.Retention > 0 {
+				cut := uint64(max(now.Add(-s.cfg.Retention).UnixMilli(), 0))
+				c := bb.Cursor()
+				for k, _ := c.First(); k != nil && len(k) == 16 && u64(k[:8]) < cut; k, _ = c.Next() {
+					if err := c.Delete(); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -161,6 +218,7 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 		// Keys and values are appended to one arena: a slice taken before
 		// the arena grows keeps the old array, which stays as it was.
 		arena := sc.arena[:0]
+		puts := 0
 		for _, d := range deltas {
 			for _, f := range d.fields {
 				at := len(arena)
@@ -172,16 +230,26 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 				if err := cb.Put(k, arena[at:len(arena):len(arena)]); err != nil {
 					return err
 				}
+				if puts++; puts%yieldEvery == 0 {
+					runtime.Gosched()
+				}
 			}
 		}
 		sc.arena = arena
 		return nil
 	})
+	if cap(sc.lines) > 4<<20 {
+		sc.lines = nil
+	}
 	if err != nil {
 		return false, err
 	}
 	return applied, nil
 }
+
+// yieldEvery is how many counter writes a batch transaction makes between
+// yields of the processor (runtime.Gosched).
+const yieldEvery = 256
 
 func counterField(group, field string) []byte {
 	k := make([]byte, 0, len(group)+1+len(field))
@@ -225,36 +293,53 @@ func (s *BoltSink) stats(_ context.Context, scope, id string, from, to time.Time
 	return buildStats(scopeName(scope), id, from, to, by, plan, rows), nil
 }
 
-// Events implements Querier in key (write) order; IDs are decimal sequence
-// numbers. limit is clamped to 1..1000 (default 100).
+// Events implements Querier in record (write) order; record IDs are
+// "<write ms>-<n>". limit is clamped to 1..1000 (default 100).
 func (s *BoltSink) Events(_ context.Context, after string, limit int) (*EventPage, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	var start uint64 = 1
-	if after != "" {
-		n, err := strconv.ParseUint(after, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: cursor %q", ErrInvalidQuery, after)
-		}
-		start = n + 1
+	pos, err := parseCursor(after, 1)
+	if err != nil {
+		return nil, err
 	}
-	page := &EventPage{Events: make([]StoredEvent, 0, limit), Next: after}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bktEvents).Cursor()
-		for k, v := c.Seek(be(start)); k != nil && len(page.Events) < limit; k, v = c.Next() {
-			se := StoredEvent{ID: strconv.FormatUint(u64(k), 10)}
-			if err := json.Unmarshal(v, &se.Event); err != nil {
-				return fmt.Errorf("event %s: %w", se.ID, err)
+	p := pos[0]
+	page := &EventPage{Events: make([]LoggedEvent, 0, min(limit, 128))}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bktBatches).Cursor()
+		var k, v []byte
+		if p.set {
+			k, v = c.Seek(batchKey(p.ms, p.seq))
+			if k != nil && !p.partial && u64(k[:8]) == p.ms && u64(k[8:]) == p.seq {
+				k, v = c.Next()
 			}
-			page.Events = append(page.Events, se)
-			page.Next = se.ID
+		} else {
+			k, v = c.First()
+		}
+		for ; k != nil && len(page.Events) < limit; k, v = c.Next() {
+			ms, n := u64(k[:8]), u64(k[8:])
+			evs, err := ParseEventLines(v)
+			if err != nil {
+				return fmt.Errorf("record %d-%d: %w", ms, n, err)
+			}
+			skip := 0
+			if p.set && p.partial && p.ms == ms && p.seq == n {
+				skip = min(p.k, len(evs))
+			}
+			take := min(len(evs)-skip, limit-len(page.Events))
+			page.Events = append(page.Events, evs[skip:skip+take]...)
+			p = logPos{set: true, ms: ms, seq: n}
+			if skip+take < len(evs) {
+				p.partial, p.k = true, skip+take
+				break
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("track: events: %w", err)
 	}
+	page.Next = p.String()
 	return page, nil
 }

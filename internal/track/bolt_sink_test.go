@@ -21,16 +21,19 @@ func TestBoltSink(t *testing.T) {
 	})
 }
 
-// TestBoltSinkMaxEvents: batch after batch (the sink reuses its buffers
-// between them), the events bucket keeps the newest MaxEvents events, each
-// exactly as written and in order, while the counters count every event.
-func TestBoltSinkMaxEvents(t *testing.T) {
-	s, err := OpenBoltSink(filepath.Join(t.TempDir(), EventsDBFile), BoltConfig{MaxEvents: 100})
+// TestBoltSinkRetention: batch after batch (the sink reuses its buffers
+// between them), the log keeps the records written within Retention, each
+// event exactly as written and in order, while the counters count every
+// event.
+func TestBoltSinkRetention(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	clock := func() time.Time { return now }
+	s, err := OpenBoltSink(filepath.Join(t.TempDir(), EventsDBFile), BoltConfig{Retention: time.Hour, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	day := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	day := now
 	var all []Event
 	for seq := uint64(1); seq <= 5; seq++ {
 		evs := make([]Event, 64)
@@ -43,17 +46,21 @@ func TestBoltSinkMaxEvents(t *testing.T) {
 		if ok, err := s.WriteBatch(context.Background(), &Batch{Writer: "w", Seq: seq, Events: evs}); !ok || err != nil {
 			t.Fatalf("batch %d: applied %v, %v", seq, ok, err)
 		}
+		now = now.Add(25 * time.Minute) // batches 1 and 2 fall out of the hour before batch 5
 	}
 	got := allEvents(t, s)
-	if len(got) != 100 {
-		t.Fatalf("kept %d events; want 100", len(got))
+	want := all[2*64:]
+	if len(got) != len(want) {
+		t.Fatalf("kept %d events; want %d (the last three batches)", len(got), len(want))
 	}
-	want := all[len(all)-100:]
-	for i, se := range got {
-		g, _ := json.Marshal(se.Event)
+	for i, le := range got {
+		g, _ := json.Marshal(le.Event)
 		w, _ := json.Marshal(want[i])
 		if !bytes.Equal(g, w) {
 			t.Fatalf("kept event %d:\n%s\nwant:\n%s", i, g, w)
+		}
+		if wantID := EventID("w", uint64(3+i/64), i%64); le.ID != wantID {
+			t.Fatalf("kept event %d: id %q; want %q", i, le.ID, wantID)
 		}
 	}
 	var total int64

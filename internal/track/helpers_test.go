@@ -37,20 +37,24 @@ func testStream(t testing.TB, rdb redis.UniversalClient) string {
 func cleanup(rdb redis.UniversalClient, stream string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rdb.Del(ctx, stream)
+	rdb.Del(ctx, stream, stream+":meta")
 	// SCAN MATCH treats '{' literally; escape glob specials in the name.
-	pat := "{" + globEscape(stream) + "}:*"
-	iter := rdb.Scan(ctx, 0, pat, 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) == 500 {
-			rdb.Del(ctx, keys...)
-			keys = keys[:0]
+	// Version 1's keys "{S}:…", version 2's shards "{S:<n>}…".
+	for _, pat := range []string{"{" + globEscape(stream) + "}:*", "{" + globEscape(stream) + ":*"} {
+		iter := rdb.Scan(ctx, 0, pat, 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+			if len(keys) == 500 {
+				for _, k := range keys {
+					rdb.Del(ctx, k) // one by one: a Cluster refuses DEL across slots
+				}
+				keys = keys[:0]
+			}
 		}
-	}
-	if len(keys) > 0 {
-		rdb.Del(ctx, keys...)
+		for _, k := range keys {
+			rdb.Del(ctx, k)
+		}
 	}
 }
 
@@ -85,9 +89,9 @@ func tap(n int, code string, at time.Time) Event {
 }
 
 // allEvents pages through the sink's events.
-func allEvents(t testing.TB, q Querier) []StoredEvent {
+func allEvents(t testing.TB, q Querier) []LoggedEvent {
 	t.Helper()
-	var out []StoredEvent
+	var out []LoggedEvent
 	after := ""
 	for {
 		p, err := q.Events(context.Background(), after, 1000)

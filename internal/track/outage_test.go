@@ -48,7 +48,7 @@ func TestOutageSpillReplay(t *testing.T) {
 		}
 	}
 	record(200, 0)
-	waitFor(t, 5*time.Second, "200 events before the stop", func() bool { return rdb.XLen(ctx, sink.Stream()).Val() == 200 })
+	waitFor(t, 5*time.Second, "200 events before the stop", func() bool { return len(allEvents(t, sink)) == 200 })
 	stopAt := n
 
 	srv.Stop()

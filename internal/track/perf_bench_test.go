@@ -159,7 +159,7 @@ func BenchmarkRedisWriteBatch(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			rdb := testClient(b)
-			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(b, rdb), MaxLen: 20000})
+			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(b, rdb), MaxLen: 200})
 			evs := benchEvents(nc)
 			ctx := context.Background()
 			var seq uint64
@@ -199,7 +199,7 @@ func BenchmarkRedisFlush(b *testing.B) {
 	for _, nc := range []int{4, 512} {
 		b.Run("codes="+strconv.Itoa(nc), func(b *testing.B) {
 			rdb := testClient(b)
-			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(b, rdb), MaxLen: 20000})
+			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(b, rdb), MaxLen: 200})
 			r, err := New(sink, Config{SpillDir: b.TempDir(), Logger: quietLogger(), FlushInterval: time.Hour})
 			if err != nil {
 				b.Fatal(err)
@@ -245,7 +245,7 @@ var sinkString string
 func BenchmarkBoltWriteBatch(b *testing.B) {
 	for _, nc := range []int{4, 512} {
 		b.Run("codes="+strconv.Itoa(nc), func(b *testing.B) {
-			s, err := OpenBoltSink(filepath.Join(b.TempDir(), EventsDBFile), BoltConfig{MaxEvents: 20000})
+			s, err := OpenBoltSink(filepath.Join(b.TempDir(), EventsDBFile), BoltConfig{})
 			if err != nil {
 				b.Fatal(err)
 			}

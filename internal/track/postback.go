@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -244,6 +246,54 @@ func (p *Poster) matching(ev *Event) []Postback {
 
 // Wants reports whether any postback applies to ev.
 func (p *Poster) Wants(ev *Event) bool { return len(p.matching(ev)) > 0 }
+
+// WantsAny reports whether any of a batch's taps wants a postback.
+func (p *Poster) WantsAny(events []LoggedEvent) bool {
+	for i := range events {
+		if p.Wants(&events[i].Event) {
+			return true
+		}
+	}
+	return false
+}
+
+// HandleBatch delivers the postbacks of a batch's taps (Handle for each
+// that wants one), at most cap(sem) at once across every caller sharing
+// sem, and returns when all are delivered or dead-lettered — the moment a
+// consumer acknowledges the batch — or ctx.Err() when ctx ends first.
+// dead may be called from several goroutines at once.
+func (p *Poster) HandleBatch(ctx context.Context, events []LoggedEvent, sem chan struct{}, dead func(DeadLetter)) error {
+	var wg sync.WaitGroup
+	var failed atomic.Bool
+	for i := range events {
+		ev := &events[i].Event
+		if !p.Wants(ev) {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			failed.Store(true)
+		}
+		if failed.Load() {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if p.Handle(ctx, ev, dead) != nil {
+				failed.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return context.Canceled
+	}
+	return nil
+}
 
 // Handle fires every matching postback for ev, retrying each as configured.
 // It calls dead for each postback given up on. It returns ctx.Err() if ctx

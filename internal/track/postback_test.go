@@ -80,7 +80,7 @@ func TestPostbacksRedis(t *testing.T) {
 	}
 	sink := NewRedisSink(rdb, RedisConfig{Stream: stream})
 	ctx, cancel := context.WithCancel(context.Background())
-	w := NewPostbackWorker(rdb, p, WorkerConfig{Stream: stream, Group: "pb", DeadStream: dead, StartID: "0", Block: 100 * time.Millisecond, Concurrency: 4})
+	w := NewPostbackWorker(sink, p, WorkerConfig{Group: "pb", DeadStream: dead, StartID: "0", Block: 100 * time.Millisecond, Concurrency: 4})
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(ctx) }()
 
@@ -119,14 +119,16 @@ func TestPostbacksRedis(t *testing.T) {
 	}
 	bg := context.Background()
 	waitFor(t, 15*time.Second, "all entries acknowledged and 3 dead letters", func() bool {
-		pend, err := rdb.XPending(bg, stream, "pb").Result()
+		pend, err := rdb.XPending(bg, sink.StreamKey(0), "pb").Result()
 		if err != nil {
+			t.Log(err)
 			return false
 		}
-		info, err := rdb.XInfoGroups(bg, stream).Result()
-		if err != nil || len(info) != 1 || info[0].EntriesRead != int64(len(visits)) {
+		info, err := rdb.XInfoGroups(bg, sink.StreamKey(0)).Result()
+		if err != nil || len(info) != 1 || info[0].EntriesRead != rdb.XLen(bg, sink.StreamKey(0)).Val() {
 			return false
 		}
+		t.Logf("pending %d, read %d of %d, dead %d", pend.Count, info[0].EntriesRead, rdb.XLen(bg, sink.StreamKey(0)).Val(), rdb.XLen(bg, dead).Val())
 		return pend.Count == 0 && rdb.XLen(bg, dead).Val() == 3
 	})
 	cancel()
@@ -198,19 +200,19 @@ func TestPostbackReclaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A consumer that dies after reading.
-	if err := rdb.XGroupCreate(bg, stream, "pb", "0").Err(); err != nil {
+	if err := rdb.XGroupCreate(bg, sink.StreamKey(0), "pb", "0").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.XReadGroup(bg, &redis.XReadGroupArgs{Group: "pb", Consumer: "dead", Streams: []string{stream, ">"}}).Err(); err != nil {
+	if err := rdb.XReadGroup(bg, &redis.XReadGroupArgs{Group: "pb", Consumer: "dead", Streams: []string{sink.StreamKey(0), ">"}}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(bg)
 	defer cancel()
-	w := NewPostbackWorker(rdb, p, WorkerConfig{Stream: stream, Group: "pb", Consumer: "alive", DeadStream: stream + ":dead",
+	w := NewPostbackWorker(sink, p, WorkerConfig{Group: "pb", Consumer: "alive", DeadStream: stream + ":dead",
 		MinIdle: 10 * time.Millisecond, ClaimInterval: 50 * time.Millisecond, Block: 50 * time.Millisecond})
 	go w.Run(ctx)
 	waitFor(t, 5*time.Second, "reclaimed entry delivered and acknowledged", func() bool {
-		pend, err := rdb.XPending(bg, stream, "pb").Result()
+		pend, err := rdb.XPending(bg, sink.StreamKey(0), "pb").Result()
 		ads.mu.Lock()
 		n := ads.attempts[ev.VisitID+":hook"]
 		ads.mu.Unlock()

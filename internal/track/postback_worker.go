@@ -3,11 +3,8 @@ package track
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +14,6 @@ import (
 // WorkerConfig configures a PostbackWorker. Fields marked Optional have
 // defaults.
 type WorkerConfig struct {
-	// Stream is the event stream. Optional. Default: "hutong:events".
-	Stream string
 	// Group is the consumer group. Optional. Default: "hutong-postbacks".
 	Group string
 	// Consumer names this worker in the group. Optional. Default:
@@ -32,32 +27,32 @@ type WorkerConfig struct {
 	StartID string
 	// Concurrency is the number of taps handled at once. Optional. Default: 16.
 	Concurrency int
-	// Block is the XREADGROUP block time. Optional. Default: 2s.
+	// Block is how long a read waits for new records (one shard), or the
+	// poll interval (several). Optional. Default: 2s (one shard), 200ms.
 	Block time.Duration
-	// MinIdle is how long an entry stays pending (its consumer died or is
-	// stuck) before XAUTOCLAIM hands it to this worker. Optional. Default: 5m
+	// MinIdle is how long a record stays pending (its consumer died or is
+	// stuck) before it is handed to this worker. Optional. Default: 5m
 	// (longer than a full retry sequence).
 	MinIdle time.Duration
-	// ClaimInterval is how often to run XAUTOCLAIM. Optional. Default: 30s.
+	// ClaimInterval is how often to claim such records. Optional. Default: 30s.
 	ClaimInterval time.Duration
 }
 
-// PostbackWorker delivers postbacks for the taps in the Redis Stream, read
-// through a consumer group: each entry is acknowledged (XACK) only after
-// all its postbacks succeeded or were dead-lettered, so a crash means a
-// redelivery (at-least-once; the same Idempotency-Key). Several workers
-// (one per instance) share the group. Run it in its own goroutine.
+// PostbackWorker delivers postbacks for the taps in the Redis event log,
+// read through a consumer group on every shard: each batch record is
+// acknowledged (XACK) only after all its taps' postbacks succeeded or were
+// dead-lettered, so a crash means a redelivery of the batch
+// (at-least-once; the same Idempotency-Key). Several workers (one per
+// instance) share the group. Run it in its own goroutine.
 type PostbackWorker struct {
+	log *RedisSink
 	rdb redis.UniversalClient
 	p   *Poster
 	cfg WorkerConfig
 }
 
-// NewPostbackWorker returns a worker; call Run.
-func NewPostbackWorker(rdb redis.UniversalClient, p *Poster, cfg WorkerConfig) *PostbackWorker {
-	if cfg.Stream == "" {
-		cfg.Stream = "hutong:events"
-	}
+// NewPostbackWorker returns a worker on the log of sink; call Run.
+func NewPostbackWorker(sink *RedisSink, p *Poster, cfg WorkerConfig) *PostbackWorker {
 	if cfg.Group == "" {
 		cfg.Group = "hutong-postbacks"
 	}
@@ -76,6 +71,9 @@ func NewPostbackWorker(rdb redis.UniversalClient, p *Poster, cfg WorkerConfig) *
 	}
 	if cfg.Block <= 0 {
 		cfg.Block = 2 * time.Second
+		if sink.Shards() > 1 {
+			cfg.Block = 200 * time.Millisecond
+		}
 	}
 	if cfg.MinIdle <= 0 {
 		cfg.MinIdle = 5 * time.Minute
@@ -83,113 +81,89 @@ func NewPostbackWorker(rdb redis.UniversalClient, p *Poster, cfg WorkerConfig) *
 	if cfg.ClaimInterval <= 0 {
 		cfg.ClaimInterval = 30 * time.Second
 	}
-	return &PostbackWorker{rdb: rdb, p: p, cfg: cfg}
+	return &PostbackWorker{log: sink, rdb: sink.rdb, p: p, cfg: cfg}
 }
 
-// Run creates the group if needed and delivers until ctx ends. Entries being
-// retried when ctx ends stay pending and are claimed again later. It
-// returns nil on cancellation.
+// Run creates the group if needed and delivers until ctx ends. Records
+// being retried when ctx ends stay pending and are claimed again later.
+// It returns nil on cancellation.
 func (w *PostbackWorker) Run(ctx context.Context) error {
 	if len(w.p.cfg.Postbacks) == 0 {
 		return errNoPostbacks
 	}
-	err := w.rdb.XGroupCreateMkStream(ctx, w.cfg.Stream, w.cfg.Group, w.cfg.StartID).Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("track: create group: %w", err)
+	if err := w.log.CreateGroup(ctx, w.cfg.Group, w.cfg.StartID); err != nil {
+		return err
 	}
-	jobs := make(chan redis.XMessage)
+	jobs := make(chan LogRecord)
 	var wg sync.WaitGroup
-	for range w.cfg.Concurrency {
+	// A few records at once; each spreads its taps over the Concurrency
+	// slots of the Poster (HandleBatch).
+	sem := make(chan struct{}, w.cfg.Concurrency)
+	for range 4 {
 		wg.Go(func() {
-			for m := range jobs {
-				w.process(ctx, m)
+			for rec := range jobs {
+				w.process(ctx, rec, sem)
 			}
 		})
 	}
 	defer wg.Wait()
 	defer close(jobs)
 	lastClaim := time.Time{}
+	pending := true // this consumer's own pending records first (a restart)
 	for ctx.Err() == nil {
 		if time.Since(lastClaim) >= w.cfg.ClaimInterval {
 			lastClaim = time.Now()
-			w.claim(ctx, jobs)
+			recs, err := w.log.Claim(ctx, w.cfg.Group, w.cfg.Consumer, w.cfg.MinIdle)
+			if err != nil && ctx.Err() == nil {
+				w.p.log.Warn("postback worker: claim failed", "err", err)
+			}
+			w.dispatch(ctx, recs, jobs)
 		}
-		res, err := w.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: w.cfg.Group, Consumer: w.cfg.Consumer, Streams: []string{w.cfg.Stream, ">"},
-			Count: int64(4 * w.cfg.Concurrency), Block: w.cfg.Block,
-		}).Result()
+		recs, err := w.log.ReadGroup(ctx, w.cfg.Group, w.cfg.Consumer, 16, w.cfg.Block, pending)
 		if err != nil {
-			if errors.Is(err, redis.Nil) || ctx.Err() != nil {
+			if ctx.Err() != nil {
 				continue
 			}
-			if strings.HasPrefix(err.Error(), "NOGROUP") {
-				_ = w.rdb.XGroupCreateMkStream(ctx, w.cfg.Stream, w.cfg.Group, "0").Err()
-				continue
-			}
-			w.p.log.Warn("postback worker: XREADGROUP failed", "err", err)
+			w.p.log.Warn("postback worker: read failed", "err", err)
 			_ = sleepCtx(ctx, time.Second)
 			continue
 		}
-		for _, s := range res {
-			w.dispatch(ctx, s.Messages, jobs)
+		if pending && len(recs) == 0 {
+			pending = false
+		}
+		w.dispatch(ctx, recs, jobs)
+		if len(recs) == 0 && w.log.Shards() > 1 {
+			_ = sleepCtx(ctx, w.cfg.Block)
 		}
 	}
 	return nil
 }
 
-// dispatch acknowledges at once the entries that need no postback and hands
-// the rest to the pool.
-func (w *PostbackWorker) dispatch(ctx context.Context, msgs []redis.XMessage, jobs chan<- redis.XMessage) {
-	var noop []string
-	for _, m := range msgs {
-		ev, err := DecodeStreamEvent(m.Values)
-		if err != nil || !w.p.Wants(&ev) {
-			noop = append(noop, m.ID)
+// dispatch acknowledges at once the records with no tap that wants a
+// postback and hands the rest to the pool.
+func (w *PostbackWorker) dispatch(ctx context.Context, recs []LogRecord, jobs chan<- LogRecord) {
+	var noop []LogRecord
+	for _, rec := range recs {
+		if !w.p.WantsAny(rec.Events) {
+			noop = append(noop, rec)
 			continue
 		}
 		select {
-		case jobs <- m:
+		case jobs <- rec:
 		case <-ctx.Done():
 			return
 		}
 	}
-	if len(noop) > 0 {
-		if err := w.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, noop...).Err(); err != nil && ctx.Err() == nil {
-			w.p.log.Warn("postback worker: XACK failed", "err", err)
-		}
+	if err := w.log.Ack(ctx, w.cfg.Group, noop...); err != nil && ctx.Err() == nil {
+		w.p.log.Warn("postback worker: XACK failed", "err", err)
 	}
 }
 
-// claim takes over entries pending longer than MinIdle.
-func (w *PostbackWorker) claim(ctx context.Context, jobs chan<- redis.XMessage) {
-	start := "0-0"
-	for ctx.Err() == nil {
-		msgs, next, err := w.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer,
-			MinIdle: w.cfg.MinIdle, Start: start, Count: 100,
-		}).Result()
-		if err != nil {
-			if ctx.Err() == nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
-				w.p.log.Warn("postback worker: XAUTOCLAIM failed", "err", err)
-			}
-			return
-		}
-		w.dispatch(ctx, msgs, jobs)
-		if next == "0-0" || next == "" {
-			return
-		}
-		start = next
-	}
-}
-
-func (w *PostbackWorker) process(ctx context.Context, m redis.XMessage) {
-	ev, err := DecodeStreamEvent(m.Values)
-	if err != nil {
-		return // dispatch never sends undecodable entries
-	}
+func (w *PostbackWorker) process(ctx context.Context, rec LogRecord, sem chan struct{}) {
+	var mu sync.Mutex
 	var deadErr error
-	err = w.p.Handle(ctx, &ev, func(d DeadLetter) {
-		d.EntryID = m.ID
+	err := w.p.HandleBatch(ctx, rec.Events, sem, func(d DeadLetter) {
+		d.EntryID = rec.ID
 		js, _ := json.Marshal(d)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -197,20 +171,22 @@ func (w *PostbackWorker) process(ctx context.Context, m redis.XMessage) {
 			Stream: w.cfg.DeadStream, MaxLen: 100_000, Approx: true,
 			Values: []any{"postback", d.Postback, "visit", d.VisitID, "d", js},
 		}).Err(); err != nil {
+			mu.Lock()
 			deadErr = err
+			mu.Unlock()
 		}
 	})
 	if err != nil {
 		return // shutting down: stays pending, claimed later
 	}
 	if deadErr != nil {
-		w.p.log.Error("postback worker: dead letter not stored; entry left pending", "entry", m.ID, "err", deadErr)
+		w.p.log.Error("postback worker: dead letter not stored; record left pending", "entry", rec.ID, "err", deadErr)
 		return
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := w.rdb.XAck(actx, w.cfg.Stream, w.cfg.Group, m.ID).Err(); err != nil {
-		w.p.log.Warn("postback worker: XACK failed; entry will be redelivered", "entry", m.ID, "err", err)
+	if err := w.log.Ack(actx, w.cfg.Group, rec); err != nil {
+		w.p.log.Warn("postback worker: XACK failed; record will be redelivered", "entry", rec.ID, "err", err)
 	}
 }
 

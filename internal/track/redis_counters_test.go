@@ -2,15 +2,19 @@ package track
 
 import (
 	"context"
+	"errors"
 	"maps"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// counterModel is what the counter hashes must hold: key (unprefixed) →
-// field → value (every value in these tests fits in an int64).
+// counterModel is what the counters must hold: group key as aggregateRef
+// names it ("link:<code>:d:<day>", "camp:<c>:h:<hour>") → field → value.
 type counterModel map[string]map[string]int64
 
 func (m counterModel) add(deltas map[string]map[string]int64) {
@@ -24,247 +28,305 @@ func (m counterModel) add(deltas map[string]map[string]int64) {
 	}
 }
 
-// keptTTL records the TTLs a test gave counter hashes itself (key →
-// at most this long; -1: none): the script sets a TTL only on the hashes it
-// creates and leaves an existing hash's TTL alone.
-var keptTTL = map[string]time.Duration{}
+// bucketOf is where a model group lives in version 2: the bucket hash of
+// the shard (a link's own shard; a campaign's counters are in every shard
+// its links' taps went to, so all shards) and the field.
+func bucketOf(sink *RedisSink, group string) (keys []string, field string) {
+	parts := strings.Split(group, ":") // scope, id (may hold ":"), gran, bucket
+	n := len(parts)
+	scope, id, bucket := parts[0], strings.Join(parts[1:n-2], ":"), parts[n-2]+":"+parts[n-1]
+	if scope == "camp" {
+		for i := range sink.tags {
+			keys = append(keys, sink.tags[i]+":"+bucket)
+		}
+		return keys, bucketFieldCamp + id
+	}
+	return []string{sink.tags[sink.shardOf(id)] + ":" + bucket}, bucketFieldLink + id
+}
 
-// check compares every modelled hash with HGETALL, value for value as
-// strings (so 1.2345678901234e+14 or a value off by one at 2^53 fails), and
-// its TTL with the sink's day or hour TTL (or what keptTTL says).
+// check compares every modelled group with the raw bucket values (summed
+// over shards for campaigns), and each bucket's TTL with the configured one.
 func (m counterModel) check(t *testing.T, sink *RedisSink) {
 	t.Helper()
 	ctx := context.Background()
-	for k, fs := range m {
-		got, err := sink.rdb.HGetAll(ctx, sink.prefix+k).Result()
+	for g, want := range m {
+		keys, field := bucketOf(sink, g)
+		got := map[string]int64{}
+		for _, k := range keys {
+			v, err := sink.rdb.HGet(ctx, k, field).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				t.Fatal(err)
+			}
+			parseCounters(v, got)
+			if err == nil {
+				ttl, err := sink.rdb.TTL(ctx, k).Result()
+				max := sink.cfg.DayTTL
+				if strings.Contains(k, "}:h:") {
+					max = sink.cfg.HourTTL
+				}
+				if err != nil || ttl <= max-time.Minute || ttl > max {
+					t.Fatalf("%s: TTL %v, %v; want about %v", k, ttl, err, max)
+				}
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("%s (%s of %v):\n got %v\nwant %v", g, field, keys, got, want)
+		}
+	}
+}
+
+// TestRedisCounterSums writes counters over many batches on 1 and 4
+// shards — links new to a bucket, existing ones, values a test put there
+// (with a field no batch writes), hundreds of distinct fields, dimension
+// values holding the separators — and every value must be the exact sum.
+// A replayed batch changes nothing.
+func TestRedisCounterSums(t *testing.T) {
+	rdb := testClient(t)
+	for _, shards := range []int{1, 4} {
+		t.Run("shards="+strconv.Itoa(shards), func(t *testing.T) {
+			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), Shards: shards})
+			ctx := context.Background()
+			r := rand.New(rand.NewPCG(7, uint64(shards)))
+			base := time.Date(2026, 11, 25, 9, 40, 0, 0, ChinaTime)
+			model := counterModel{}
+			seq := uint64(0)
+			write := func(evs []Event) {
+				t.Helper()
+				seq++
+				for i := range evs {
+					evs[i].VisitID = newVisitIDAt(evs[i].Time)
+				}
+				applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: evs})
+				if err != nil || !applied {
+					t.Fatalf("batch %d: applied=%v err=%v", seq, applied, err)
+				}
+				model.add(aggregateRef(evs, ChinaTime))
+			}
+			for i := range 8 {
+				write(randBatch(r, 150, base.Add(time.Duration(i)*25*time.Minute)))
+			}
+			model.check(t, sink)
+
+			// A value already there, with a field no batch writes.
+			keys, field := bucketOf(sink, "link:k:d:20261125")
+			if err := rdb.HSet(ctx, keys[0], field, "total=9007199254740000,human=5,foreign=7").Err(); err != nil {
+				t.Fatal(err)
+			}
+			model["link:k:d:20261125"] = map[string]int64{"total": 9007199254740000, "human": 5, "foreign": 7}
+			evs := []Event{tap(1, "k", base), tap(2, "k", base), tap(3, "k2", base)}
+			evs[1].Bot = true
+			evs[2].Scene = "a,b=c" // separators in a value: stored as "_"
+			write(evs)
+			model["link:k2:d:20261125"]["scene:a_b_c"] = model["link:k2:d:20261125"]["scene:a,b=c"]
+			delete(model["link:k2:d:20261125"], "scene:a,b=c")
+			model["link:k2:h:2026112509"]["scene:a_b_c"] = model["link:k2:h:2026112509"]["scene:a,b=c"]
+			delete(model["link:k2:h:2026112509"], "scene:a,b=c")
+			for _, g := range []string{"camp:camp-k2:d:20261125", "camp:camp-k2:h:2026112509"} {
+				model[g]["scene:a_b_c"] = model[g]["scene:a,b=c"]
+				delete(model[g], "scene:a,b=c")
+			}
+			model.check(t, sink)
+
+			// Hundreds of fields for one link, twice.
+			wide := make([]Event, 600)
+			for i := range wide {
+				wide[i] = tap(i, "wide", base)
+				wide[i].App, wide[i].OS = "app"+strconv.Itoa(i), "os"+strconv.Itoa(i%50)
+			}
+			write(wide)
+			write(cloneEvents(wide))
+			model.check(t, sink)
+
+			applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: wide})
+			if err != nil || applied {
+				t.Fatalf("replay: applied=%v err=%v; want false", applied, err)
+			}
+			model.check(t, sink)
+
+		})
+	}
+}
+
+func cloneEvents(evs []Event) []Event { return append([]Event(nil), evs...) }
+
+// TestRedisStatsAcrossShards: a link's stats read its shard, a campaign's
+// every shard; totals are exact.
+func TestRedisStatsAcrossShards(t *testing.T) {
+	rdb := testClient(t)
+	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), Shards: 5})
+	ctx := context.Background()
+	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	var evs []Event
+	for i := range 500 {
+		ev := tap(i, "c"+strconv.Itoa(i%37), at.Add(time.Duration(i)*time.Second))
+		ev.Campaign = "big"
+		evs = append(evs, ev)
+	}
+	if _, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sink.CampaignStats(ctx, "big", at.Add(-time.Hour), at.Add(time.Hour), "hour")
+	if err != nil || st.Total != 500 || st.Human != 500 {
+		t.Fatalf("campaign stats %+v, %v; want 500 taps", st, err)
+	}
+	var sum int64
+	for i := range 37 {
+		st, err := sink.Stats(ctx, "c"+strconv.Itoa(i), at.Add(-time.Hour), at.Add(time.Hour), "day")
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{}
-		for f, n := range fs {
-			want[f] = strconv.FormatInt(n, 10)
-		}
-		if !maps.Equal(got, want) {
-			for f, v := range want {
-				if got[f] != v {
-					t.Errorf("%s %s = %q; want %q", k, f, got[f], v)
-				}
-			}
-			for f, v := range got {
-				if _, ok := want[f]; !ok {
-					t.Errorf("%s %s = %q; want no such field", k, f, v)
-				}
-			}
-			t.FailNow()
-		}
-		ttl, err := sink.rdb.TTL(ctx, sink.prefix+k).Result()
-		if kept, ok := keptTTL[k]; ok {
-			if err != nil || (kept < 0 && ttl != -1) || (kept > 0 && (ttl <= 0 || ttl > kept)) {
-				t.Fatalf("%s: TTL %v, %v; want the TTL the test set (%v) kept", k, ttl, err, kept)
-			}
-			continue
-		}
-		max := sink.cfg.DayTTL
-		if strings.Contains(k, ":h:") {
-			max = sink.cfg.HourTTL
-		}
-		if err != nil || ttl <= max-time.Minute || ttl > max {
-			t.Fatalf("%s: TTL %v, %v; want about %v", k, ttl, err, max)
-		}
+		sum += st.Total
 	}
-}
-
-// TestRedisCounterSums writes the same counters over several batches while
-// the hashes are new, exist, lack some of the fields, hold values near and
-// beyond 2^53 (where a Lua number is no longer exact), hold fields no batch
-// writes, have lost or shortened their TTL (which the script keeps: it sets
-// TTLs on the hashes it creates), and span more than one HMGET or HSET
-// chunk; every value must be exactly what HINCRBY per field leaves.
-func TestRedisCounterSums(t *testing.T) {
-	rdb := testClient(t)
-	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb)})
-	ctx := context.Background()
-	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
-	model := counterModel{}
-	seq := uint64(0)
-	write := func(evs []Event) {
-		t.Helper()
-		seq++
-		for i := range evs {
-			evs[i].VisitID = newVisitIDAt(evs[i].Time)
-		}
-		applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: evs})
-		if err != nil || !applied {
-			t.Fatalf("batch %d: applied=%v err=%v", seq, applied, err)
-		}
-		model.add(aggregateRef(evs, ChinaTime))
+	if sum != 500 {
+		t.Fatalf("links' totals sum to %d; want 500", sum)
 	}
-	set := func(key, field string, v int64) {
-		t.Helper()
-		if err := rdb.HSet(ctx, sink.prefix+key, field, v).Err(); err != nil {
-			t.Fatal(err)
-		}
-		if model[key] == nil {
-			model[key] = map[string]int64{}
-		}
-		model[key][field] = v
+	// No key per link: per shard a stream, a writer mark, a day and an
+	// hour bucket.
+	n := 0
+	iter := rdb.Scan(ctx, 0, "{"+globEscape(sink.cfg.Stream)+":*", 1000).Iterator()
+	for iter.Next(ctx) {
+		n++
 	}
-	del := func(key, field string) {
-		t.Helper()
-		if err := rdb.HDel(ctx, sink.prefix+key, field).Err(); err != nil {
-			t.Fatal(err)
-		}
-		delete(model[key], field)
+	if n != 5*4 {
+		t.Fatalf("%d keys for 37 links on 5 shards; want 20 (no key per link)", n)
 	}
-	// batch: code k with its day and hour hash (same increments), code k2
-	// with taps in two hours (day and hour hashes differ), code m with two
-	// like taps in two hours (day and hour hashes with the same fields but
-	// not the same increments), a bot.
-	batch := func(apps ...string) []Event {
-		var evs []Event
-		for i, app := range apps {
-			ev := tap(i, "k", at.Add(time.Duration(i)*time.Second))
-			ev.App = app
-			evs = append(evs, ev)
-			ev2 := tap(i, "k2", at.Add(time.Duration(i)*40*time.Minute))
-			ev2.App = app
-			evs = append(evs, ev2)
-		}
-		bot := tap(99, "k", at)
-		bot.Bot = true
-		return append(evs, bot, tap(0, "m", at), tap(0, "m", at.Add(time.Hour)))
-	}
-
-	write(batch("wechat", "qq", "wechat")) // new hashes: HSET
-	model.check(t, sink)
-
-	const near = 9007199254740000 // below 2^53 = 9007199254740992
-	set("link:k:d:20261125", "total", near)
-	set("link:k:d:20261125", "human", 123456789012)
-	set("link:k:d:20261125", "foreign", 7) // no batch writes it
-	del("link:k:d:20261125", "app:wechat")
-	set("link:k:h:2026112510", "total", 1<<53-1) // the sums are odd, past 2^53
-	set("link:k:h:2026112510", "os:ios", -5)
-	set("camp:camp-k:d:20261125", "total", 9223372036854775000) // near int64's max
-	set("camp:camp-k:d:20261125", "human", 999999999999999)
-	del("camp:camp-k:h:2026112510", "bot")
-	if err := rdb.Persist(ctx, sink.prefix+"link:k:d:20261125").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := rdb.Expire(ctx, sink.prefix+"link:k:h:2026112510", 100*time.Second).Err(); err != nil {
-		t.Fatal(err)
-	}
-	keptTTL["link:k:d:20261125"], keptTTL["link:k:h:2026112510"] = -1, 100*time.Second
-	t.Cleanup(func() { clear(keptTTL) })
-	write(batch("wechat", "taobao", "qq")) // existing hashes, some fields new
-	model.check(t, sink)
-	write(batch("weibo"))
-	model.check(t, sink)
-
-	// A hash of > 1000 fields: chunked HSET when new, chunked HMGET and
-	// HSET when it exists, and one chunk over 2^53 while the other is not.
-	wide := func() []Event {
-		evs := make([]Event, 1200)
-		for i := range evs {
-			evs[i] = tap(i, "wide", at)
-			evs[i].App = "app" + strconv.Itoa(i)
-		}
-		return evs
-	}
-	write(wide())
-	write(wide())
-	if n := len(model["link:wide:d:20261125"]); n < 1100 {
-		t.Fatalf("wide hash has %d fields; the test wants > 1000", n)
-	}
-	set("link:wide:h:2026112510", "app:app1100", 1<<53) // + 1: not a double
-	write(wide())
-	model.check(t, sink)
-	if v := model["link:wide:h:2026112510"]["app:app1100"]; v <= 1<<53 {
-		t.Fatalf("app:app1100 = %d; the test wants it past 2^53", v)
-	}
-
-	// A replayed batch changes nothing.
-	applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: wide()})
-	if err != nil || applied {
-		t.Fatalf("replay: applied=%v err=%v; want false", applied, err)
-	}
-	model.check(t, sink)
 }
 
 // TestRedisWriteBatchNoScript: a server without the script cached (a
-// restart, a failover) gets it by EVAL.
+// restart, a failover) gets it by EVAL, on one shard and on several.
 func TestRedisWriteBatchNoScript(t *testing.T) {
 	rdb := testClient(t)
-	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb)})
 	defer func(sha any) { writeScriptSHA = sha }(writeScriptSHA)
 	writeScriptSHA = strings.Repeat("0", 40)
-	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
-	evs := []Event{tap(1, "ns", at), tap(2, "ns", at)}
-	applied, err := sink.WriteBatch(context.Background(), &Batch{Writer: "w", Seq: 1, Events: evs})
-	if err != nil || !applied {
-		t.Fatalf("applied=%v err=%v", applied, err)
-	}
-	model := counterModel{}
-	model.add(aggregateRef(evs, ChinaTime))
-	model.check(t, sink)
-	if got := allEvents(t, sink); len(got) != 2 {
-		t.Fatalf("%d events; want 2", len(got))
+	for _, shards := range []int{1, 3} {
+		sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), Shards: shards})
+		at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+		evs := []Event{tap(1, "ns", at), tap(2, "ns2", at), tap(3, "ns3", at)}
+		applied, err := sink.WriteBatch(context.Background(), &Batch{Writer: "w", Seq: 1, Events: evs})
+		if err != nil || !applied {
+			t.Fatalf("shards=%d: applied=%v err=%v", shards, applied, err)
+		}
+		model := counterModel{}
+		model.add(aggregateRef(evs, ChinaTime))
+		model.check(t, sink)
+		if got := allEvents(t, sink); len(got) != 3 {
+			t.Fatalf("shards=%d: %d events; want 3", shards, len(got))
+		}
 	}
 }
 
-// TestRedisCounterTTLRefresh: a counter hash that lost its TTL, or holds a
-// longer one than configured, keeps it through ordinary batches and gets
-// the configured TTL back from the writer's next refresh batch (every
-// ttlRefreshEvery-th seq); a shorter TTL is left alone.
-func TestRedisCounterTTLRefresh(t *testing.T) {
+// TestRedisBucketTTL: a bucket that lost its TTL, or holds a longer one
+// than configured, gets the configured TTL back from the next batch that
+// writes it; a shorter one is left alone.
+func TestRedisBucketTTL(t *testing.T) {
 	rdb := testClient(t)
 	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb)})
 	ctx := context.Background()
 	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
-	write := func(seq uint64) {
+	write := func(seq uint64, code string, at time.Time) {
 		t.Helper()
-		evs := []Event{tap(0, "r", at), tap(1, "short", at)}
-		for i := range evs {
-			evs[i].VisitID = newVisitIDAt(evs[i].Time)
-		}
-		if applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: evs}); err != nil || !applied {
+		if applied, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: seq, Events: []Event{tap(0, code, at)}}); err != nil || !applied {
 			t.Fatalf("batch %d: applied=%v err=%v", seq, applied, err)
 		}
 	}
 	ttl := func(k string) time.Duration {
 		t.Helper()
-		d, err := rdb.TTL(ctx, sink.prefix+k).Result()
+		d, err := rdb.TTL(ctx, k).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
-	day, hour, short := "link:r:d:20261125", "link:r:h:2026112510", "link:short:d:20261125"
-	write(1)
-	if err := rdb.Persist(ctx, sink.prefix+day).Err(); err != nil {
+	day, hour := sink.tags[0]+":d:20261125", sink.tags[0]+":h:2026112510"
+	write(1, "r", at)
+	if err := rdb.Persist(ctx, day).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.Expire(ctx, sink.prefix+hour, 30*24*time.Hour).Err(); err != nil {
+	if err := rdb.Expire(ctx, hour, 30*24*time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.Expire(ctx, sink.prefix+short, 100*time.Second).Err(); err != nil {
-		t.Fatal(err)
-	}
-	write(2) // an ordinary batch leaves existing TTLs alone
-	if d := ttl(day); d != -1 {
-		t.Fatalf("%s after an ordinary batch: TTL %v; want none (kept)", day, d)
-	}
-	if d := ttl(hour); d <= sink.cfg.HourTTL {
-		t.Fatalf("%s after an ordinary batch: TTL %v; want the 30 days set by hand (kept)", hour, d)
-	}
-	write(ttlRefreshEvery) // a refresh batch mends both
+	write(2, "other", at)
 	if d := ttl(day); d <= sink.cfg.DayTTL-time.Minute || d > sink.cfg.DayTTL {
-		t.Errorf("%s after a refresh batch: TTL %v; want about %v", day, d, sink.cfg.DayTTL)
+		t.Errorf("%s: TTL %v; want about %v back", day, d, sink.cfg.DayTTL)
 	}
 	if d := ttl(hour); d <= sink.cfg.HourTTL-time.Minute || d > sink.cfg.HourTTL {
-		t.Errorf("%s after a refresh batch: TTL %v; want about %v", hour, d, sink.cfg.HourTTL)
+		t.Errorf("%s: TTL %v; want about %v back", hour, d, sink.cfg.HourTTL)
 	}
-	if d := ttl(short); d <= 0 || d > 100*time.Second {
-		t.Errorf("%s after a refresh batch: TTL %v; want the shorter 100s kept", short, d)
+	if err := rdb.Expire(ctx, hour, 100*time.Second).Err(); err != nil {
+		t.Fatal(err)
+	}
+	write(3, "r", at)
+	if d := ttl(hour); d <= 0 || d > 100*time.Second {
+		t.Errorf("%s: TTL %v; want the shorter 100s kept", hour, d)
+	}
+}
+
+// TestRedisLayout: the meta key records shards; another count is refused
+// with a message naming the flag; a database with version 1 data keeps its
+// stats readable beside the new buckets.
+func TestRedisLayout(t *testing.T) {
+	rdb := testClient(t)
+	ctx := context.Background()
+	stream := testStream(t, rdb)
+	at := time.Date(2026, 11, 25, 10, 30, 0, 0, ChinaTime)
+	// Version 1's counters for a link and a campaign, and its writers hash.
+	v1 := "{" + stream + "}:"
+	rdb.HSet(ctx, v1+"writers", "old", 9)
+	rdb.HSet(ctx, v1+"link:up:d:20261125", "total", 40, "human", 38, "bot", 2, "app:wechat", 30)
+	rdb.HSet(ctx, v1+"camp:camp-up:d:20261125", "total", 40, "human", 38, "bot", 2)
+	clock := at.Add(time.Hour)
+	sink := NewRedisSink(rdb, RedisConfig{Stream: stream, Shards: 2, Now: func() time.Time { return clock }})
+	if _, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: 1, Events: []Event{tap(0, "up", at.Add(2 * time.Hour)), tap(3, "up", at.Add(2 * time.Hour))}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sink.Stats(ctx, "up", at.Add(-24*time.Hour), at.Add(24*time.Hour), "day")
+	if err != nil || st.Total != 42 || st.Human != 40 || st.Breakdown["app"]["wechat"] != 32 {
+		t.Fatalf("stats %+v, %v; want version 1's 40 taps plus 2 new", st, err)
+	}
+	cst, err := sink.CampaignStats(ctx, "camp-up", at.Add(-24*time.Hour), at.Add(24*time.Hour), "day")
+	if err != nil || cst.Total != 42 {
+		t.Fatalf("campaign stats %+v, %v; want 42", cst, err)
+	}
+	other := NewRedisSink(rdb, RedisConfig{Stream: stream, Shards: 3})
+	_, err = other.WriteBatch(ctx, &Batch{Writer: "w2", Seq: 1, Events: []Event{tap(0, "up", at)}})
+	if !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), "--events-shards 2") {
+		t.Fatalf("3 shards on a 2-shard store: %v; want ErrLayout naming --events-shards 2", err)
+	}
+}
+
+// TestRedisRetention: a batch record older than Retention is trimmed by a
+// later write (MINID ~: records bigger than a stream node go one by one).
+func TestRedisRetention(t *testing.T) {
+	rdb := testClient(t)
+	ctx := context.Background()
+	now := time.Now()
+	// The stream's entry IDs are Redis's clock: the test waits out a short
+	// retention rather than moving a clock of its own.
+	sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), Retention: 500 * time.Millisecond})
+	big := func(seq uint64) *Batch {
+		evs := make([]Event, 30) // ~12 KB: more than a stream node's 4 KB
+		for i := range evs {
+			evs[i] = tap(i, "ret", now)
+		}
+		return &Batch{Writer: "w", Seq: seq, Events: evs}
+	}
+	for seq := uint64(1); seq <= 3; seq++ {
+		if _, err := sink.WriteBatch(ctx, big(seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := rdb.XLen(ctx, sink.StreamKey(0)).Val(); n != 3 {
+		t.Fatalf("XLEN %d; want 3", n)
+	}
+	time.Sleep(700 * time.Millisecond) // the three are past the retention now
+	if _, err := sink.WriteBatch(ctx, big(4)); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.XLen(ctx, sink.StreamKey(0)).Val(); n != 1 {
+		t.Fatalf("XLEN %d after the retention passed; want 1 (the new record)", n)
+	}
+	evs := allEvents(t, sink)
+	if len(evs) != 30 || evs[0].ID != EventID("w", 4, 0) {
+		t.Fatalf("%d events, first %q; want batch 4's 30", len(evs), evs[0].ID)
 	}
 }

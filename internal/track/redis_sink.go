@@ -2,11 +2,13 @@ package track
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,29 +16,50 @@ import (
 
 // RedisConfig configures a RedisSink. Fields marked Optional have defaults.
 type RedisConfig struct {
-	// Stream is the event stream key. Optional. Default: "hutong:events".
-	// Every other key of the sink starts with "{" + Stream + "}:" so that,
-	// on Redis Cluster, a batch (stream, counters, writer marks) lives in one
-	// hash slot and is written by one atomic script.
+	// Stream is the base name of the sink's keys. Optional. Default:
+	// "hutong:events". Shard s keeps its stream, writer marks and counter
+	// buckets under the hash tag "{<Stream>:<s>}", so that on Redis Cluster
+	// a batch's part for a shard is one atomic script on one node and the
+	// shards spread over the masters.
 	Stream string
-	// MaxLen trims the stream approximately (XADD MAXLEN ~). Optional.
-	// Default: 1,000,000 entries. Negative: never trim.
+	// Shards is the number of shards: links are spread over them by a hash
+	// of their code. Optional. Default: 1. It is fixed for the life of the
+	// data (stored in "<Stream>:meta"): a sink configured with another
+	// number refuses to write and says so.
+	Shards int
+	// Retention is how long batch records stay in the stream: every XADD
+	// trims (MINID ~) what is older. Optional. Default: 72h. Negative:
+	// never trim by time.
+	Retention time.Duration
+	// MaxLen, when positive, also caps each shard's stream at about this
+	// many records (batches), as a memory bound. Optional. Default: 0 (none).
 	MaxLen int64
-	// DayTTL is the lifetime of daily counter hashes. Optional. Default: 400 days.
+	// DayTTL is the lifetime of a day's counter bucket. Optional. Default: 400 days.
 	DayTTL time.Duration
-	// HourTTL is the lifetime of hourly counter hashes. Optional. Default: 8 days.
+	// HourTTL is the lifetime of an hour's counter bucket. Optional. Default: 8 days.
 	HourTTL time.Duration
+	// MarkTTL is how long a writer's high-water mark is kept after its
+	// last batch: a spill file replayed later than this could count twice.
+	// Optional. Default: 30 days.
+	MarkTTL time.Duration
+	// NoLog keeps counters only (the event log is elsewhere: SplitSink).
+	NoLog bool
 	// Location is the time zone of day/hour buckets. Optional. Default:
 	// UTC+8 (China Standard Time, no DST).
 	Location *time.Location
+	// Now is the clock for the retention cut. Optional. Default: time.Now.
+	Now func() time.Time
 }
 
 func (c *RedisConfig) defaults() {
 	if c.Stream == "" {
 		c.Stream = "hutong:events"
 	}
-	if c.MaxLen == 0 {
-		c.MaxLen = 1_000_000
+	if c.Shards <= 0 {
+		c.Shards = 1
+	}
+	if c.Retention == 0 {
+		c.Retention = 72 * time.Hour
 	}
 	if c.DayTTL <= 0 {
 		c.DayTTL = 400 * 24 * time.Hour
@@ -44,8 +67,14 @@ func (c *RedisConfig) defaults() {
 	if c.HourTTL <= 0 {
 		c.HourTTL = 8 * 24 * time.Hour
 	}
+	if c.MarkTTL <= 0 {
+		c.MarkTTL = 30 * 24 * time.Hour
+	}
 	if c.Location == nil {
 		c.Location = ChinaTime
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -53,293 +82,452 @@ func (c *RedisConfig) defaults() {
 // saving, so a fixed zone is exact and needs no tzdata.
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
-// RedisSink writes batches to a Redis Stream plus counter hashes and answers
-// stats and event queries from them. It is safe for concurrent use; the zero
+// RedisSink writes batches to Redis, one record per batch and shard, and
+// answers stats and event queries. It is safe for concurrent use; the zero
 // value is not usable (use NewRedisSink).
 //
-// Key layout (S = the stream name, default hutong:events):
+// Key layout (S = Stream, default hutong:events; T = "{S:<shard>}"):
 //
-//	S                                stream, one entry per tap
-//	{S}:writers                      hash writer-id → highest batch seq applied
-//	{S}:link:<code>:d:<yyyymmdd>     hash of counters, TTL DayTTL
-//	{S}:link:<code>:h:<yyyymmddhh>   hash of counters, TTL HourTTL
-//	{S}:camp:<campaign>:d:…, :h:…    the same per campaign
+//	T                     stream, one entry per batch (fields v, w, seq, n, s, ev)
+//	T:w:<writer>          the writer's highest batch seq applied, TTL MarkTTL
+//	T:d:<yyyymmdd>        hash, field l:<code> or c:<campaign> → counters, TTL DayTTL
+//	T:h:<yyyymmddhh>      the same per hour, TTL HourTTL
+//	S:meta                hash: format, shards, v1_until
+//
+// A counter value is "name=n" pairs joined by commas ("total=5,human=4,
+// app:wechat=3"). Version 1 kept one stream entry per tap and a hash per
+// link and day; its counters stay readable (see v1_until).
 type RedisSink struct {
-	rdb             redis.UniversalClient
-	cfg             RedisConfig
-	prefix          string
-	dayTTL, hourTTL int64  // seconds
-	maxLen          int64  // cfg.MaxLen, 0 for never
-	writers         string // the writers hash's key
-	stream          any    // cfg.Stream, boxed once
-	scratch         aggSlot[redisScratch]
+	rdb     redis.UniversalClient
+	cfg     RedisConfig
+	tags    []string // per shard "{S:<shard>}"
+	dayTTL  int64    // seconds
+	hourTTL int64
+	markTTL int64
+	maxLen  int64
+	v1Pfx   string // version 1's key prefix "{S}:"
+
+	metaMu  sync.Mutex
+	metaOK  bool
+	v1Until int64 // Unix ms; counters before it may be in version 1 hashes
+
+	scratch aggSlot[redisScratch]
 }
 
 var _ Sink = (*RedisSink)(nil)
 
 // NewRedisSink returns a sink on rdb (single node, Sentinel or Cluster). The
-// client should have ContextTimeoutEnabled so write deadlines hold.
+// client should have ContextTimeoutEnabled so write deadlines hold. It does
+// no I/O: the first write (or Init) checks the stored layout.
 func NewRedisSink(rdb redis.UniversalClient, cfg RedisConfig) *RedisSink {
 	cfg.defaults()
-	prefix := "{" + cfg.Stream + "}:"
-	return &RedisSink{rdb: rdb, cfg: cfg, prefix: prefix,
+	s := &RedisSink{rdb: rdb, cfg: cfg,
 		dayTTL: int64(cfg.DayTTL / time.Second), hourTTL: int64(cfg.HourTTL / time.Second),
-		maxLen: max(cfg.MaxLen, 0), writers: prefix + "writers", stream: cfg.Stream}
+		markTTL: int64(cfg.MarkTTL / time.Second), maxLen: max(cfg.MaxLen, 0),
+		v1Pfx: "{" + cfg.Stream + "}:"}
+	for i := range cfg.Shards {
+		s.tags = append(s.tags, "{"+cfg.Stream+":"+strconv.Itoa(i)+"}")
+	}
+	return s
 }
 
-// Stream is the stream key.
-func (s *RedisSink) Stream() string { return s.cfg.Stream }
+// Shards is the number of shards.
+func (s *RedisSink) Shards() int { return len(s.tags) }
 
-// writeScript applies one batch atomically, unless the writer already
-// applied a batch with this or a higher sequence number.
+// StreamKey is the stream key of shard i ("{S:i}").
+func (s *RedisSink) StreamKey(i int) string { return s.tags[i] }
+
+// shardOf is the shard of a link code (campaign counters go with the tap's
+// link: a campaign's stats sum every shard).
+func (s *RedisSink) shardOf(code string) int {
+	if len(s.tags) == 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(code))
+	return int(h.Sum32() % uint32(len(s.tags)))
+}
+
+// ErrLayout is returned (wrapped) when the data in Redis was laid out with
+// another number of shards or a newer format than this sink's.
+var ErrLayout = errors.New("track: event store layout mismatch")
+
+// Init checks (or, on an empty database, records) the layout: format 2
+// and the number of shards. On a database that holds version 1 data it
+// records since when version 2 writes, so stats before that moment also
+// read version 1's hashes. Writes and stats call it when it has not
+// succeeded yet.
+func (s *RedisSink) Init(ctx context.Context) error {
+	s.metaMu.Lock()
+	defer s.metaMu.Unlock()
+	if s.metaOK {
+		return nil
+	}
+	meta := s.cfg.Stream + ":meta"
+	m, err := s.rdb.HGetAll(ctx, meta).Result()
+	if err != nil {
+		return fmt.Errorf("track: read %s: %w", meta, err)
+	}
+	if len(m) == 0 {
+		v1, err := s.hasV1(ctx)
+		if err != nil {
+			return err
+		}
+		until := int64(0)
+		if v1 {
+			until = s.cfg.Now().UnixMilli()
+		}
+		pipe := s.rdb.TxPipeline()
+		pipe.HSetNX(ctx, meta, "format", strconv.Itoa(BatchFormat))
+		pipe.HSetNX(ctx, meta, "shards", strconv.Itoa(len(s.tags)))
+		pipe.HSetNX(ctx, meta, "v1_until", strconv.FormatInt(until, 10))
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("track: write %s: %w", meta, err)
+		}
+		if m, err = s.rdb.HGetAll(ctx, meta).Result(); err != nil {
+			return fmt.Errorf("track: read %s: %w", meta, err)
+		}
+	}
+	if f, _ := strconv.Atoi(m["format"]); f > BatchFormat {
+		return fmt.Errorf("%w: %s says format %s, this hutong writes %d: upgrade it", ErrLayout, meta, m["format"], BatchFormat)
+	}
+	if n, _ := strconv.Atoi(m["shards"]); n != len(s.tags) {
+		return fmt.Errorf("%w: the events in Redis were written with --events-shards %s, this instance has %d: use %s everywhere (changing it would move links' counters)", ErrLayout, m["shards"], len(s.tags), m["shards"])
+	}
+	s.v1Until, _ = strconv.ParseInt(m["v1_until"], 10, 64)
+	s.metaOK = true
+	return nil
+}
+
+// hasV1 reports whether version 1 wrote here (its writers hash or stream).
+func (s *RedisSink) hasV1(ctx context.Context) (bool, error) {
+	for _, k := range []string{s.v1Pfx + "writers", s.cfg.Stream} {
+		n, err := s.rdb.Exists(ctx, k).Result()
+		if err != nil {
+			return false, fmt.Errorf("track: check version 1 keys: %w", err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// writeScript applies one shard's part of a batch atomically, unless the
+// writer already applied a batch with this or a higher sequence number
+// to the shard.
 //
-// KEYS[1] stream, KEYS[2] writers hash, KEYS[3..] counter hashes.
-// ARGV: writer, seq, maxlen (0 = no trim), nEvents, day TTL, hour TTL,
-// refresh ("1": re-check existing hashes' TTLs, see ttlRefreshEvery), then
-// per event code, ts, visit, json; then per counter hash a spec, 2*nFields
-// (+1 for an hourly hash), followed by nFields field, delta pairs; nFields
-// 0 means the same pairs as the hash before it (a code's day and hour hash
-// get the same increments from a batch within one hour).
+// KEYS[1] the shard's stream, KEYS[2] the writer's mark, KEYS[3..] the
+// counter buckets. ARGV[1] seq, [2] mark TTL, [3] MINID ("0": none),
+// [4] MAXLEN ("0": none), [5] writer, [6] events, [7] shard, [8] the
+// event lines ("": no log), [9] nb = #KEYS-2, [10..9+nb] each bucket's
+// TTL, then per counter (bucket key index, field, delta), delta ""
+// meaning the one before (a link's day and hour get the same).
 //
-// Redis CPU per event is what this script is tuned for:
-//   - the stream is trimmed (MAXLEN ~) by the batch's last XADD only (and
-//     every 4096th in a huge batch, within XADD's default trim LIMIT of 100
-//     stream nodes): trimming is by whole nodes either way, so the stream
-//     stays within MAXLEN ~ as before, without a trim check per entry;
-//   - a counter hash gets one HMGET of the batch's fields and one HSET of
-//     the sums: the values a HINCRBY per field would leave, since the sum is
-//     done in Lua numbers (doubles) only while the old value and the sum are
-//     integers below 2^53 in magnitude, and written with %d (never 1e+15);
-//     a chunk of fields with any other number gets one HINCRBY per field
-//     instead. (Lua reads "0x1f" or " 5" as numbers where HINCRBY refuses
-//     them, and fails the script on what is no number, as HINCRBY does; but
-//     only this script writes these hashes, so their values are plain
-//     integers.) This replaces ~8 write commands per hash with one, and
-//     every write a script makes is propagated to AOF and replicas;
-//   - a hash gets its TTL once, when this script creates it: every batch
-//     counts "total" (the first field), so a hash whose "total" the HMGET
-//     finds missing is new and gets one EXPIRE after its HSET; an existing
-//     hash keeps the TTL it was given (a day's hash is written during that
-//     day only, an hour's during that hour, so the expiry moves by at most
-//     a day or an hour from the last write). Before, every hash was
-//     EXPIREd in every batch: two commands fewer per event on codes new to
-//     the batch, though not much less Redis CPU (on millions of keys the
-//     memory misses of finding a key go to whichever command comes first).
-//     One batch in ttlRefreshEvery also asks TTL of each existing hash it
-//     writes and sets it again when it is missing or longer than
-//     configured;
-//   - every argument costs Redis CPU (parsed, then copied into Lua), so
-//     the TTLs come once per batch and a run of hashes with the same
-//     increments carries them once.
-//
-// HSET and HMGET take at most 1000 fields a call (unpack's limit is ~8000
-// values on Lua's C stack).
+// Redis CPU per tap is what this is for: a batch is one stream entry
+// whatever its size (the NDJSON is one argument, copied once), and a link
+// or campaign costs one HGET and one HSET per bucket per batch, its
+// counters merged in Lua; a new link in a bucket creates a field, never a
+// key (no key per link, no EXPIRE per link). A bucket gets its TTL the
+// first time a batch writes it (TTL answers -1), and again when the TTL
+// left is longer than configured (lowered).
 const writeScriptSrc = `
-local call, argv, fmt = redis.call, ARGV, string.format
-local hw = tonumber(call('HGET', KEYS[2], argv[1]) or '0')
-if tonumber(argv[2]) <= hw then return 0 end
-call('HSET', KEYS[2], argv[1], argv[2])
-local stream = KEYS[1]
-local maxlen = argv[3]
-local n = tonumber(argv[4])
-local ttls = {[0] = argv[5], argv[6]}
-local refresh = argv[7] == '1'
-local i = 8
-for e = 1, n do
-  if maxlen ~= '0' and (e == n or e % 4096 == 0) then
-    call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'code', argv[i], 'ts', argv[i+1], 'visit', argv[i+2], 'e', argv[i+3])
+local call, argv = redis.call, ARGV
+local mark = KEYS[2]
+if tonumber(argv[1]) <= tonumber(call('GET', mark) or '0') then return 0 end
+call('SET', mark, argv[1], 'EX', argv[2])
+if argv[8] ~= '' then
+  if argv[3] ~= '0' then
+    call('XADD', KEYS[1], 'MINID', '~', argv[3], '*', 'v', '2', 'w', argv[5], 'seq', argv[1], 'n', argv[6], 's', argv[7], 'ev', argv[8])
   else
-    call('XADD', stream, '*', 'code', argv[i], 'ts', argv[i+1], 'visit', argv[i+2], 'e', argv[i+3])
+    call('XADD', KEYS[1], '*', 'v', '2', 'w', argv[5], 'seq', argv[1], 'n', argv[6], 's', argv[7], 'ev', argv[8])
   end
-  i = i + 4
+  if argv[4] ~= '0' then call('XTRIM', KEYS[1], 'MAXLEN', '~', argv[4]) end
 end
--- fs: the field names of the pairs from argv[named]; kv: the same names
--- at odd indexes, for HSET; dn: delta string -> number.
-local fs, kv, dn, named = {}, {}, {}, 0
-local lim = 9007199254740992 -- 2^53
-local first, last = i, i - 1
-for k = 3, #KEYS do
-  local key = KEYS[k]
-  local spec = tonumber(argv[i])
-  local hour = spec % 2
-  local ttl = ttls[hour]
-  i = i + 1
-  if spec > 1 then
-    first, last = i, i + spec - hour - 1
-    i = last + 1
+local gmatch, fmt, concat, tonum = string.gmatch, string.format, table.concat, tonumber
+local function merge(old, d)
+  local t, order, n = {}, {}, 0
+  for name, v in gmatch(old, '([^,=]+)=(%-?%d+)') do
+    n = n + 1; order[n] = name; t[name] = tonum(v)
   end
-  local new = false
-  for j = first, last, 2000 do
-    local nf = (math.min(j + 1999, last) - j + 1) / 2
-    if named ~= j then
-      for f = 1, nf do
-        local name = argv[j + 2*f - 2]
-        fs[f] = name
-        kv[2*f - 1] = name
-      end
-      named = j
-    end
-    local old = call('HMGET', key, unpack(fs, 1, nf))
-    if j == first and not old[1] then new = true end
-    local exact = true
-    for f = 1, nf do
-      local d = argv[j + 2*f - 1]
-      local dv = dn[d]
-      if not dv then
-        dv = tonumber(d)
-        dn[d] = dv
-      end
-      local v = old[f]
-      v = v and v + 0 or 0
-      local sum = v + dv
-      if v % 1 == 0 and v > -lim and v < lim and sum > -lim and sum < lim then
-        kv[2*f] = fmt('%d', sum)
-      else
-        exact = false
-        break
-      end
-    end
-    if exact then
-      call('HSET', key, unpack(kv, 1, 2*nf))
-    else
-      for h = j, j + 2*nf - 1, 2 do
-        call('HINCRBY', key, argv[h], argv[h+1])
-      end
-    end
+  for name, v in gmatch(d, '([^,=]+)=(%-?%d+)') do
+    local o = t[name]
+    if o then t[name] = o + tonum(v) else n = n + 1; order[n] = name; t[name] = tonum(v) end
   end
-  if new then
-    call('EXPIRE', key, ttl)
-  elseif refresh then
-    local left = call('TTL', key)
-    if left == -1 or left > tonumber(ttl) then call('EXPIRE', key, ttl) end
-  end
+  for j = 1, n do local name = order[j]; order[j] = name .. '=' .. fmt('%d', t[name]) end
+  return concat(order, ',')
+end
+local nb = tonum(argv[9])
+local last, d = #argv, ''
+for i = 10 + nb, last, 3 do
+  local key, f = KEYS[tonum(argv[i])], argv[i+1]
+  if argv[i+2] ~= '' then d = argv[i+2] end
+  local old = call('HGET', key, f)
+  if old then call('HSET', key, f, merge(old, d)) else call('HSET', key, f, d) end
+end
+for k = 1, nb do
+  local key, ttl = KEYS[2+k], tonum(argv[9+k])
+  local left = call('TTL', key)
+  if left == -1 or left > ttl then call('EXPIRE', key, ttl) end
 end
 return 1
 `
 
-// ttlRefreshEvery: every this many batches of a writer (by Seq), the
-// script also re-checks the TTL of each existing counter hash it writes and
-// sets it again when the hash has none (a PERSIST by hand, a hash written
-// by something else) or more than the configured one (DayTTL or HourTTL
-// lowered). Other batches set a TTL only on the hashes they create, which
-// is what keeps a batch's Redis time low; this bounds how long a hash can
-// go without its TTL to the next refresh batch that touches it.
-const ttlRefreshEvery = 64
-
 var (
 	writeScript = redis.NewScript(writeScriptSrc)
-	// Boxed once: WriteBatch's command arguments allocate nothing per batch.
+	// Boxed once: WriteBatch's command arguments allocate little per batch.
 	writeScriptSHA  any = writeScript.Hash()
 	writeScriptEval any = writeScriptSrc
 )
 
+// bufArg is a slice of a reused buffer as a command argument: go-redis
+// writes what MarshalBinary returns, so it goes to the connection without
+// being copied into a string first.
+type bufArg struct {
+	from, to int
+	buf      *[]byte
+}
+
+func (a *bufArg) MarshalBinary() ([]byte, error) { return (*a.buf)[a.from:a.to], nil }
+
+// shardPart is one shard's share of a batch and the script call for it.
+type shardPart struct {
+	events []Event
+	index  []int32 // each event's position in the batch
+	lines  []byte
+	deltas []byte
+	dargs  []bufArg
+	fields []string // the counters' bucket fields (the aggregator's are reused by the next part)
+	kidx   []int64
+	keys   []string
+	ttls   []int64
+	nkeys  int
+	nev    int
+	shard  int
+	args   []any
+	cmd    *redis.Cmd
+}
+
 // redisScratch is a RedisSink's reusable per-batch state (see aggSlot).
 type redisScratch struct {
-	agg     *aggregator
-	js      []byte    // the batch's events as JSON, back to back
-	ends    []int     // where each event's JSON ends in js
-	jsons   []jsonArg // each event's JSON in js
-	ts      []int64   // event times, Unix ms
-	specs   []int64   // per counter hash its spec (see writeScript)
-	nkeys   int       // the script's number of KEYS
-	refresh int64     // 1 when the batch re-checks TTLs (ttlRefreshEvery)
-	nev     int       // the batch's number of events
-	args    []any     // the EVALSHA command: pointers into the batch, the
-	// sink, ts, jsons, specs and agg; no boxing
+	agg   *aggregator
+	parts []shardPart
+	minID int64
 }
 
-// jsonArg is one event's JSON, js[from:to], as a command argument: go-redis
-// writes what MarshalBinary returns, so the batch's JSON buffer goes to the
-// connection without being copied into strings first.
-type jsonArg struct {
-	from, to int
-	js       []byte
-}
-
-func (a *jsonArg) MarshalBinary() ([]byte, error) { return a.js[a.from:a.to], nil }
-
-// WriteBatch implements Sink: one EVALSHA round trip per batch (see
-// writeScript), atomic and idempotent per (Writer, Seq).
+// WriteBatch implements Sink: per shard with events in b, one EVALSHA (in
+// one pipeline), each atomic and idempotent per (Writer, Seq, shard). A
+// batch whose parts all were applied before reports applied=false; an
+// error in any part fails the batch, whose replay applies only the parts
+// still missing.
 func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	if len(b.Events) == 0 {
 		return true, nil
 	}
-	sc, release := s.scratch.get(func() *redisScratch { return &redisScratch{agg: newAggregator(s.cfg.Location, s.prefix)} })
-	defer release()
-	deltas := sc.agg.aggregate(b.Events)
-
-	// Encode every event into one buffer; the script's ARGV gets each
-	// event's JSON as a slice of it (see jsonArg).
-	var err error
-	if sc.js, sc.ends, err = encodeEvents(sc.js, sc.ends, b.Events); err != nil {
+	if err := s.Init(ctx); err != nil {
 		return false, err
 	}
-	sc.ts, sc.jsons = sc.ts[:0], sc.jsons[:0]
-	start := 0
-	for i, end := range sc.ends {
-		sc.jsons = append(sc.jsons, jsonArg{from: start, to: end, js: sc.js})
-		sc.ts = append(sc.ts, b.Events[i].Time.UnixMilli())
-		start = end
+	sc, release := s.scratch.get(func() *redisScratch { return &redisScratch{agg: newSplitAggregator(s.cfg.Location)} })
+	defer release()
+	if len(sc.parts) != len(s.tags) {
+		sc.parts = make([]shardPart, len(s.tags))
 	}
-
-	// A hash with the same increments as the one before it refers to them.
-	sc.specs = sc.specs[:0]
-	nf := 0
-	for g, d := range deltas {
-		spec := int64(0)
-		if d.hour {
-			spec = 1
+	parts := sc.parts
+	if len(s.tags) == 1 {
+		parts[0].events, parts[0].index = b.Events, nil
+	} else {
+		for i := range parts {
+			parts[i].events, parts[i].index = parts[i].events[:0], parts[i].index[:0]
 		}
-		if g == 0 || !slices.Equal(d.fields, deltas[g-1].fields) {
-			spec += 2 * int64(len(d.fields))
-			nf += len(d.fields)
+		for i := range b.Events {
+			p := &parts[s.shardOf(b.Events[i].Code)]
+			p.events = append(p.events, b.Events[i])
+			p.index = append(p.index, int32(i))
 		}
-		sc.specs = append(sc.specs, spec)
 	}
-	sc.nkeys, sc.nev = 2+len(deltas), len(b.Events)
-
-	// The command is built by hand, not by Script.Run, so that every
-	// argument is a pointer (or boxed once) and the slice is reused: keys
-	// and args in one slice, nothing allocated per batch. The first key is
-	// a string, which a ClusterClient routes by.
-	args := slices.Grow(sc.args[:0], 5+2*len(deltas)+7+4*len(b.Events)+2*nf)
-	args = append(args, "evalsha", writeScriptSHA, &sc.nkeys, s.stream, &s.writers)
-	for g := range deltas {
-		args = append(args, &deltas[g].key) // prefixed by the aggregator
+	sc.minID = 0
+	if s.cfg.Retention > 0 {
+		sc.minID = s.cfg.Now().Add(-s.cfg.Retention).UnixMilli()
 	}
-	sc.refresh = 0
-	if b.Seq%ttlRefreshEvery == 0 {
-		sc.refresh = 1
+	var err error
+	used := 0
+	for i := range parts {
+		p := &parts[i]
+		if len(p.events) == 0 {
+			continue
+		}
+		p.shard = i
+		if err = s.buildPart(sc, b, p); err != nil {
+			break
+		}
+		used++
 	}
-	args = append(args, &b.Writer, &b.Seq, &s.maxLen, &sc.nev, &s.dayTTL, &s.hourTTL, &sc.refresh)
-	for i := range b.Events {
-		ev := &b.Events[i]
-		args = append(args, &ev.Code, &sc.ts[i], &ev.VisitID, &sc.jsons[i])
+	if err == nil {
+		err = s.run(ctx, parts, used)
 	}
-	for g := range deltas {
-		args = append(args, &sc.specs[g])
-		if sc.specs[g] > 1 {
-			fs := deltas[g].fields
-			for j := range fs {
-				args = append(args, &fs[j].name, &fs[j].n)
+	applied := false
+	for i := range parts {
+		p := &parts[i]
+		if err == nil && p.cmd != nil {
+			if n, _ := p.cmd.Int(); n == 1 {
+				applied = true
 			}
 		}
-	}
-	n, err := s.rdb.Do(ctx, args...).Int()
-	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		args[0], args[1] = "eval", writeScriptEval
-		n, err = s.rdb.Do(ctx, args...).Int()
-	}
-	clear(args) // drop pointers into the batch
-	clear(sc.jsons)
-	sc.args = args[:0]
-	if cap(sc.js) > 4<<20 {
-		sc.js = nil // one huge batch: do not keep its buffer
+		clear(p.args) // drop pointers into the batch
+		clear(p.fields)
+		p.args, p.cmd = p.args[:0], nil
+		if len(s.tags) > 1 {
+			clear(p.events)
+		} else {
+			p.events = nil
+		}
+		if cap(p.lines) > 4<<20 {
+			p.lines = nil // one huge batch: do not keep its buffer
+		}
 	}
 	if err != nil {
 		return false, err
 	}
-	return n == 1, nil
+	return applied, nil
+}
+
+// run sends the parts' script calls: one Do for one part, else one
+// pipeline (split by node on a Cluster). NOSCRIPT falls back to EVAL.
+func (s *RedisSink) run(ctx context.Context, parts []shardPart, used int) error {
+	if used == 1 {
+		for i := range parts {
+			p := &parts[i]
+			if len(p.args) == 0 {
+				continue
+			}
+			p.cmd = s.rdb.Do(ctx, p.args...)
+			if err := p.cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+				p.args[0], p.args[1] = "eval", writeScriptEval
+				p.cmd = s.rdb.Do(ctx, p.args...)
+			}
+			return p.cmd.Err()
+		}
+	}
+	for attempt := 0; attempt < 2; attempt++ {
+		pipe := s.rdb.Pipeline()
+		for i := range parts {
+			if len(parts[i].args) > 0 {
+				parts[i].cmd = pipe.Do(ctx, parts[i].args...)
+			}
+		}
+		_, err := pipe.Exec(ctx)
+		if err == nil {
+			return nil
+		}
+		noscript := false
+		for i := range parts {
+			p := &parts[i]
+			if p.cmd != nil && redis.HasErrorPrefix(p.cmd.Err(), "NOSCRIPT") {
+				p.args[0], p.args[1] = "eval", writeScriptEval
+				noscript = true
+			}
+		}
+		if !noscript {
+			return err
+		}
+	}
+	return errors.New("track: write script not accepted")
+}
+
+// buildPart aggregates a shard's events and builds its script call.
+func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
+	var err error
+	p.lines = p.lines[:0]
+	if !s.cfg.NoLog {
+		if p.lines, err = appendLines(p.lines, b.Writer, b.Seq, p.events, p.index); err != nil {
+			return err
+		}
+	}
+	deltas := sc.agg.aggregate(p.events)
+	tag := s.tags[p.shard]
+	p.keys = append(p.keys[:0], tag, tag+":w:"+b.Writer)
+	p.ttls = p.ttls[:0]
+	p.kidx = p.kidx[:0]
+	p.deltas = p.deltas[:0]
+	p.dargs = p.dargs[:0]
+	p.fields = p.fields[:0]
+	for g := range deltas {
+		d := &deltas[g]
+		k := -1
+		for j := 2; j < len(p.keys); j++ {
+			if p.keys[j][len(tag)+1:] == d.key {
+				k = j
+				break
+			}
+		}
+		if k < 0 {
+			k = len(p.keys)
+			p.keys = append(p.keys, tag+":"+d.key)
+			ttl := s.dayTTL
+			if d.hour {
+				ttl = s.hourTTL
+			}
+			p.ttls = append(p.ttls, ttl)
+		}
+		p.kidx = append(p.kidx, int64(k+1)) // KEYS is 1-based
+		p.fields = append(p.fields, d.field)
+		from := len(p.deltas)
+		if g == 0 || !slices.Equal(d.fields, deltas[g-1].fields) {
+			p.deltas = appendDelta(p.deltas, d.fields)
+		}
+		p.dargs = append(p.dargs, bufArg{from: from, to: len(p.deltas), buf: &p.deltas})
+	}
+	p.nkeys, p.nev = len(p.keys), len(p.events)
+	nb := int64(len(p.keys) - 2)
+	args := slices.Grow(p.args[:0], 3+len(p.keys)+9+int(nb)+3*len(deltas))
+	args = append(args, "evalsha", writeScriptSHA, &p.nkeys)
+	for j := range p.keys {
+		args = append(args, &p.keys[j])
+	}
+	args = append(args, &b.Seq, &s.markTTL, sc.minID, &s.maxLen, &b.Writer, &p.nev, p.shard, &bufArg{to: len(p.lines), buf: &p.lines}, nb)
+	for j := range p.ttls {
+		args = append(args, &p.ttls[j])
+	}
+	for g := range deltas {
+		args = append(args, &p.kidx[g], &p.fields[g], &p.dargs[g])
+	}
+	p.args = args
+	return nil
+}
+
+// appendDelta appends counter fields as the script's "name=n,name=n". A
+// name's "," or "=" (never in hutong's own values) becomes "_".
+func appendDelta(dst []byte, fields []fieldDelta) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if strings.ContainsAny(f.name, ",=") {
+			dst = append(dst, strings.NewReplacer(",", "_", "=", "_").Replace(f.name)...)
+		} else {
+			dst = append(dst, f.name...)
+		}
+		dst = append(dst, '=')
+		dst = strconv.AppendInt(dst, f.n, 10)
+	}
+	return dst
+}
+
+// parseCounters reads a counter value "name=n,name=n" into row.
+func parseCounters(v string, row map[string]int64) {
+	for v != "" {
+		var pair string
+		pair, v, _ = strings.Cut(v, ",")
+		eq := strings.LastIndexByte(pair, '=')
+		if eq < 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(pair[eq+1:], 10, 64)
+		if err != nil {
+			continue
+		}
+		row[pair[:eq]] += n
+	}
 }
 
 // Stats implements Querier.
@@ -357,26 +545,52 @@ func (s *RedisSink) stats(ctx context.Context, scope, id string, from, to time.T
 	if err != nil {
 		return nil, err
 	}
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, len(plan.keys))
-	for i, k := range plan.keys {
-		cmds[i] = pipe.HGetAll(ctx, s.prefix+k)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := s.Init(ctx); err != nil {
 		return nil, fmt.Errorf("track: stats: %w", err)
 	}
-	rows := make([]map[string]int64, len(cmds))
-	for i, c := range cmds {
-		m := c.Val()
-		if len(m) == 0 {
+	field, shards := bucketFieldLink+id, []int{s.shardOf(id)}
+	if scope == "camp" {
+		field, shards = bucketFieldCamp+id, nil
+		for i := range s.tags {
+			shards = append(shards, i)
+		}
+	}
+	pipe := s.rdb.Pipeline()
+	type read struct {
+		row int
+		v2  *redis.StringCmd
+		v1  *redis.MapStringStringCmd
+	}
+	var reads []read
+	for i, b := range plan.buckets {
+		for _, sh := range shards {
+			reads = append(reads, read{row: i, v2: pipe.HGet(ctx, s.tags[sh]+":"+b, field)})
+		}
+		if s.v1Until > 0 && plan.starts[i].UnixMilli() < s.v1Until {
+			reads = append(reads, read{row: i, v1: pipe.HGetAll(ctx, s.v1Pfx+plan.keys[i])})
+		}
+	}
+	_, _ = pipe.Exec(ctx) // each command's error is read below
+	rows := make([]map[string]int64, len(plan.keys))
+	for _, r := range reads {
+		if rows[r.row] == nil {
+			rows[r.row] = map[string]int64{}
+		}
+		if r.v2 != nil {
+			v, err := r.v2.Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return nil, fmt.Errorf("track: stats: %w", err)
+			}
+			parseCounters(v, rows[r.row])
 			continue
 		}
-		row := make(map[string]int64, len(m))
-		for f, v := range m {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			row[f] = n
+		if err := r.v1.Err(); err != nil {
+			return nil, fmt.Errorf("track: stats: %w", err)
 		}
-		rows[i] = row
+		for f, v := range r.v1.Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			rows[r.row][f] += n
+		}
 	}
 	return buildStats(scopeName(scope), id, from, to, by, plan, rows), nil
 }
@@ -388,58 +602,214 @@ func scopeName(scope string) string {
 	return scope
 }
 
-// Events implements Querier with XRANGE (after, +] COUNT limit. limit is
-// clamped to 1..1000 (default 100).
+// LogRecord is one batch record of an event log as read back: its ID
+// (the stream entry ID, or the embedded store's <ms>-<n>), its shard, and
+// its events.
+type LogRecord struct {
+	Shard  int
+	ID     string
+	Events []LoggedEvent
+}
+
+func decodeEntry(shard int, m redis.XMessage) (LogRecord, error) {
+	rec := LogRecord{Shard: shard, ID: m.ID}
+	if v, _ := m.Values["v"].(string); v != "2" {
+		return rec, fmt.Errorf("track: stream entry %s: format %q, want 2", m.ID, v)
+	}
+	js, _ := m.Values["ev"].(string)
+	evs, err := ParseEventLines([]byte(js))
+	if err != nil {
+		return rec, fmt.Errorf("track: stream entry %s: %w", m.ID, err)
+	}
+	rec.Events = evs
+	return rec, nil
+}
+
+// Events implements Querier: up to limit events after the cursor (see
+// logPos; "" is the oldest kept), oldest first across the shards (records
+// merged by entry ID), and the cursor to pass next. limit is clamped to
+// 1..1000 (default 100).
 func (s *RedisSink) Events(ctx context.Context, after string, limit int) (*EventPage, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	start := "-"
-	if after != "" {
-		if !validStreamID(after) {
-			return nil, fmt.Errorf("%w: cursor %q", ErrInvalidQuery, after)
-		}
-		start = "(" + after
-	}
-	msgs, err := s.rdb.XRangeN(ctx, s.cfg.Stream, start, "+", int64(limit)).Result()
+	pos, err := parseCursor(after, len(s.tags))
 	if err != nil {
-		return nil, fmt.Errorf("track: events: %w", err)
+		return nil, err
 	}
-	page := &EventPage{Events: make([]StoredEvent, 0, len(msgs)), Next: after}
-	for _, m := range msgs {
-		se := StoredEvent{ID: m.ID}
-		if js, ok := m.Values["e"].(string); ok {
-			if err := json.Unmarshal([]byte(js), &se.Event); err != nil {
-				return nil, fmt.Errorf("track: events: entry %s: %w", m.ID, err)
+	// Each shard's next few records; a record holds up to a batch.
+	const per = 8
+	heads := make([][]redis.XMessage, len(s.tags))
+	more := make([]bool, len(s.tags))
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.XMessageSliceCmd, len(s.tags))
+	for i, p := range pos {
+		start := "-"
+		if p.set {
+			start = p.id()
+			if !p.partial {
+				start = "(" + start
 			}
 		}
-		page.Events = append(page.Events, se)
-		page.Next = m.ID
+		cmds[i] = pipe.XRangeN(ctx, s.tags[i], start, "+", per)
 	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("track: events: %w", err)
+	}
+	for i, c := range cmds {
+		heads[i] = c.Val()
+		more[i] = len(heads[i]) == per
+	}
+	page := &EventPage{Events: make([]LoggedEvent, 0, min(limit, 128))}
+	for len(page.Events) < limit {
+		best := -1
+		var bms, bseq uint64
+		for i, h := range heads {
+			if len(h) == 0 {
+				if more[i] {
+					best = -2 // this shard may have older records than the rest: stop here
+					break
+				}
+				continue
+			}
+			ms, seq, _ := parseRecordID(h[0].ID)
+			if best < 0 || idLess(ms, seq, bms, bseq) {
+				best, bms, bseq = i, ms, seq
+			}
+		}
+		if best < 0 {
+			break
+		}
+		m := heads[best][0]
+		heads[best] = heads[best][1:]
+		rec, err := decodeEntry(best, m)
+		if err != nil {
+			return nil, err
+		}
+		skip := 0
+		if p := pos[best]; p.set && p.partial && p.ms == bms && p.seq == bseq {
+			skip = p.k
+		}
+		take := min(len(rec.Events)-skip, limit-len(page.Events))
+		if take > 0 {
+			page.Events = append(page.Events, rec.Events[skip:skip+take]...)
+		}
+		pos[best] = logPos{set: true, ms: bms, seq: bseq}
+		if skip+max(take, 0) < len(rec.Events) {
+			pos[best].partial, pos[best].k = true, skip+take
+			break
+		}
+	}
+	page.Next = formatCursor(pos)
 	return page, nil
 }
 
-func validStreamID(id string) bool {
-	ms, seq, ok := strings.Cut(id, "-")
-	if _, err := strconv.ParseUint(ms, 10, 64); err != nil {
-		return false
+// CreateGroup creates consumer group on every shard's stream (MKSTREAM)
+// at start ("$": new records only, "0": everything kept); an existing
+// group is left as it is.
+func (s *RedisSink) CreateGroup(ctx context.Context, group, start string) error {
+	for _, k := range s.tags {
+		err := s.rdb.XGroupCreateMkStream(ctx, k, group, start).Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("track: create group %s on %s: %w", group, k, err)
+		}
 	}
-	if !ok {
-		return true
-	}
-	_, err := strconv.ParseUint(seq, 10, 64)
-	return err == nil
+	return nil
 }
 
-// DecodeStreamEvent decodes a stream entry's "e" field (for ad systems and
-// the postback worker reading the stream directly).
-func DecodeStreamEvent(values map[string]any) (Event, error) {
-	var ev Event
-	js, ok := values["e"].(string)
-	if !ok {
-		return ev, fmt.Errorf("track: stream entry without field e")
+// ReadGroup reads records for consumer of group from every shard: its own
+// pending records first when pending is set (ID 0), else new ones (">").
+// With one shard it blocks up to block for new records; with several it
+// reads each shard once (one pipeline) and the caller polls.
+func (s *RedisSink) ReadGroup(ctx context.Context, group, consumer string, count int64, block time.Duration, pending bool) ([]LogRecord, error) {
+	id := ">"
+	if pending {
+		id = "0"
 	}
-	err := json.Unmarshal([]byte(js), &ev)
-	return ev, err
+	if len(s.tags) > 1 || pending {
+		block = -1 // no BLOCK argument
+	}
+	var res [][]redis.XStream
+	var errs []error
+	if len(s.tags) == 1 {
+		r, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
+			Streams: []string{s.tags[0], id}, Count: count, Block: block}).Result()
+		res, errs = [][]redis.XStream{r}, []error{err}
+	} else {
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.XStreamSliceCmd, len(s.tags))
+		for i, k := range s.tags {
+			cmds[i] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
+				Streams: []string{k, id}, Count: count, Block: block})
+		}
+		_, _ = pipe.Exec(ctx)
+		for _, c := range cmds {
+			res = append(res, c.Val())
+			errs = append(errs, c.Err())
+		}
+	}
+	var out []LogRecord
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, redis.Nil) {
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				_ = s.rdb.XGroupCreateMkStream(ctx, s.tags[i], group, "0").Err()
+				continue
+			}
+			return out, fmt.Errorf("track: read group %s: %w", group, err)
+		}
+		for _, st := range res[i] {
+			shard := slices.Index(s.tags, st.Stream)
+			for _, m := range st.Messages {
+				rec, err := decodeEntry(shard, m)
+				if err != nil {
+					rec.Events = nil // acknowledged without events: it cannot be read
+				}
+				out = append(out, rec)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Ack acknowledges records of group.
+func (s *RedisSink) Ack(ctx context.Context, group string, recs ...LogRecord) error {
+	for _, r := range recs {
+		if err := s.rdb.XAck(ctx, s.tags[r.Shard], group, r.ID).Err(); err != nil {
+			return fmt.Errorf("track: ack %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// Claim hands consumer the records of group pending longer than minIdle
+// on every shard (their consumer died or is stuck).
+func (s *RedisSink) Claim(ctx context.Context, group, consumer string, minIdle time.Duration) ([]LogRecord, error) {
+	var out []LogRecord
+	for i, k := range s.tags {
+		start := "0-0"
+		for ctx.Err() == nil {
+			msgs, next, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+				Stream: k, Group: group, Consumer: consumer, MinIdle: minIdle, Start: start, Count: 100,
+			}).Result()
+			if err != nil {
+				if strings.HasPrefix(err.Error(), "NOGROUP") {
+					break
+				}
+				return out, fmt.Errorf("track: claim on %s: %w", k, err)
+			}
+			for _, m := range msgs {
+				rec, err := decodeEntry(i, m)
+				if err != nil {
+					rec.Events = nil
+				}
+				out = append(out, rec)
+			}
+			if next == "0-0" || next == "" {
+				break
+			}
+			start = next
+		}
+	}
+	return out, nil
 }

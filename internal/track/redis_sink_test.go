@@ -3,6 +3,7 @@ package track
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,9 +14,13 @@ import (
 
 func TestRedisSink(t *testing.T) {
 	rdb := testClient(t)
-	runSinkContract(t, func(t *testing.T) Sink {
-		return NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb)})
-	})
+	for _, shards := range []int{1, 3} {
+		t.Run("shards="+strconv.Itoa(shards), func(t *testing.T) {
+			runSinkContract(t, func(t *testing.T) Sink {
+				return NewRedisSink(rdb, RedisConfig{Stream: testStream(t, rdb), Shards: shards})
+			})
+		})
+	}
 }
 
 // failOnceSink fails its nth WriteBatch call without writing anything.
@@ -82,27 +87,23 @@ func TestRedisVisitIDs(t *testing.T) {
 	for _, ev := range seen {
 		byTap[ev.EntityID] = ev.VisitID
 	}
-	msgs, err := rdb.XRange(context.Background(), sink.Stream(), "-", "+").Result()
-	if err != nil || len(msgs) != n {
-		t.Fatalf("stream has %d entries, %v; want %d", len(msgs), err, n)
-	}
 	ids := map[string]bool{}
-	for _, m := range msgs {
-		ev, err := DecodeStreamEvent(m.Values)
-		if err != nil {
-			t.Fatal(err)
-		}
-		visit, _ := m.Values["visit"].(string)
+	evs := allEvents(t, sink)
+	if len(evs) != n {
+		t.Fatalf("log has %d events; want %d", len(evs), n)
+	}
+	for _, ev := range evs {
+		visit := ev.VisitID
 		if len(visit) != visitIDLen || strings.Trim(visit, crockford) != "" || ids[visit] {
-			t.Fatalf("entry %s: visit %q; want a new 26-character visit ID", m.ID, visit)
+			t.Fatalf("event %s: visit %q; want a new 26-character visit ID", ev.ID, visit)
 		}
 		ids[visit] = true
-		if ev.VisitID != visit || byTap[ev.EntityID] != visit {
-			t.Fatalf("entry %s (tap %s): visit %q, JSON visit_id %q, AfterWrite VisitID %q; want one ID",
-				m.ID, ev.EntityID, visit, ev.VisitID, byTap[ev.EntityID])
+		if byTap[ev.EntityID] != visit {
+			t.Fatalf("event %s (tap %s): JSON visit_id %q, AfterWrite VisitID %q; want one ID",
+				ev.ID, ev.EntityID, visit, byTap[ev.EntityID])
 		}
 		if want := newVisitIDAt(ev.Time)[:10]; visit[:10] != want {
-			t.Fatalf("entry %s: visit %q does not start with the tap's time %q", m.ID, visit, want)
+			t.Fatalf("event %s: visit %q does not start with the tap's time %q", ev.ID, visit, want)
 		}
 	}
 }
