@@ -395,7 +395,15 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	p, err := s.deps.Stats.Events(ctx, strings.Clone(c.Query("after")), limit)
+	since := c.Query("since")
+	if since == "" {
+		since = c.Query("after") // the name before since
+	}
+	cur, err := track.SinceCursor(since, s.now())
+	if err != nil {
+		return s.statsError(err)
+	}
+	p, err := s.deps.Stats.Events(ctx, cur, limit)
 	if err != nil {
 		return s.statsError(err)
 	}

@@ -276,7 +276,7 @@ func TestRedisLayout(t *testing.T) {
 	rdb.HSet(ctx, v1+"camp:camp-up:d:20261125", "total", 40, "human", 38, "bot", 2)
 	clock := at.Add(time.Hour)
 	sink := NewRedisSink(rdb, RedisConfig{Stream: stream, Shards: 2, Now: func() time.Time { return clock }})
-	if _, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: 1, Events: []Event{tap(0, "up", at.Add(2 * time.Hour)), tap(3, "up", at.Add(2 * time.Hour))}}); err != nil {
+	if _, err := sink.WriteBatch(ctx, &Batch{Writer: "w", Seq: 1, Events: []Event{tap(0, "up", at.Add(2*time.Hour)), tap(3, "up", at.Add(2*time.Hour))}}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := sink.Stats(ctx, "up", at.Add(-24*time.Hour), at.Add(24*time.Hour), "day")

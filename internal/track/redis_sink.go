@@ -199,6 +199,23 @@ func (s *RedisSink) Init(ctx context.Context) error {
 	return nil
 }
 
+// RedisShards reads the number of shards the event log under stream was
+// set up with (its meta key), for a reader that did not write it.
+func RedisShards(ctx context.Context, rdb redis.UniversalClient, stream string) (int, error) {
+	v, err := rdb.HGet(ctx, stream+":meta", "shards").Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("track: no hutong click events under %q in this Redis (%s:meta is missing): is hutong serve writing here, with this stream name?", stream, stream)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("track: read %s:meta: %w", stream, err)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: %s:meta shards = %q", ErrLayout, stream, v)
+	}
+	return n, nil
+}
+
 // hasV1 reports whether version 1 wrote here (its writers hash or stream).
 func (s *RedisSink) hasV1(ctx context.Context) (bool, error) {
 	for _, k := range []string{s.v1Pfx + "writers", s.cfg.Stream} {
