@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/internal/redisconn"
 )
 
 // Redis key layout (P is RedisOptions.Prefix, default "hutong"):
@@ -38,15 +40,25 @@ type RedisOptions struct {
 	// Timeout bounds each store call when the caller's context has a later
 	// (or no) deadline. Optional. Default: 2s.
 	Timeout time.Duration
+	// MinReplicas is how many replicas must acknowledge a cap's click
+	// increment (WAIT on the link's master) before Hit counts it; when
+	// fewer do within ReplicaTimeout, Hit fails with CodeUnavailable, so a
+	// capped link fails closed instead of being overrun after a failover.
+	// Optional. Default: 0 (no WAIT). See redisconn.DefaultMinReplicas.
+	MinReplicas int
+	// ReplicaTimeout bounds the WAIT. Optional. Default: 200ms.
+	ReplicaTimeout time.Duration
 }
 
 // RedisStore is the Store on Redis (single node, Sentinel or Cluster via a
 // redis.UniversalClient). Safe for concurrent use; stateless, so any number
 // of instances may share one Redis.
 type RedisStore struct {
-	rdb     redis.UniversalClient
-	prefix  string
-	timeout time.Duration
+	rdb         redis.UniversalClient
+	prefix      string
+	timeout     time.Duration
+	minReplicas int
+	replicaWait time.Duration
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -60,7 +72,11 @@ func NewRedisStore(rdb redis.UniversalClient, opts RedisOptions) *RedisStore {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
-	return &RedisStore{rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout}
+	if opts.ReplicaTimeout <= 0 {
+		opts.ReplicaTimeout = redisconn.DefaultReplicaTimeout
+	}
+	return &RedisStore{rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout,
+		minReplicas: opts.MinReplicas, replicaWait: opts.ReplicaTimeout}
 }
 
 func (s *RedisStore) linkKey(d, c string) string   { return s.prefix + ":{" + d + "/" + c + "}:link" }
@@ -465,7 +481,14 @@ func (s *RedisStore) Delete(ctx context.Context, domain, code string) error {
 func (s *RedisStore) Hit(ctx context.Context, domain, code string, now time.Time) (Link, HitResult, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := hitScript.Run(ctx, s.rdb, []string{s.linkKey(domain, code), s.clicksKey(domain, code)}, now.UnixMicro()).Slice()
+	keys := []string{s.linkKey(domain, code), s.clicksKey(domain, code)}
+	var res []any
+	var err error
+	if s.minReplicas <= 0 {
+		res, err = hitScript.Run(ctx, s.rdb, keys, now.UnixMicro()).Slice()
+	} else {
+		res, err = s.durableHit(ctx, keys, now)
+	}
 	if err != nil {
 		return Link{}, 0, redisErr(err, "hit")
 	}
@@ -478,6 +501,30 @@ func (s *RedisStore) Hit(ctx context.Context, domain, code string, now time.Time
 		return Link{}, 0, err
 	}
 	return l, HitResult(r), nil
+}
+
+// durableHit runs the hit script and WAIT minReplicas on one connection to
+// the link's master (EVAL again when the script is not loaded there).
+func (s *RedisStore) durableHit(ctx context.Context, keys []string, now time.Time) ([]any, error) {
+	run := func(sha bool) ([]any, error) {
+		var cmd *redis.Cmd
+		_, _, err := redisconn.WaitReplicas(ctx, s.rdb, keys[0], s.minReplicas, s.replicaWait, func(p redis.Pipeliner) {
+			if sha {
+				cmd = hitScript.EvalSha(ctx, p, keys, now.UnixMicro())
+			} else {
+				cmd = hitScript.Eval(ctx, p, keys, now.UnixMicro())
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		return cmd.Slice()
+	}
+	res, err := run(true)
+	if err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
+		res, err = run(false)
+	}
+	return res, err
 }
 
 // List implements LinkStore: a lexicographic range scan of the most

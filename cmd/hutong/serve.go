@@ -150,7 +150,14 @@ func (m *Main) Run(ctx context.Context) error {
 			// /readyz reports the outage.
 			m.Logger.Warn("redis not reachable at start", "err", err)
 		}
-		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{})
+		minReplicas := cfg.RedisMinReplicas
+		if minReplicas < 0 {
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			minReplicas = redisconn.DefaultMinReplicas(rctx, rdb)
+			cancel()
+		}
+		m.Logger.Info("capped links wait for replicas", "redis_min_replicas", minReplicas)
+		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{MinReplicas: minReplicas})
 		shards := cfg.EventsShards
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters

@@ -14,19 +14,22 @@
 // client_name, pool_size, min_idle_conns, max_retries (-1: none),
 // dial_timeout, read_timeout, write_timeout, pool_timeout (Go durations),
 // sentinel_username, sentinel_password, read_only, route_by_latency,
-// route_randomly, skip_verify (TLS). Unknown parameters are an error. URL
+// route_randomly, skip_verify (TLS), cluster_reload (Cluster: how often the
+// slot map is reloaded, default 2s). Unknown parameters are an error. URL
 // parameters override Config, which overrides the defaults. Userinfo is the
 // data node's credentials; Sentinel's own come from sentinel_username and
 // sentinel_password.
 package redisconn
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,6 +44,11 @@ const (
 	DefaultReadTimeout  = 1 * time.Second
 	DefaultWriteTimeout = 1 * time.Second
 	DefaultPoolTimeout  = 2 * time.Second
+	// DefaultClusterReload is how old a Cluster client's slot map may get
+	// before the next command reloads it in the background. go-redis' own
+	// default is 60s, which kept taps failing for up to a minute after a
+	// master's replica was promoted (a refused connection is no MOVED).
+	DefaultClusterReload = 2 * time.Second
 )
 
 // Config holds client settings that are not part of the URL. The zero value
@@ -64,6 +72,9 @@ type Config struct {
 	PoolTimeout time.Duration
 	// ClientName is sent with CLIENT SETNAME. Optional. Default: "hutong".
 	ClientName string
+	// ClusterReload is how often a Cluster client reloads its slot map (the
+	// URL's cluster_reload wins). Optional. Default: 2s.
+	ClusterReload time.Duration
 	// TLSConfig is the base TLS configuration for rediss:// URLs (cloned;
 	// ServerName is set from the first host when empty). Optional.
 	TLSConfig *tls.Config
@@ -71,19 +82,88 @@ type Config struct {
 
 // New parses rawURL (see the package doc) and returns the client. The
 // caller closes it.
+//
+// A Cluster (redis+cluster://, or several addresses without Sentinel) is a
+// *redis.ClusterClient built from ClusterOptions, so that its slot map
+// reloads every ClusterReload and at once when dialling a node fails (a
+// killed master refuses connections; go-redis alone waits for a MOVED or the
+// reload interval).
 func New(rawURL string, cfg Config) (redis.UniversalClient, error) {
-	opts, err := Options(rawURL, cfg)
+	opts, reload, err := parse(rawURL, cfg)
 	if err != nil {
 		return nil, err
 	}
+	if opts.MasterName == "" && (opts.IsClusterMode || len(opts.Addrs) > 1) {
+		return newCluster(opts.Cluster(), reload), nil
+	}
 	return redis.NewUniversalClient(opts), nil
+}
+
+// ClusterOptions parses a Cluster URL (see the package doc) into the
+// options New uses, with ClusterStateReloadInterval set.
+func ClusterOptions(rawURL string, cfg Config) (*redis.ClusterOptions, error) {
+	opts, reload, err := parse(rawURL, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MasterName != "" || !(opts.IsClusterMode || len(opts.Addrs) > 1) {
+		return nil, fmt.Errorf("redis URL: not a Cluster URL")
+	}
+	co := opts.Cluster()
+	co.ClusterStateReloadInterval = reload
+	return co, nil
+}
+
+func newCluster(co *redis.ClusterOptions, reload time.Duration) *redis.ClusterClient {
+	co.ClusterStateReloadInterval = reload
+	var cc atomic.Pointer[redis.ClusterClient]
+	dialer := co.Dialer
+	if dialer == nil {
+		nd := &net.Dialer{Timeout: co.DialTimeout, KeepAlive: 5 * time.Minute}
+		tlsConf := co.TLSConfig
+		dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if tlsConf != nil {
+				return (&tls.Dialer{NetDialer: nd, Config: tlsConf}).DialContext(ctx, network, addr)
+			}
+			return nd.DialContext(ctx, network, addr)
+		}
+	}
+	co.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer(ctx, network, addr)
+		if err != nil {
+			if c := cc.Load(); c != nil {
+				// Lazy and coalesced by go-redis: one reload at a time.
+				c.ReloadState(ctx)
+			}
+		}
+		return conn, err
+	}
+	c := redis.NewClusterClient(co)
+	cc.Store(c)
+	return c
 }
 
 // Options parses rawURL into UniversalOptions with cfg and the defaults
 // applied. It always sets ContextTimeoutEnabled, and IsClusterMode for
 // redis+cluster:// URLs. Errors name the part of the URL to fix; they never
-// contain the password.
+// contain the password. UniversalOptions has no slot-map reload interval:
+// New and ClusterOptions apply cluster_reload.
 func Options(rawURL string, cfg Config) (*redis.UniversalOptions, error) {
+	o, _, err := parse(rawURL, cfg)
+	return o, err
+}
+
+// parse returns the options and the Cluster slot-map reload interval.
+func parse(rawURL string, cfg Config) (*redis.UniversalOptions, time.Duration, error) {
+	reload := or(cfg.ClusterReload, DefaultClusterReload)
+	o, err := options(rawURL, cfg, &reload)
+	if err != nil {
+		return nil, 0, err
+	}
+	return o, reload, nil
+}
+
+func options(rawURL string, cfg Config, reload *time.Duration) (*redis.UniversalOptions, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, fmt.Errorf("redis URL: missing scheme (redis://, rediss://, redis+sentinel://, redis+cluster://)")
@@ -221,6 +301,11 @@ func Options(rawURL string, cfg Config) (*redis.UniversalOptions, error) {
 			o.RouteRandomly, err = strconv.ParseBool(v)
 		case "skip_verify":
 			skipVerify, err = strconv.ParseBool(v)
+		case "cluster_reload":
+			*reload, err = time.ParseDuration(v)
+			if err == nil && *reload <= 0 {
+				err = fmt.Errorf("must be positive")
+			}
 		default:
 			return nil, fmt.Errorf("redis URL: unknown parameter %q", name)
 		}

@@ -107,6 +107,8 @@ func TestOptionsErrors(t *testing.T) {
 		"redis+sentinel://s1:26379",
 		"redis+cluster://h1:7000/2",
 		"redis://:secretpw@h?read_timeout=forever",
+		"redis+cluster://h1:7000?cluster_reload=0s",
+		"redis+cluster://h1:7000?cluster_reload=soon",
 	} {
 		_, err := redisconn.Options(u, redisconn.Config{})
 		if err == nil {
