@@ -265,12 +265,12 @@ func passwordContent(token string) string {
 
 // tpwdQueryResponse is the wireless_share_tpwd_query_response object.
 type tpwdQueryResponse struct {
-		Content   string   `json:"content"`
-		Title     string   `json:"title"`
-		PicURL    string   `json:"pic_url"`
-		URL       string   `json:"url"`
-		NativeURL string   `json:"native_url"`
-		Suc       flexBool `json:"suc"`
+	Content   string   `json:"content"`
+	Title     string   `json:"title"`
+	PicURL    string   `json:"pic_url"`
+	URL       string   `json:"url"`
+	NativeURL string   `json:"native_url"`
+	Suc       flexBool `json:"suc"`
 }
 
 // parse turns a wireless_share_tpwd_query_response into a Decoded or an
