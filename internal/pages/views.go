@@ -171,7 +171,7 @@ func (r *Renderer) Guide(w io.Writer, lang Lang, v Guide) error {
 	}
 	return r.execute(w, r.guide, &struct {
 		base
-		Reason, Name, Web  string
+		Reason, Name, Web string
 		First, Link, Tpwd *copyBlock
 	}{b, reason, clip(strings.TrimSpace(v.Entity.Title), maxTitle), web, first, newCopy(m, m.GuideCopyLink, link), tpwd})
 }
