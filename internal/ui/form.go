@@ -27,7 +27,7 @@ type linkForm struct {
 	V         map[string]string // field → value as submitted
 	BuyNow    bool
 	PreferWeb bool
-	Tpwd      bool // create: mint a 淘口令
+	Tpwd      bool              // create: mint a 淘口令
 	Errors    map[string]string // field → message ("" key: the whole form)
 	Entity    *entityView
 	Domains   []string
