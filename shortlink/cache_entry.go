@@ -30,6 +30,7 @@ type packedLink struct {
 	expiresAt                     *time.Time // unpack's ExpiresAt, UTC, owned by the packedLink
 	tags, forwardClickIDs         []string   // substrings of s
 	utm                           map[string]string
+	tpwd                          *Tpwd // shared, like utm
 	disabled                      bool
 	preferWeb, buyNow, noCheckout bool
 	big                           *Link
@@ -56,7 +57,7 @@ func linkStrings(l *Link) [numLinkStrings]*string {
 }
 
 // packLink returns the compact form of l. It copies every string, so l
-// may hold borrowed memory; l.UTM is shared (links are treated as
+// may hold borrowed memory; l.UTM and l.Tpwd are shared (links are treated as
 // read-only once cached).
 func packLink(l *Link) *packedLink {
 	strs := linkStrings(l)
@@ -80,7 +81,7 @@ func packLink(l *Link) *packedLink {
 		createdSec: l.CreatedAt.Unix(), createdNsec: int32(l.CreatedAt.Nanosecond()),
 		updatedSec: l.UpdatedAt.Unix(), updatedNsec: int32(l.UpdatedAt.Nanosecond()),
 		maxClicks: l.MaxClicks, clicks: l.Clicks, version: l.Version,
-		quantity: l.Route.Quantity, utm: l.UTM, disabled: l.Disabled,
+		quantity: l.Route.Quantity, utm: l.UTM, tpwd: l.Tpwd, disabled: l.Disabled,
 		preferWeb: l.Route.PreferWeb, buyNow: l.Route.BuyNow, noCheckout: l.Route.NoCheckout,
 	}
 	if l.ExpiresAt != nil {
@@ -146,6 +147,7 @@ func (p *packedLink) unpack() Link {
 		Tags:            p.tags,
 		UTM:             p.utm,
 		ForwardClickIDs: p.forwardClickIDs,
+		Tpwd:            p.tpwd,
 	}
 	start := uint16(0)
 	for i, s := range linkStrings(&l) {

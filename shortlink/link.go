@@ -49,6 +49,10 @@ type Link struct {
 	Description string `json:"description,omitempty"`
 	Image       string `json:"image,omitempty"`
 
+	// Tpwd is the link's 淘口令, shown with a copy button where the Taobao
+	// app cannot be opened directly. Nil: none.
+	Tpwd *Tpwd `json:"tpwd,omitempty"`
+
 	// Version is the store's revision of the link: 1 after Create, +1 on
 	// every Update. Update with a non-zero Version succeeds only if it
 	// matches the stored one (optimistic concurrency).
@@ -114,6 +118,9 @@ func (l *Link) Validate() error {
 		if k == "" || len(k) > 64 {
 			return Errorf(CodeInvalid, "utm parameter name %q must be 1 to 64 bytes", k)
 		}
+	}
+	if err := l.Tpwd.validate(); err != nil {
+		return err
 	}
 	if l.Image != "" {
 		if u, err := url.Parse(l.Image); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -190,6 +197,7 @@ func (l Link) Clone() Link {
 	l.Tags = slices.Clone(l.Tags)
 	l.UTM = maps.Clone(l.UTM)
 	l.ForwardClickIDs = slices.Clone(l.ForwardClickIDs)
+	l.Tpwd = l.Tpwd.clone()
 	return l
 }
 

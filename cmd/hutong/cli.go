@@ -148,6 +148,8 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		sku := fs.String("sku", "", "SKU for --buy-now")
 		qty := fs.Int("qty", 0, "quantity for --buy-now")
 		preferWeb := fs.Bool("prefer-web", false, "plain redirect instead of the app interstitial")
+		var tpwd tpwdFlag
+		fs.Var(&tpwd, "tpwd", "give the link a 淘口令: --tpwd mints one through the Taobao Open Platform (TARGET must be an Alimama promotion link), --tpwd=optional mints one if it can, --tpwd='￥…￥' stores your own")
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -177,6 +179,9 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		if *maxClicks > 0 {
 			body["max_clicks"] = *maxClicks
+		}
+		if v, ok := tpwd.value(); ok {
+			body["tpwd"] = v
 		}
 		if *buyNow || *preferWeb {
 			body["route"] = map[string]any{"buy_now": *buyNow, "sku": *sku, "quantity": *qty, "prefer_web": *preferWeb}
@@ -432,4 +437,32 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown keys command %q: want create, list or revoke", sub)}
+}
+
+// tpwdFlag is --tpwd: a boolean flag (--tpwd) that also takes a value
+// (--tpwd=optional, --tpwd='￥…￥').
+type tpwdFlag struct {
+	set bool
+	v   string
+}
+
+func (f *tpwdFlag) String() string   { return f.v }
+func (f *tpwdFlag) IsBoolFlag() bool { return true }
+func (f *tpwdFlag) Set(s string) error {
+	f.set, f.v = true, s
+	return nil
+}
+
+// value is the request's "tpwd": true, false, or the string given.
+func (f *tpwdFlag) value() (any, bool) {
+	if !f.set {
+		return nil, false
+	}
+	switch strings.ToLower(strings.TrimSpace(f.v)) {
+	case "true", "1", "yes":
+		return true, true
+	case "false", "0", "no", "":
+		return false, true
+	}
+	return f.v, true
 }

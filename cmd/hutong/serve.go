@@ -230,8 +230,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	var dec resolver.PasswordDecoder = remote.Disabled{}
+	var minter server.TpwdCreator
 	if cfg.TOPAppKey != "" {
-		dec = remote.NewTOPDecoder(remote.TOPConfig{AppKey: cfg.TOPAppKey, AppSecret: cfg.TOPAppSecret, GatewayURL: cfg.TOPGateway})
+		// One Open Platform client (and circuit breaker) for decoding and
+		// minting; minting is called only when a link is created.
+		td := remote.NewTOPDecoder(topConfig(&cfg))
+		dec, minter = td, remote.NewTpwdCreatorWith(td.Client())
 	}
 	deps := server.Deps{
 		Rules:   m.rules,
@@ -242,6 +246,7 @@ func (m *Main) Run(ctx context.Context) error {
 			BaseURL: cfg.ExpandBaseURL,
 		}),
 		Decoder:       dec,
+		Tpwd:          minter,
 		Links:         m.links,
 		Keys:          m.links,
 		Service:       m.service,
@@ -467,4 +472,16 @@ func applyMemoryLimit(cfg config.Serve, log *slog.Logger) {
 	}
 	debug.SetMemoryLimit(n)
 	log.Debug("soft memory limit", "bytes", n)
+}
+
+// topConfig is the Taobao Open Platform client configuration of serve.
+func topConfig(cfg *config.Serve) remote.TOPConfig {
+	method := remote.TOPTpwdQueryMethod
+	if cfg.TOPDecodeMethod == "link.parse" {
+		method = remote.TOPLinkParseMethod
+	}
+	return remote.TOPConfig{
+		AppKey: cfg.TOPAppKey, AppSecret: cfg.TOPAppSecret, GatewayURL: cfg.TOPGateway,
+		SignMethod: cfg.TOPSignMethod, DecodeMethod: method, AdzoneID: cfg.TOPAdzoneID, Timeout: cfg.TOPTimeout,
+	}
 }

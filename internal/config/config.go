@@ -60,6 +60,17 @@ type Serve struct {
 	TOPAppKey    string
 	TOPAppSecret string
 	TOPGateway   string
+	// TOPSignMethod is md5 (default), hmac or hmac-sha256.
+	TOPSignMethod string
+	// TOPDecodeMethod picks the decoding method: tpwd.query
+	// (taobao.wireless.share.tpwd.query, default) or link.parse
+	// (taobao.tbk.dg.general.link.parse, for affiliate accounts; needs
+	// TOPAdzoneID).
+	TOPDecodeMethod string
+	// TOPAdzoneID is the affiliate's adzone id (third part of mm_x_y_z).
+	TOPAdzoneID string
+	// TOPTimeout bounds one Open Platform call. Default 2s.
+	TOPTimeout time.Duration
 
 	// Postbacks is an optional JSON file of ad-system postbacks (see
 	// README, "Postbacks"). Empty: no postbacks.
@@ -162,6 +173,10 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.TOPAppKey, "top-app-key", "", "Taobao Open Platform app key (enables 淘口令 decoding)")
 	b.str(&c.TOPAppSecret, "top-app-secret", "", "Taobao Open Platform app secret")
 	b.str(&c.TOPGateway, "top-gateway", "", "Taobao Open Platform gateway URL (default https://eco.taobao.com/router/rest)")
+	b.str(&c.TOPSignMethod, "top-sign-method", "md5", "Taobao Open Platform sign method: md5, hmac or hmac-sha256")
+	b.str(&c.TOPDecodeMethod, "top-decode-method", "tpwd.query", "淘口令 decoding method: tpwd.query (taobao.wireless.share.tpwd.query) or link.parse (taobao.tbk.dg.general.link.parse, affiliate accounts; needs --top-adzone-id)")
+	b.str(&c.TOPAdzoneID, "top-adzone-id", "", "affiliate adzone id (third number of the mm_x_y_z pid), for --top-decode-method link.parse")
+	b.dur(&c.TOPTimeout, "top-timeout", 2*time.Second, "timeout of one Taobao Open Platform call")
 	b.str(&c.Postbacks, "postbacks", "", "JSON file of ad-system postbacks (see README)")
 	b.str(&c.QRLogo, "qr-logo", "", "PNG/JPEG logo drawn in QR codes asked for with ?logo=1")
 	b.int(&c.WriteRateLimit, "write-rate-limit", 600, "write API requests per key per minute (negative: no limit)")
@@ -244,6 +259,20 @@ func (c Serve) Validate() error {
 	}
 	if (c.TOPAppKey == "") != (c.TOPAppSecret == "") {
 		errs = append(errs, errors.New("--top-app-key and --top-app-secret go together: set both or neither"))
+	}
+	switch c.TOPSignMethod {
+	case "md5", "hmac", "hmac-sha256":
+	default:
+		errs = append(errs, fmt.Errorf("--top-sign-method %q: want md5, hmac or hmac-sha256", c.TOPSignMethod))
+	}
+	switch c.TOPDecodeMethod {
+	case "tpwd.query":
+	case "link.parse":
+		if c.TOPAdzoneID == "" && c.TOPAppKey != "" {
+			errs = append(errs, errors.New("--top-decode-method link.parse needs --top-adzone-id (the third number of your mm_x_y_z pid)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--top-decode-method %q: want tpwd.query or link.parse", c.TOPDecodeMethod))
 	}
 	switch c.Events {
 	case "on":

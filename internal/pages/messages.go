@@ -28,6 +28,8 @@ type messages struct {
 
 	// Reasons, in plain words (guide and info pages).
 	ReasonDefault, ReasonUnknown, ReasonNotAllowed string
+	// The guide of a link with a 淘口令: the token first, the web page next.
+	TpwdTitle, TpwdLead, TpwdCopyLead string
 
 	// Preview.
 	PreviewDesc, SiteName, Locale string
@@ -91,6 +93,10 @@ func catalogue() map[Lang]*messages {
 			ReasonUnknown:    "我们没能识别这个链接指向的淘宝页面。",
 			ReasonNotAllowed: "这个链接指向的网站不在允许跳转的范围内。",
 
+			TpwdTitle:    "复制淘口令，打开淘宝 App",
+			TpwdLead:     "微信里无法直接打开淘宝 App。复制下面的淘口令，再打开淘宝 App，就会直接跳到这个页面。",
+			TpwdCopyLead: "淘口令：",
+
 			PreviewDesc: "点击在淘宝中查看", SiteName: "淘宝", Locale: "zh_CN",
 
 			OpenLink: "打开链接", Code: "错误代码", RequestID: "请求编号",
@@ -130,6 +136,10 @@ func catalogue() map[Lang]*messages {
 			ReasonDefault:    "WeChat cannot open this page directly.",
 			ReasonUnknown:    "We could not tell which Taobao page this link points to.",
 			ReasonNotAllowed: "This link leads to a site we do not redirect to.",
+
+			TpwdTitle:    "Copy the Taobao code, then open Taobao",
+			TpwdLead:     "WeChat cannot open the Taobao app. Copy the code below and open the Taobao app: it takes you straight to this page.",
+			TpwdCopyLead: "Taobao code:",
 
 			PreviewDesc: "Tap to view it on Taobao", SiteName: "Taobao", Locale: "en_US",
 

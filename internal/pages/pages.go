@@ -67,7 +67,7 @@ func New() (*Renderer, error) {
 		css:  template.CSS(css),
 		js:   template.JS(js),
 		csp: "default-src 'none'; script-src " + hashSource(js) + " 'unsafe-inline'; style-src " + hashSource(css) +
-			" 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+			" 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 	}
 	for name, dst := range map[string]**template.Template{
 		"interstitial": &r.interstitial, "guide": &r.guide, "preview": &r.preview, "info": &r.info,
@@ -127,6 +127,9 @@ func (r *Renderer) base(lang Lang, title string) base {
 // copyBlock is the data of the "copy" template: text to copy with its button.
 type copyBlock struct {
 	Lead, Text, Label, OK, No string
+	// Beacon is a same-origin URL the page posts to when Text is copied
+	// (the 淘口令 blocks of a short link). Optional.
+	Beacon string
 }
 
 func newCopy(m *messages, lead, text string) *copyBlock {

@@ -47,6 +47,14 @@ type Interstitial struct {
 	// CopyText is what the copy button copies. Optional. Default: the
 	// 淘口令 as "￥token￥" when Entity.Tpwd is set, else Decision.Location.
 	CopyText string
+	// Tpwd is the link's 淘口令 in the form for this tapper (the iOS 14+
+	// model or the simple form), copied as given; it wins over CopyText
+	// and Entity.Tpwd. Optional.
+	Tpwd string
+	// Beacon is a same-origin path the page posts to when the 淘口令 is
+	// copied (only with Tpwd). Optional; only a path starting with "/" is
+	// used.
+	Beacon string
 }
 
 // Interstitial renders the interstitial page in lang to w with status 200
@@ -80,6 +88,11 @@ func (r *Renderer) Interstitial(w io.Writer, lang Lang, v Interstitial) error {
 	if text == "" {
 		text = web
 	}
+	cb := newCopy(m, lead, text)
+	if v.Tpwd != "" {
+		cb = newCopy(m, m.CopyTpwdLead, v.Tpwd)
+		cb.Beacon = beaconPath(v.Beacon)
+	}
 	return r.execute(w, r.interstitial, &struct {
 		base
 		Brand   string
@@ -87,7 +100,7 @@ func (r *Renderer) Interstitial(w io.Writer, lang Lang, v Interstitial) error {
 		Web     string
 		Auto    bool
 		Copy    *copyBlock
-	}{b, m.brand(v.Entity), href, web, v.AutoOpen && app != "" && web != "", newCopy(m, lead, text)})
+	}{b, m.brand(v.Entity), href, web, v.AutoOpen && app != "" && web != "", cb})
 }
 
 // GuideReason says in plain words why a WeChat tap gets the guide.
@@ -120,6 +133,15 @@ type Guide struct {
 	// tapped (it routes correctly once opened in a browser). Optional.
 	// Default: Decision.Location, then Entity.Canonical, then Entity.URL.
 	Link string
+	// Tpwd is the link's 淘口令 in the form for this tapper, copied as
+	// given. With it the guide leads with the token (copy it, open Taobao)
+	// and offers Decision.Location as a button to the web page; the
+	// open-in-browser steps and the link to copy follow. Optional.
+	Tpwd string
+	// Beacon is a same-origin path the page posts to when the 淘口令 is
+	// copied (only with Tpwd). Optional; only a path starting with "/" is
+	// used.
+	Beacon string
 }
 
 // Guide renders the "open in browser" guide in lang to w. Nothing is
@@ -136,15 +158,22 @@ func (r *Renderer) Guide(w io.Writer, lang Lang, v Guide) error {
 		reason = m.ReasonUnknown
 	}
 	link := firstNonEmpty(v.Link, v.Decision.Location, v.Entity.Canonical, v.Entity.URL)
-	var tpwd *copyBlock
-	if v.Entity.Tpwd != "" {
+	var tpwd, first *copyBlock
+	var web string
+	switch {
+	case v.Tpwd != "":
+		b.Title, reason = m.TpwdTitle, m.TpwdLead
+		first = newCopy(m, m.TpwdCopyLead, v.Tpwd)
+		first.Beacon = beaconPath(v.Beacon)
+		web = httpURL(v.Decision.Location)
+	case v.Entity.Tpwd != "":
 		tpwd = newCopy(m, m.GuideCopyTpwd, "￥"+v.Entity.Tpwd+"￥")
 	}
 	return r.execute(w, r.guide, &struct {
 		base
-		Reason, Name string
-		Link, Tpwd   *copyBlock
-	}{b, reason, clip(strings.TrimSpace(v.Entity.Title), maxTitle), newCopy(m, m.GuideCopyLink, link), tpwd})
+		Reason, Name, Web string
+		First, Link, Tpwd *copyBlock
+	}{b, reason, clip(strings.TrimSpace(v.Entity.Title), maxTitle), web, first, newCopy(m, m.GuideCopyLink, link), tpwd})
 }
 
 // Preview is the view-model of the Open Graph card served to link-preview
@@ -347,6 +376,20 @@ func httpURL(s string) string {
 		}
 	}
 	return s
+}
+
+// beaconPath returns p when it is a same-origin path ("/…", not "//…")
+// without spaces or control characters, else "".
+func beaconPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return ""
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] <= ' ' || p[i] == 0x7f || p[i] == '\\' {
+			return ""
+		}
+	}
+	return p
 }
 
 func firstNonEmpty(s ...string) string {

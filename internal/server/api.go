@@ -39,6 +39,8 @@ func (s *Server) apiRoutes(api fiber.Router) {
 	api.Get("/links/:code/stats", read, s.handleLinkStats)
 	api.Get("/campaigns/:campaign/stats", read, s.handleCampaignStats)
 	api.Get("/events", read, s.handleEvents)
+	api.Post("/beacon/:code", s.handleBeacon)
+	api.Get("/beacon/:code", s.handleBeacon)
 	api.Get("/keys", s.auth(shortlink.ScopeAdmin), s.handleListKeys)
 	api.Post("/keys", s.auth(shortlink.ScopeAdmin), s.handleCreateKey)
 	api.Delete("/keys/:id", s.auth(shortlink.ScopeAdmin), s.handleRevokeKey)
@@ -172,6 +174,8 @@ type linkRequest struct {
 	Title           *string            `json:"title"`
 	Description     *string            `json:"description"`
 	Image           *string            `json:"image"`
+	// Tpwd asks for the link's 淘口令 (tpwd.go).
+	Tpwd tpwdRequest `json:"tpwd"`
 }
 
 type routeOverrides = route.Overrides
@@ -181,6 +185,8 @@ type linkResponse struct {
 	shortlink.Link
 	ShortURL string `json:"short_url"`
 	QRURL    string `json:"qr_url"`
+	// TpwdError says why "tpwd": "optional" made the link without one.
+	TpwdError string `json:"tpwd_error,omitempty"`
 }
 
 func (s *Server) linkJSON(c *fiber.Ctx, l shortlink.Link) linkResponse {
@@ -337,6 +343,9 @@ func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link
 	if err != nil {
 		return l, err
 	}
+	if err := s.attachTpwd(ctx, &l, r, false); err != nil {
+		return l, err
+	}
 	out, err := s.deps.Service.Create(ctx, l)
 	if err != nil {
 		return out, storeError(err)
@@ -359,6 +368,9 @@ func (s *Server) bulkCreate(ctx context.Context, rows []*linkRequest, rowErrs ma
 			continue
 		}
 		l, err := s.prepareLink(r, false)
+		if err == nil {
+			err = s.attachTpwd(ctx, &l, r, false)
+		}
 		if err != nil {
 			errs[i] = err
 			continue
@@ -389,7 +401,9 @@ func (s *Server) handleCreateLink(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/links/"+l.Code+domainQuery(l.Domain))
-	return c.Status(fiber.StatusCreated).JSON(s.linkJSON(c, l))
+	resp := s.linkJSON(c, l)
+	resp.TpwdError = r.Tpwd.warning
+	return c.Status(fiber.StatusCreated).JSON(resp)
 }
 
 // linkDomain is the ?domain= of a link route ("" = the default domain).
@@ -436,11 +450,15 @@ func (s *Server) handlePatchLink(c *fiber.Ctx) error {
 		return err
 	}
 	l = l.Clone()
+	oldTarget := l.Target
 	if err := s.apply(&l, &r, true); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
+	if err := s.attachTpwd(ctx, &l, &r, l.Target != oldTarget); err != nil {
+		return err
+	}
 	out, err := s.deps.Service.Update(ctx, l)
 	if err != nil {
 		return storeError(err)

@@ -110,7 +110,7 @@ func detailOf(err error) *errorDetail {
 
 // bulkColumns are the CSV columns a bulk import understands.
 var bulkColumns = []string{"target", "alias", "domain", "expires_at", "max_clicks", "tags", "campaign",
-	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign"}
+	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign", "tpwd"}
 
 func parseCSVRows(body []byte) ([]*linkRequest, map[int]error, error) {
 	r := csv.NewReader(bytes.NewReader(body))
@@ -225,6 +225,11 @@ func csvRow(get func(string) string) (*linkRequest, error) {
 	}
 	if len(utm) > 0 {
 		lr.UTM = &utm
+	}
+	if v := get("tpwd"); v != "" {
+		if err := lr.Tpwd.parseText(v); err != nil {
+			return lr, errBadRequest(err.Error())
+		}
 	}
 	return lr, nil
 }

@@ -43,6 +43,8 @@ const pageCacheBytes = 8 << 20
 type pageKey struct {
 	decisionKey
 	lang pages.Lang
+	// model: the page shows the iOS 14+ form of the link's 淘口令.
+	model bool
 }
 
 // decisions caches routing decisions of warm short-link taps, so a repeated

@@ -66,6 +66,10 @@ type Deps struct {
 	// Decoder decodes bare 淘口令 tokens. Nil or not configured: the page
 	// shows the token to copy and says decoding is off.
 	Decoder resolver.PasswordDecoder
+	// Tpwd mints 淘口令 for links created with "tpwd": true. Nil or not
+	// enabled: such requests answer 503 (or, with "optional", make the link
+	// without one).
+	Tpwd TpwdCreator
 
 	// Links serves the short-link route GET /{code} (shortlink.CachedStore).
 	// Nil: every code is not found.

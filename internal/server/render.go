@@ -41,6 +41,10 @@ func (s *Server) interstitialPage(c *fiber.Ctx, t *tap) error {
 		// (rules: intent_browsers): they open custom schemes only through
 		// intent:// on a user gesture and follow its browser_fallback_url.
 		UseIntent: t.dec.IntentURL != "",
+		Tpwd:      t.linkTpwd(),
+	}
+	if v.Tpwd != "" {
+		v.Beacon = beaconPath(t.link)
 	}
 	s.htmlHeaders(c)
 	c.Status(fiber.StatusOK)
@@ -48,7 +52,7 @@ func (s *Server) interstitialPage(c *fiber.Ctx, t *tap) error {
 	if !t.keyed {
 		return s.deps.Pages.Interstitial(c.Response().BodyWriter(), lang, v)
 	}
-	pk := pageKey{t.key, lang}
+	pk := pageKey{t.key, lang, v.Tpwd != "" && wantsModelTpwd(&t.client)}
 	if b, ok := s.decisions.pages.GetIfPresent(pk); ok {
 		return c.Send(b)
 	}
@@ -67,7 +71,10 @@ func (s *Server) guidePage(c *fiber.Ctx, t *tap) error {
 	if t.link != nil || link == "" {
 		link = s.shareURL(c, t)
 	}
-	v := pages.Guide{Decision: t.dec, Entity: t.entity, Link: link}
+	v := pages.Guide{Decision: t.dec, Entity: t.entity, Link: link, Tpwd: t.linkTpwd()}
+	if v.Tpwd != "" {
+		v.Beacon = beaconPath(t.link)
+	}
 	switch {
 	case !t.entity.Known() || t.lookupErr != nil:
 		v.Reason = pages.GuideUnknown

@@ -14,6 +14,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/resolver"
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
 // routes registers the middleware, outermost first (request id, metrics,
@@ -91,6 +92,9 @@ type resolveResponse struct {
 	// LookupError says why a short link could not be expanded or a 淘口令
 	// not decoded (for instance: decoding is not configured).
 	LookupError string `json:"lookup_error,omitempty"`
+	// Tpwd is the link's 淘口令 (both forms; Copy holds the one for this
+	// client: the model form on iOS 14 and later).
+	Tpwd *shortlink.Tpwd `json:"tpwd,omitempty"`
 }
 
 func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
@@ -100,6 +104,9 @@ func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
 	}
 	if t.entity.Tpwd != "" {
 		r.Copy = "￥" + t.entity.Tpwd + "￥"
+	}
+	if tp := t.linkTpwd(); tp != "" {
+		r.Copy, r.Tpwd = tp, t.link.Tpwd
 	}
 	if t.link != nil {
 		r.ShortURL = s.shortURL(c, t.link.Domain, t.link.Code)

@@ -70,6 +70,9 @@ func (s *Server) serveTap(c *fiber.Ctx, t *tap) error {
 // serveTapClient is serveTap once t.client holds the UA classification.
 func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 	s.decide(c, t)
+	if t.tpwdGuide() {
+		t.dec.Action = route.ActionGuide // WeChat: lead with the link's 淘口令 (tpwd.go)
+	}
 	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
 
 	if c.Method() != fiber.MethodHead {

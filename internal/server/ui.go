@@ -66,6 +66,9 @@ func (b uiBackend) request(in ui.LinkInput) *linkRequest {
 	if in.Title != "" {
 		r.Title = &in.Title // empty on create: the share text's title
 	}
+	if in.Tpwd {
+		r.Tpwd = tpwdRequest{Set: true, Mode: tpwdMint}
+	}
 	return r
 }
 
@@ -94,6 +97,9 @@ func (b uiBackend) UpdateLink(ctx context.Context, l shortlink.Link, in ui.LinkI
 		r.Target = nil
 	}
 	if err := b.s.apply(&l, r, true); err != nil {
+		return l, uiError(err)
+	}
+	if err := b.s.attachTpwd(ctx, &l, r, r.Target != nil); err != nil {
 		return l, uiError(err)
 	}
 	out, err := b.s.deps.Service.Update(ctx, l)

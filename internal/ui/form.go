@@ -27,6 +27,7 @@ type linkForm struct {
 	V         map[string]string // field → value as submitted
 	BuyNow    bool
 	PreferWeb bool
+	Tpwd      bool              // create: mint a 淘口令
 	Errors    map[string]string // field → message ("" key: the whole form)
 	Entity    *entityView
 	Domains   []string
@@ -53,6 +54,7 @@ func readForm(c *fiber.Ctx) *linkForm {
 	}
 	f.BuyNow = c.FormValue("buy_now") != ""
 	f.PreferWeb = c.FormValue("prefer_web") != ""
+	f.Tpwd = c.FormValue("tpwd") != ""
 	return f
 }
 
@@ -136,6 +138,7 @@ func (f *linkForm) input(msgs map[string]string, now time.Time, maxInput int) Li
 		}
 	}
 	in.Route.BuyNow, in.Route.PreferWeb, in.Route.SKU = f.BuyNow, f.PreferWeb, f.V["sku"]
+	in.Tpwd = f.Tpwd
 	if v := f.V["sku"]; v != "" && !digits(v) {
 		f.Errors["sku"] = msgs["e.sku"]
 	}
@@ -182,6 +185,7 @@ func fieldOf(e *Error) string {
 		{"max_clicks", "max_clicks"}, {"tag", "tags"}, {"at most 20 tags", "tags"}, {"campaign", "campaign"},
 		{"utm", "utm_source"}, {"at most 10 utm", "utm_source"}, {"route quantity", "quantity"}, {"quantity", "quantity"},
 		{"title", "title"}, {"description", "description"}, {"image", "image"}, {"route.desktop_url", ""},
+		{"tpwd", "tpwd"},
 	} {
 		if strings.HasPrefix(m, p.prefix) {
 			return p.field
@@ -194,7 +198,7 @@ func fieldOf(e *Error) string {
 // for errors that are not about the input (the store is down, …).
 func (f *linkForm) backendError(err error) (status int, ok bool) {
 	var e *Error
-	if !errors.As(err, &e) || e.Status >= 500 || e.Status == 0 {
+	if !errors.As(err, &e) || (e.Status >= 500 && !strings.HasPrefix(e.Code, "tpwd")) || e.Status == 0 {
 		return fiber.StatusServiceUnavailable, false
 	}
 	f.Errors[fieldOf(e)] = e.Message

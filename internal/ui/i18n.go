@@ -93,6 +93,8 @@ var messages = map[string][2]string{
 	"f.sku.help":        {"可选：规格 ID（数字）。", "Optional: the skuId (digits)."},
 	"f.quantity":        {"数量", "Quantity"},
 	"f.prefer_web":      {"优先网页版", "Prefer the web page"},
+	"f.tpwd":            {"生成淘口令", "Make a 淘口令 (Taobao code)"},
+	"f.tpwd.help":       {"通过淘宝开放平台为这个阿里妈妈推广链接（s.click.taobao.com、uland.taobao.com）生成淘口令；微信里的访客会看到它和复制按钮。", "Minted through the Taobao Open Platform for this Alimama promotion link (s.click.taobao.com, uland.taobao.com); WeChat visitors see it with a copy button."},
 	"f.prefer_web.help": {"不尝试唤起淘宝 App，直接打开网页。", "Skip opening the Taobao app; go straight to the web page."},
 	"f.title":           {"标题", "Title"},
 	"f.title.help":      {"默认取分享文字里的标题。", "Defaults to the share text's title."},

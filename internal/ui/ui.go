@@ -53,6 +53,9 @@ type LinkInput struct {
 	// Description and Image are the preview card fields.
 	Description string
 	Image       string
+	// Tpwd asks for a 淘口令 minted through the Taobao Open Platform (the
+	// target must be an Alimama promotion link). Create only.
+	Tpwd bool
 }
 
 // ImportRow is the outcome of one row of a bulk import.

@@ -3,17 +3,9 @@ package remote
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"net/http"
-	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -141,28 +133,52 @@ type TOPConfig struct {
 	//
 	// Optional. Default: time.Now.
 	Now func() time.Time
+
+	// DecodeMethod picks the TOP method TOPDecoder calls:
+	// TOPTpwdQueryMethod (taobao.wireless.share.tpwd.query) or
+	// TOPLinkParseMethod (taobao.tbk.dg.general.link.parse, for affiliate
+	// accounts without the former; needs AdzoneID). Any other value makes
+	// Decode fail with an error wrapping resolver.ErrNotConfigured.
+	//
+	// Optional. Default: TOPTpwdQueryMethod.
+	DecodeMethod string
+
+	// AdzoneID is the affiliate's adzone (推广位) id, the third number of
+	// its mm_x_y_z pid, sent as adzone_id to taobao.tbk.dg.general.link.parse.
+	//
+	// Optional. Required with TOPLinkParseMethod.
+	AdzoneID string
+
+	// BreakerFailures is how many calls in a row may fail upstream
+	// (network error, timeout, 5xx, malformed answer, TOP error codes 7 and
+	// 15 and the platform's isp.* sub codes) before the circuit opens:
+	// while open, calls fail at once with ErrCircuitOpen, without network
+	// I/O, until BreakerCooldown has passed; then one call is let through
+	// and its outcome closes or reopens the circuit.
+	//
+	// Optional. Default: DefaultBreakerFailures (5). Negative: no breaker.
+	BreakerFailures int
+
+	// BreakerCooldown is how long the circuit stays open.
+	//
+	// Optional. Default: DefaultBreakerCooldown (30 s).
+	BreakerCooldown time.Duration
 }
 
-// TOPDecoder decodes 淘口令 tokens through the Taobao Open Platform method
-// taobao.wireless.share.tpwd.query. It implements resolver.PasswordDecoder.
+// TOPDecoder decodes 淘口令 tokens through the Taobao Open Platform, with
+// taobao.wireless.share.tpwd.query (the default) or, for affiliate
+// accounts, taobao.tbk.dg.general.link.parse (TOPConfig.DecodeMethod). It
+// implements resolver.PasswordDecoder.
 //
 // Build it with NewTOPDecoder; the zero value is not usable. A *TOPDecoder
 // is safe for concurrent use and must not be copied. Answers are cached by
 // token; concurrent decodes of the same token share one request.
 type TOPDecoder struct {
-	enabled  bool
-	cfgErr   error
-	key      string
-	secret   string
-	gateway  string
-	signWith string
-	client   *http.Client
-	timeout  time.Duration
-	maxBody  int64
-	allow    func(string) bool
-	now      func() time.Time
-	gmt8     *time.Location
-	lookup   *cachedLookup[resolver.Decoded]
+	top    *TOPClient
+	method string
+	adzone string
+	allow  func(string) bool
+	lookup *cachedLookup[resolver.Decoded]
 }
 
 var _ resolver.PasswordDecoder = (*TOPDecoder)(nil)
@@ -172,51 +188,33 @@ var _ resolver.PasswordDecoder = (*TOPDecoder)(nil)
 // reports false and Decode returns resolver.ErrNotConfigured without any
 // network I/O.
 func NewTOPDecoder(cfg TOPConfig) *TOPDecoder {
-	d := &TOPDecoder{
-		enabled:  cfg.AppKey != "" && cfg.AppSecret != "",
-		key:      cfg.AppKey,
-		secret:   cfg.AppSecret,
-		gateway:  cfg.GatewayURL,
-		signWith: cfg.SignMethod,
-		timeout:  cfg.Timeout,
-		maxBody:  cfg.MaxBodyBytes,
-		allow:    cfg.AllowHost,
-		now:      cfg.Now,
-		gmt8:     time.FixedZone("GMT+8", 8*60*60),
+	d := &TOPDecoder{top: NewTOPClient(cfg), method: cfg.DecodeMethod, adzone: cfg.AdzoneID, allow: cfg.AllowHost}
+	if d.method == "" {
+		d.method = TOPTpwdQueryMethod
 	}
-	if d.gateway == "" {
-		d.gateway = DefaultTOPGateway
-	}
-	if d.signWith == "" {
-		d.signWith = SignMD5
-	}
-	switch d.signWith {
-	case SignMD5, SignHMAC, SignHMACSHA256:
+	switch d.method {
+	case TOPTpwdQueryMethod:
+	case TOPLinkParseMethod:
+		if d.top.cfgErr == nil && d.adzone == "" {
+			d.top.cfgErr = fmt.Errorf("%w: %s needs the adzone id (the third part of the mm_x_y_z pid)", resolver.ErrNotConfigured, TOPLinkParseMethod)
+		}
 	default:
-		d.cfgErr = fmt.Errorf("%w: TOP sign method %q (want md5, hmac or hmac-sha256)", resolver.ErrNotConfigured, d.signWith)
-	}
-	if u, err := url.Parse(d.gateway); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		d.cfgErr = fmt.Errorf("%w: TOP gateway URL %q", resolver.ErrNotConfigured, d.gateway)
-	}
-	if d.timeout <= 0 {
-		d.timeout = DefaultTOPTimeout
-	}
-	if d.maxBody <= 0 {
-		d.maxBody = DefaultTOPMaxBodyBytes
+		if d.top.cfgErr == nil {
+			d.top.cfgErr = fmt.Errorf("%w: TOP decode method %q (want %s or %s)", resolver.ErrNotConfigured, d.method, TOPTpwdQueryMethod, TOPLinkParseMethod)
+		}
 	}
 	if d.allow == nil {
 		d.allow = DefaultAllowHost
 	}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	d.client = newHTTPClient(cfg.Transport)
-	d.lookup = newCachedLookup[resolver.Decoded](cfg.CacheSize, cfg.CacheTTL, cfg.NegativeTTL, d.now)
+	d.lookup = newCachedLookup[resolver.Decoded](cfg.CacheSize, cfg.CacheTTL, cfg.NegativeTTL, d.top.now)
 	return d
 }
 
 // Enabled reports whether the decoder has credentials and will call TOP.
-func (d *TOPDecoder) Enabled() bool { return d.enabled }
+func (d *TOPDecoder) Enabled() bool { return d.top.Enabled() }
+
+// Method is the TOP method Decode calls.
+func (d *TOPDecoder) Method() string { return d.method }
 
 // Decode asks TOP what the 淘口令 tpwd points to. tpwd is the bare token
 // (e.g. "AbCdEf12345", sent as "￥AbCdEf12345￥") or a text holding one
@@ -227,22 +225,26 @@ func (d *TOPDecoder) Enabled() bool { return d.enabled }
 // misconfigured; ErrNotFound for an empty token or when TOP does not know
 // it (suc false or no url); ErrDisallowedHost when the decoded url is not
 // an allowed host; ErrTooLarge; ErrUpstream for network errors, timeouts,
-// unexpected statuses and malformed answers; a *TOPError (which also
-// matches ErrUpstream) for a TOP error_response. When ctx ends first,
-// Decode returns ctx.Err().
+// unexpected statuses, malformed answers and an open circuit
+// (ErrCircuitOpen); a *TOPError (which also matches ErrUpstream) for a TOP
+// error_response. When ctx ends first, Decode returns ctx.Err().
 func (d *TOPDecoder) Decode(ctx context.Context, tpwd string) (resolver.Decoded, error) {
-	if !d.enabled {
-		return resolver.Decoded{}, resolver.ErrNotConfigured
-	}
-	if d.cfgErr != nil {
-		return resolver.Decoded{}, d.cfgErr
+	if err := d.top.usable(); err != nil {
+		return resolver.Decoded{}, err
 	}
 	token := strings.TrimSpace(tpwd)
 	if token == "" || len(token) > maxTokenLen {
 		return resolver.Decoded{}, fmt.Errorf("%w: empty or oversize 淘口令", ErrNotFound)
 	}
 	return d.lookup.do(ctx, token, func(ctx context.Context) (resolver.Decoded, error) {
-		return d.query(ctx, passwordContent(token))
+		if d.method == TOPLinkParseMethod {
+			return d.linkParse(ctx, passwordContent(token))
+		}
+		body, err := d.top.Call(ctx, TOPTpwdQueryMethod, map[string]string{"password_content": passwordContent(token)})
+		if err != nil {
+			return resolver.Decoded{}, err
+		}
+		return d.parse(body)
 	})
 }
 
@@ -261,125 +263,22 @@ func passwordContent(token string) string {
 	return "￥" + token + "￥"
 }
 
-// params returns the signed request parameters for token.
-func (d *TOPDecoder) params(token string) url.Values {
-	p := map[string]string{
-		"method":           TOPTpwdQueryMethod,
-		"app_key":          d.key,
-		"timestamp":        d.now().In(d.gmt8).Format(time.DateTime),
-		"format":           "json",
-		"v":                "2.0",
-		"sign_method":      d.signWith,
-		"password_content": token,
-	}
-	v := make(url.Values, len(p)+1)
-	for k, val := range p {
-		v.Set(k, val)
-	}
-	v.Set("sign", topSign(p, d.secret, d.signWith))
-	return v
+// tpwdQueryResponse is the wireless_share_tpwd_query_response object.
+type tpwdQueryResponse struct {
+	Content   string   `json:"content"`
+	Title     string   `json:"title"`
+	PicURL    string   `json:"pic_url"`
+	URL       string   `json:"url"`
+	NativeURL string   `json:"native_url"`
+	Suc       flexBool `json:"suc"`
 }
 
-// topSign signs TOP request parameters: every parameter but "sign" with a
-// non-empty name and value, sorted by name (byte order), concatenated as
-// name+value, digested with the sign method and written as upper-case hex.
-// md5 wraps the string in the secret; hmac and hmac-sha256 key the MAC with
-// it. An unknown method signs as md5 (NewTOPDecoder refuses those).
-func topSign(params map[string]string, secret, method string) string {
-	keys := make([]string, 0, len(params))
-	n := 0
-	for k, v := range params {
-		if k == "" || v == "" || k == "sign" {
-			continue
-		}
-		keys = append(keys, k)
-		n += len(k) + len(v)
-	}
-	sort.Strings(keys)
-	var h hash.Hash
-	wrap := false // md5: secret + s + secret
-	switch method {
-	case SignHMAC:
-		h = hmac.New(md5.New, []byte(secret))
-	case SignHMACSHA256:
-		h = hmac.New(sha256.New, []byte(secret))
-	default:
-		h, wrap = md5.New(), true
-	}
-	var buf bytes.Buffer
-	buf.Grow(n + 2*len(secret))
-	if wrap {
-		buf.WriteString(secret)
-	}
-	for _, k := range keys {
-		buf.WriteString(k)
-		buf.WriteString(params[k])
-	}
-	if wrap {
-		buf.WriteString(secret)
-	}
-	h.Write(buf.Bytes())
-	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
-}
-
-// query makes one call to TOP.
-func (d *TOPDecoder) query(ctx context.Context, token string) (resolver.Decoded, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
-	defer cancel()
-	form := d.params(token).Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.gateway, strings.NewReader(form))
-	if err != nil {
-		return resolver.Decoded{}, fmt.Errorf("%w: %v", ErrUpstream, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
-	req.Header.Set("Accept", "application/json")
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return resolver.Decoded{}, fmt.Errorf("%w: TOP %s: %w", ErrUpstream, TOPTpwdQueryMethod, err)
-	}
-	defer resp.Body.Close()
-	body, err := readCapped(resp, d.maxBody)
-	if err != nil {
-		return resolver.Decoded{}, fmt.Errorf("TOP %s: %w", TOPTpwdQueryMethod, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return resolver.Decoded{}, fmt.Errorf("%w: TOP %s: status %d", ErrUpstream, TOPTpwdQueryMethod, resp.StatusCode)
-	}
-	return d.parse(body)
-}
-
-// topEnvelope is a TOP JSON answer: the method's response or an error.
-type topEnvelope struct {
-	Resp *struct {
-		Content   string   `json:"content"`
-		Title     string   `json:"title"`
-		PicURL    string   `json:"pic_url"`
-		URL       string   `json:"url"`
-		NativeURL string   `json:"native_url"`
-		Suc       flexBool `json:"suc"`
-	} `json:"wireless_share_tpwd_query_response"`
-	Err *struct {
-		Code      json.RawMessage `json:"code"`
-		Msg       string          `json:"msg"`
-		SubCode   string          `json:"sub_code"`
-		SubMsg    string          `json:"sub_msg"`
-		RequestID string          `json:"request_id"`
-	} `json:"error_response"`
-}
-
-// parse turns a TOP answer into a Decoded or an error.
+// parse turns a wireless_share_tpwd_query_response into a Decoded or an
+// error.
 func (d *TOPDecoder) parse(body []byte) (resolver.Decoded, error) {
-	var env topEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return resolver.Decoded{}, fmt.Errorf("%w: TOP %s: malformed JSON: %v", ErrUpstream, TOPTpwdQueryMethod, err)
-	}
-	if e := env.Err; e != nil {
-		code, _ := strconv.Atoi(strings.Trim(string(e.Code), `"`))
-		return resolver.Decoded{}, &TOPError{Code: code, Msg: e.Msg, SubCode: e.SubCode, SubMsg: e.SubMsg, RequestID: e.RequestID}
-	}
-	r := env.Resp
-	if r == nil {
-		return resolver.Decoded{}, fmt.Errorf("%w: TOP %s: answer holds neither a response nor an error", ErrUpstream, TOPTpwdQueryMethod)
+	var r tpwdQueryResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return resolver.Decoded{}, fmt.Errorf("%w: TOP %s: malformed response: %v", ErrUpstream, TOPTpwdQueryMethod, err)
 	}
 	if !r.Suc || strings.TrimSpace(r.URL) == "" {
 		return resolver.Decoded{}, fmt.Errorf("%w: TOP does not know this 淘口令", ErrNotFound)

@@ -66,6 +66,8 @@ func sample(code string) shortlink.Link {
 		UTM:             map[string]string{"utm_source": "wechat"},
 		ForwardClickIDs: []string{"gdt_vid"},
 		Title:           "Spring sale 春季",
+		Tpwd: &shortlink.Tpwd{Model: "6￥AbCdEf12345￥/ https://m.tb.cn/h.gX1 CZ0001", Simple: "￥AbCdEf12345￥",
+			CreatedAt: Base, Source: shortlink.TpwdCreated},
 	}
 }
 
@@ -94,6 +96,8 @@ func testCreateGet(t *testing.T, s shortlink.Store) {
 	if got.Target != in.Target || got.Entity != in.Entity || got.Route != in.Route ||
 		!slices.Equal(got.Tags, in.Tags) || got.Campaign != in.Campaign || got.UTM["utm_source"] != "wechat" ||
 		!slices.Equal(got.ForwardClickIDs, in.ForwardClickIDs) || got.Title != in.Title ||
+		got.Tpwd == nil || got.Tpwd.Model != in.Tpwd.Model || got.Tpwd.Simple != in.Tpwd.Simple ||
+		got.Tpwd.Source != shortlink.TpwdCreated || !got.Tpwd.CreatedAt.Equal(Base) ||
 		got.ExpiresAt == nil || !got.ExpiresAt.Equal(*in.ExpiresAt) || !got.CreatedAt.Equal(Base) || got.Version != 1 || got.Clicks != 0 {
 		t.Errorf("Get = %+v; want %+v", got, in)
 	}

@@ -16,7 +16,8 @@ function legacy(s){var x=d.createElement('textarea'),ok=false;x.value=s;x.setAtt
 function pick(el){try{var r=d.createRange();r.selectNodeContents(el);var s=w.getSelection();s.removeAllRanges();s.addRange(r)}catch(e){}}
 [].forEach.call(d.querySelectorAll('[data-copy]'),function(b){
 var box=b.parentNode,st=box.querySelector('.st'),tok=box.querySelector('.tok');
-function done(ok){if(st)st.textContent=b.getAttribute(ok?'data-ok':'data-no');if(!ok&&tok)pick(tok)}
+function done(ok){if(st)st.textContent=b.getAttribute(ok?'data-ok':'data-no');if(!ok&&tok)pick(tok);beacon()}
+function beacon(){var u=b.getAttribute('data-beacon');if(!u||b.sent)return;b.sent=1;try{if(navigator.sendBeacon&&navigator.sendBeacon(u,''))return}catch(e){}try{var x=new XMLHttpRequest();x.open('POST',u,true);x.send('')}catch(e){}}
 b.addEventListener('click',function(){var s=b.getAttribute('data-copy');
 if(navigator.clipboard&&w.isSecureContext){navigator.clipboard.writeText(s).then(function(){done(1)},function(){done(legacy(s))})}else done(legacy(s))})
 })
