@@ -22,7 +22,13 @@ func classify(ua string) Client {
 		return c
 	}
 
-	c.App, c.AppVersion = detectApp(ua)
+	if lower == ua {
+		// Logged in lower case (log pipelines lowercase UAs): restore the
+		// case of the app tokens so the in-app layer matches the family.
+		c.App, c.AppVersion = detectApp(lowerTokens.Replace(ua))
+	} else {
+		c.App, c.AppVersion = detectApp(ua)
+	}
 	c.Device = detectDevice(ua, lower, c.OS, p)
 	if c.App == AppWeChatDesktop {
 		c.Device = DeviceDesktop
@@ -94,6 +100,21 @@ func detectApp(ua string) (App, string) {
 	}
 	return AppBrowser, ""
 }
+
+// lowerTokens restores the canonical case of the tokens detectApp and
+// hasMobileToken look for, in a UA that has no upper-case letter at all.
+// Immutable; safe for concurrent use.
+var lowerTokens = strings.NewReplacer(
+	"micromessenger", "MicroMessenger", "miniprogram", "miniProgram",
+	"windowswechat", "WindowsWechat", "macwechat", "MacWechat",
+	"aliapp(dingtalk/", "AliApp(DingTalk/", "aliapp(tb", "AliApp(TB",
+	"aliapp(tm", "AliApp(TM", "aliapp(ap", "AliApp(AP",
+	"alipayclient", "AlipayClient", "qqbrowser/", "QQBrowser/", "qq/", "QQ/",
+	"weibo", "Weibo", "bytedancewebview", "BytedanceWebview",
+	"dingtalk", "DingTalk", "ucbrowser", "UCBrowser", "ucweb", "UCWEB",
+	"android", "Android", "iphone", "iPhone", "ipad", "iPad",
+	"mobile", "Mobile", "harmony", "Harmony",
+)
 
 // hasMobileToken reports a mobile platform token, which desktop WeChat
 // (Windows, and macOS whose UA also says WindowsWechat) never sends.

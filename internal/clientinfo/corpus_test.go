@@ -75,3 +75,19 @@ func TestCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusLowerCase runs the corpus as a log pipeline that lowercases
+// User-Agents would store it: the app must not depend on the case.
+func TestCorpusLowerCase(t *testing.T) {
+	d := NewDetector(Config{})
+	for i, tc := range loadCorpus(t) {
+		name := fmt.Sprintf("%s/%02d", tc.Family, i)
+		if _, ok := wrongCorpusLabels[name]; ok {
+			continue
+		}
+		lower := strings.ToLower(tc.UA)
+		if got := d.Detect(lower); got.App != tc.App {
+			t.Errorf("%s: Detect(%q).App = %s; want %s", name, lower, got.App, tc.App)
+		}
+	}
+}
