@@ -394,8 +394,9 @@ func splitLines(lines []byte, max int) ([][]byte, error) {
 
 // Events implements EventLog (and the Querier method of a SplitSink):
 // up to limit events after the cursor, oldest first, read message by
-// message (STREAM.MSG.GET next by subject). IDs and cursors are
-// "<stream seq>-<index in the message>"; "" starts at the oldest kept.
+// message (STREAM.MSG.GET next by subject). Events carry their event IDs;
+// cursors (Next, after) are "<stream seq>-<index in the message>"; ""
+// starts at the oldest kept.
 // limit is clamped to 1..1000 (default 100).
 func (l *NATSLog) Events(ctx context.Context, after string, limit int) (*EventPage, error) {
 	if limit <= 0 {
@@ -419,7 +420,7 @@ func (l *NATSLog) Events(ctx context.Context, after string, limit int) (*EventPa
 		}
 		seq, skip = n, k+1
 	}
-	page := &EventPage{Events: make([]StoredEvent, 0, min(limit, 128)), Next: after}
+	page := &EventPage{Events: make([]LoggedEvent, 0, min(limit, 128)), Next: after}
 	for len(page.Events) < limit {
 		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(l.cfg.SubjectPrefix+".>"))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -437,7 +438,7 @@ func (l *NATSLog) Events(ctx context.Context, after string, limit int) (*EventPa
 		}
 		for i := skip; i < len(evs) && len(page.Events) < limit; i++ {
 			id := strconv.FormatUint(m.Sequence, 10) + "-" + strconv.Itoa(i)
-			page.Events = append(page.Events, StoredEvent{ID: id, Event: evs[i].Event})
+			page.Events = append(page.Events, evs[i])
 			page.Next = id
 		}
 		seq, skip = m.Sequence+1, 0

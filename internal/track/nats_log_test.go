@@ -165,8 +165,8 @@ func TestNATSLogAppendIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Events) != 3 || p.Events[0].ID != "1-2" || p.Next != "2-1" {
-		t.Fatalf("page 2: %+v; want 3 events 1-2..2-1", p)
+	if len(p.Events) != 3 || p.Events[0].ID != "w1:1:2" || p.Next != "2-1" {
+		t.Fatalf("page 2: %+v; want 3 events w1:1:2..w1:2:1, next 2-1", p)
 	}
 	if _, err := l.Events(ctx, "x", 10); !errors.Is(err, ErrInvalidQuery) {
 		t.Errorf("bad cursor: err = %v; want ErrInvalidQuery", err)
