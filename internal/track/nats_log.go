@@ -39,7 +39,8 @@ type NATSConfig struct {
 	// token: dots, spaces and wildcards become "_"). Optional. Default:
 	// "default"; cmd/hutong passes the host name.
 	Instance string
-	// MaxAge is the stream's retention. Optional. Default: 72h.
+	// MaxAge is the stream's retention. Optional. Default: 72h. Negative:
+	// no age limit.
 	MaxAge time.Duration
 	// Replicas is the stream's replica count (1, 3 or 5 on a cluster).
 	// Optional. Default: 1.
@@ -67,7 +68,7 @@ func (c *NATSConfig) defaults() {
 		c.SubjectPrefix = "hutong.events"
 	}
 	c.Instance = SubjectToken(c.Instance)
-	if c.MaxAge <= 0 {
+	if c.MaxAge == 0 {
 		c.MaxAge = 72 * time.Hour
 	}
 	if c.Replicas <= 0 {
@@ -106,7 +107,7 @@ func (c NATSConfig) StreamConfig() jetstream.StreamConfig {
 		Subjects:    []string{c.SubjectPrefix + ".>"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		MaxAge:      c.MaxAge,
+		MaxAge:      max(c.MaxAge, 0),
 		Replicas:    c.Replicas,
 		Duplicates:  c.Duplicates,
 		MaxBytes:    -1,
