@@ -162,7 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters
 		}
-		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen)})
+		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != ""})
 		if err == nil {
 			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := rs.Init(ictx)
@@ -181,7 +181,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
 		}
 		m.store = bs
-		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention)})
+		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != ""})
 		if err != nil {
 			return fmt.Errorf("embedded event store %s: %w", filepath.Join(cfg.Data, "events.db"), err)
 		}
@@ -190,6 +190,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.store.Close() })
 	ready = append(ready, server.Check{Name: "store", Func: m.store.Ping})
+	if cfg.EventsURL != "" {
+		if sink, err = m.openNATSLog(ctx, cfg, sink, reg); err != nil {
+			return fmt.Errorf("--events-url: %w", err)
+		}
+	}
 
 	m.links, err = shortlink.NewCachedStore(m.store, shortlink.CacheConfig{
 		MaxEntries: cfg.LinkCacheSize, Redis: m.rdb, Logger: m.Logger,

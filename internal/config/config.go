@@ -114,6 +114,20 @@ type Serve struct {
 	// (Redis: XADD MINID ~; embedded: deleted on write). Default 72h;
 	// 0 or negative keeps them forever (bounded by EventsMaxLen only).
 	EventsRetention time.Duration
+	// EventsURL sends the event log to NATS JetStream
+	// (nats://host:4222[,host2…], tls://…; query creds, nkey, tls_ca,
+	// tls_cert, tls_key); counters stay in the store. Default "": the
+	// store keeps the log.
+	EventsURL string
+	// EventsReplicas is the JetStream stream's replica count. Default 1.
+	EventsReplicas int
+	// EventsInstance names this instance in the subject
+	// hutong.events.<instance>. Default: the host name.
+	EventsInstance string
+	// EventsNATSCreds, EventsNATSNKey, EventsNATSTLSCA, EventsNATSTLSCert,
+	// EventsNATSTLSKey: the NATS connection's credentials and TLS files.
+	EventsNATSCreds, EventsNATSNKey                      string
+	EventsNATSTLSCA, EventsNATSTLSCert, EventsNATSTLSKey string
 	// EventsShards spreads the Redis event log and counters over this many
 	// hash-tagged shards (one script per shard per batch). Default 0:
 	// 1 on a single node or Sentinel, 8 on a Cluster. Fixed for the data's
@@ -191,6 +205,14 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per batch record (one stream entry, one script run per shard)")
 	b.dur(&c.EventFlushInterval, "event-flush-interval", 200*time.Millisecond, "longest a click event waits in a partial batch")
 	b.dur(&c.EventsRetention, "events-retention", 72*time.Hour, "how long the event log keeps click events (0: forever)")
+	b.str(&c.EventsURL, "events-url", "", "NATS JetStream for the event log: nats://host:4222[,host2…] or tls://… (counters stay in the store); also $HUTONG_EVENTS_URL")
+	b.int(&c.EventsReplicas, "events-replicas", 1, "JetStream stream replicas (1, 3 or 5)")
+	b.str(&c.EventsInstance, "events-instance", "", "this instance's subject token, hutong.events.<instance> (default: the host name)")
+	b.str(&c.EventsNATSCreds, "events-nats-creds", "", "NATS .creds file (JWT and NKey seed)")
+	b.str(&c.EventsNATSNKey, "events-nats-nkey", "", "NATS NKey seed file")
+	b.str(&c.EventsNATSTLSCA, "events-nats-tls-ca", "", "PEM CAs for the NATS server certificate")
+	b.str(&c.EventsNATSTLSCert, "events-nats-tls-cert", "", "NATS client certificate (mutual TLS)")
+	b.str(&c.EventsNATSTLSKey, "events-nats-tls-key", "", "NATS client key (mutual TLS)")
 	b.int(&c.EventsShards, "events-shards", 0, "Redis event shards (0: 1, or 8 on a Cluster); fixed once events are written")
 	b.int(&c.EventsMaxLen, "events-max-len", 0, "cap on batch records per Redis shard, a memory bound (0: none)")
 	b.dur(&c.ReadTimeout, "read-timeout", 5*time.Second, "HTTP read timeout")
