@@ -156,13 +156,13 @@ func (m *Main) Run(ctx context.Context) error {
 			minReplicas = redisconn.DefaultMinReplicas(rctx, rdb)
 			cancel()
 		}
-		m.Logger.Info("capped links wait for replicas", "redis_min_replicas", minReplicas)
+		m.Logger.Info("capped links and click-event batches wait for replicas", "redis_min_replicas", minReplicas)
 		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{MinReplicas: minReplicas})
 		shards := cfg.EventsShards
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters
 		}
-		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != ""})
+		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas})
 		if err == nil {
 			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := rs.Init(ictx)

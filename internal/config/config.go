@@ -195,7 +195,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.QRLogo, "qr-logo", "", "PNG/JPEG logo drawn in QR codes asked for with ?logo=1")
 	b.int(&c.WriteRateLimit, "write-rate-limit", 600, "write API requests per key per minute (negative: no limit)")
 	b.int(&c.LinkCacheSize, "link-cache-size", 50000, "in-process link cache entries (about 600 B each)")
-	b.int(&c.RedisMinReplicas, "redis-min-replicas", -1, "replicas that must acknowledge a capped link's click (WAIT); -1: as many as Redis reports at start, 0: no wait")
+	b.int(&c.RedisMinReplicas, "redis-min-replicas", -1, "replicas that must acknowledge a capped link's click and each click-event batch (WAIT; a batch not acknowledged spills and replays); -1: as many as Redis reports at start, 0: no wait")
 	b.str(&c.MemoryLimit, "memory-limit", "auto", "Go soft memory limit: auto (sized from the caches), off, or a size such as 256MiB; GOMEMLIMIT wins")
 	b.int(&c.UACacheSize, "ua-cache-size", 10000, "User-Agent classification cache entries")
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")

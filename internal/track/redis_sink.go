@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -42,6 +43,15 @@ type RedisConfig struct {
 	// last batch: a spill file replayed later than this could count twice.
 	// Optional. Default: 30 days.
 	MarkTTL time.Duration
+	// MinReplicas, when positive, makes a batch count as written only once
+	// that many replicas acknowledged it (WAIT on the shard's master, in the
+	// same pipeline as the script), within ReplicaTimeout; otherwise the
+	// write fails, the Recorder spills the batch and replays it (applied
+	// once). Without it a failover can drop batches the old master had
+	// acknowledged. Optional. Default: 0 (no wait).
+	MinReplicas int
+	// ReplicaTimeout bounds the WAIT. Optional. Default: 200ms.
+	ReplicaTimeout time.Duration
 	// NoLog keeps counters only (the event log is elsewhere: SplitSink).
 	NoLog bool
 	// Location is the time zone of day/hour buckets. Optional. Default:
@@ -75,6 +85,9 @@ func (c *RedisConfig) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ReplicaTimeout <= 0 {
+		c.ReplicaTimeout = redisconn.DefaultReplicaTimeout
 	}
 }
 
@@ -411,6 +424,9 @@ func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 // run sends the parts' script calls: one Do for one part, else one
 // pipeline (split by node on a Cluster). NOSCRIPT falls back to EVAL.
 func (s *RedisSink) run(ctx context.Context, parts []shardPart, used int) error {
+	if s.cfg.MinReplicas > 0 {
+		return s.runDurable(ctx, parts)
+	}
 	if used == 1 {
 		for i := range parts {
 			p := &parts[i]
@@ -449,6 +465,31 @@ func (s *RedisSink) run(ctx context.Context, parts []shardPart, used int) error 
 		}
 	}
 	return errors.New("track: write script not accepted")
+}
+
+// runDurable sends each part with WAIT MinReplicas on its shard's master
+// (redisconn.WaitReplicas): an error, or too few acknowledgements, fails
+// the batch.
+func (s *RedisSink) runDurable(ctx context.Context, parts []shardPart) error {
+	for i := range parts {
+		p := &parts[i]
+		if len(p.args) == 0 {
+			continue
+		}
+		for attempt := 0; ; attempt++ {
+			_, _, err := redisconn.WaitReplicas(ctx, s.rdb, s.tags[p.shard], s.cfg.MinReplicas, s.cfg.ReplicaTimeout,
+				func(pipe redis.Pipeliner) { p.cmd = pipe.Do(ctx, p.args...) })
+			if err != nil && attempt == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
+				p.args[0], p.args[1] = "eval", writeScriptEval
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
 }
 
 // buildPart aggregates a shard's events and builds its script call.
