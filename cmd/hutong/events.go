@@ -21,10 +21,11 @@ import (
 
 // eventsOptions are the flags of `hutong events` that sources read.
 type eventsOptions struct {
-	APIKey   string // http: the API key
-	Stream   string // redis: the sink's base name
-	Consumer string // with a group: this reader's name in it
-	Poll     time.Duration
+	APIKey     string // http: the API key
+	Stream     string // redis: the sink's base name
+	NATSStream string // nats: the JetStream stream
+	Consumer   string // with a group: this reader's name in it
+	Poll       time.Duration
 }
 
 // eventSource reads an event log, oldest first, from since (a
@@ -40,6 +41,8 @@ func openEventSource(u *url.URL, o eventsOptions) (eventSource, error) {
 	switch u.Scheme {
 	case "redis", "rediss", "redis+sentinel", "redis+cluster", "unix":
 		return newRedisSource(u, o)
+	case "nats", "tls":
+		return newNATSSource(u, o)
 	case "http", "https":
 		if o.APIKey == "" {
 			return nil, usageError{"--source " + u.Scheme + "://… reads a running hutong's API: it needs --api-key KEY or HUTONG_API_KEY"}
@@ -62,6 +65,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	consumer := fs.String("consumer", "", "this reader's name in the group (default: hostname-pid)")
 	apiKey := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key, for an http source [$HUTONG_API_KEY]")
 	stream := fs.String("stream", "hutong:events", "the event keys' base name (redis)")
+	natsStream := fs.String("nats-stream", "HUTONG_EVENTS", "the JetStream stream (nats)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,7 +87,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		h, _ := os.Hostname()
 		*consumer = h + "-" + strconv.Itoa(os.Getpid())
 	}
-	src, err := openEventSource(u, eventsOptions{APIKey: *apiKey, Stream: *stream, Consumer: *consumer, Poll: 500 * time.Millisecond})
+	src, err := openEventSource(u, eventsOptions{APIKey: *apiKey, Stream: *stream, NATSStream: *natsStream, Consumer: *consumer, Poll: 500 * time.Millisecond})
 	if err != nil {
 		return err
 	}

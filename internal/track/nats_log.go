@@ -185,6 +185,25 @@ func OpenNATSLog(ctx context.Context, nc *nats.Conn, cfg NATSConfig) (*NATSLog, 
 	return l, nil
 }
 
+// OpenNATSReader opens cfg's existing stream for reading only (hutong
+// events): it never creates or changes the stream, and its Events pages
+// through it. AppendBatch must not be called on it.
+func OpenNATSReader(ctx context.Context, nc *nats.Conn, cfg NATSConfig) (*NATSLog, error) {
+	cfg.defaults()
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(5*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	st, err := js.Stream(ctx, cfg.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("track: no JetStream stream %q on this NATS: is hutong serve --events-url writing here (and with this stream name)?", cfg.Stream)
+	}
+	if err != nil {
+		return nil, natsSetupError(nc, err)
+	}
+	return &NATSLog{nc: nc, js: js, stream: st, cfg: cfg, log: cfg.Logger.With("component", "track", "log", "nats")}, nil
+}
+
 // EnsureStream creates cfg's stream or checks (and, for MaxAge and
 // Duplicates, updates) the existing one. See OpenNATSLog.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg NATSConfig) (jetstream.Stream, error) {
