@@ -105,19 +105,31 @@ func (s *Server) Restart() error {
 	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.Dir,
 		"--logfile", filepath.Join(s.Dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
+	if err := startPinged(cmd, s.Port, s.Dir); err != nil {
 		return err
 	}
 	s.cmd = cmd
+	return nil
+}
+
+// startPinged starts a redis-server command listening on 127.0.0.1:port
+// and waits up to 5s for it to answer PING; a server that does not is
+// killed and reaped.
+func startPinged(cmd *exec.Cmd, port int, dir string) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if ping(s.Addr()) {
+		if ping(addr) {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = cmd.Process.Kill()
-	return fmt.Errorf("redis-server on port %d did not answer PING within 5s (log in %s)", s.Port, s.Dir)
+	_ = cmd.Wait()
+	return fmt.Errorf("redis-server on port %d did not answer PING within 5s (log in %s)", port, dir)
 }
 
 // Stop kills the server and waits for it to exit.
