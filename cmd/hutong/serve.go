@@ -337,7 +337,12 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
-	if m.rdb != nil {
+	if m.rdb != nil && m.Config.EventsURL != "" {
+		// The event log is in JetStream, not in Redis's streams: no durable
+		// consumer for postbacks there yet, so the in-process queue below.
+		m.Logger.Warn("postbacks run from an in-process queue with --events-url (taps not yet delivered when the process stops get none)")
+	}
+	if m.rdb != nil && m.Config.EventsURL == "" {
 		w := track.NewPostbackWorker(m.events, poster, track.WorkerConfig{})
 		go w.Run(wctx)
 		return nil
