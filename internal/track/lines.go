@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // BatchFormat is the version of the batch record: the "v" field of a stream
@@ -96,27 +95,4 @@ func ParseEventLines(payload []byte) ([]LoggedEvent, error) {
 		out = append(out, le)
 	}
 	return out, nil
-}
-
-// parseEventID splits "<writer>:<seq>:<index>".
-func parseEventID(id string) (writer string, seq uint64, index int, ok bool) {
-	rest, idx, ok1 := cutLast(id, ':')
-	writer, s, ok2 := cutLast(rest, ':')
-	if !ok1 || !ok2 || writer == "" {
-		return "", 0, 0, false
-	}
-	seq, err1 := strconv.ParseUint(s, 10, 64)
-	index, err2 := strconv.Atoi(idx)
-	if err1 != nil || err2 != nil || index < 0 {
-		return "", 0, 0, false
-	}
-	return writer, seq, index, true
-}
-
-func cutLast(s string, sep byte) (before, after string, ok bool) {
-	i := strings.LastIndexByte(s, sep)
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+1:], true
 }
