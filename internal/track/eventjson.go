@@ -2,7 +2,6 @@ package track
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,22 +219,6 @@ func appendBatchJSON(dst []byte, b *Batch) ([]byte, error) {
 		dst = out
 	}
 	return append(dst, `]}`...), nil
-}
-
-// encodeEvents encodes events back to back into js and records where each
-// one's JSON ends in ends, both reset first: the one buffer per batch the
-// sinks hand to the store (as slices of it) and reuse for the next batch.
-func encodeEvents(js []byte, ends []int, events []Event) ([]byte, []int, error) {
-	js, ends = js[:0], ends[:0]
-	for i := range events {
-		out, err := appendEventJSON(js, &events[i])
-		if err != nil {
-			return js, ends, fmt.Errorf("track: encode event: %w", err)
-		}
-		js = out
-		ends = append(ends, len(out))
-	}
-	return js, ends, nil
 }
 
 const hexDigits = "0123456789abcdef"

@@ -259,7 +259,7 @@ func BenchmarkBoltWriteBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			for range 50 { // fill the bucket to MaxEvents first
+			for range 50 { // a file with some history first (records and counters)
 				write()
 			}
 			b.ReportAllocs()
