@@ -12,7 +12,11 @@
 #   bench/run.sh --redis-cpu float   # leave Redis unpinned (default: pinned to wrk's CPU)
 #   bench/run.sh --only budget       # the ceiling with 1, 2, 3, 5 µs of busy work per request:
 #                           # what a given amount of handler work costs on this machine
+#   bench/run.sh --only warm-nats    # the warm tap with --events-url on a nats-server -js the
+#                           # script starts (port --nats-port, default 14222), pinned like Redis;
+#                           # its CPU per tap is the "nats µs" column
 #
+# Ports: $HUTONG_PORT (18080), $CEIL_PORT (18081), $HUTONG_B_PORT (18082).
 # Every server (hutong or the ceiling) runs pinned to CPU $SERVER_CPU (1),
 # wrk pinned to CPU $CLIENT_CPU (0), and the machine's Redis, for the length
 # of the run, to wrk's CPU too (--redis-cpu float leaves it where it is,
@@ -41,13 +45,15 @@ COLD_CACHE=1000
 ONLY=""
 COMPARE=""
 B_FLAGS=""
-HUTONG_B_PORT=18082
+HUTONG_B_PORT=${HUTONG_B_PORT:-18082}
 FLUSH=0
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 REDIS_CPU=${REDIS_CPU:-client}
-HUTONG_PORT=18080
-CEIL_PORT=18081
+NATS_PORT=14222
+NPID=""
+HUTONG_PORT=${HUTONG_PORT:-18080}
+CEIL_PORT=${CEIL_PORT:-18081}
 KEY=bench-key-hutong-0000000000000000
 OUT=${BENCH_OUT:-$ROOT/bench/out}
 
@@ -65,7 +71,8 @@ while [ $# -gt 0 ]; do
     --redis) REDIS_URL=$2; shift ;;
     --flush) FLUSH=1 ;;
     --redis-cpu) REDIS_CPU=$2; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --nats-port) NATS_PORT=$2; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -201,6 +208,8 @@ restore_redis() {
   done
 }
 redis_ticks() { if [ -r "/proc/$RPID/stat" ]; then cpu_ticks "$RPID"; else echo 0; fi; }
+# nats_ticks: the CPU of the nats-server of the warm-nats scenario (0 when none runs)
+nats_ticks() { if [ -n "$NPID" ] && [ -r "/proc/$NPID/stat" ]; then cpu_ticks "$NPID"; else echo 0; fi; }
 
 create_link() { # port → code
   curl -sf -XPOST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
@@ -215,26 +224,27 @@ to_us() { awk -v v="$1" 'BEGIN{ n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$
 drive() {
   local scen=$1 round=$2 who=$3 pid=$4 url=$5; shift 5
   local t0 r0 t1 r1 out rps p50 p99 reqs errs
-  local k0 k1
-  t0=$(cpu_ticks "$pid"); r0=$(redis_ticks); k0=($(proc_counters "$pid"))
+  local k0 k1 n0 n1
+  t0=$(cpu_ticks "$pid"); r0=$(redis_ticks); n0=$(nats_ticks); k0=($(proc_counters "$pid"))
   out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url")
-  t1=$(cpu_ticks "$pid"); r1=$(redis_ticks); k1=($(proc_counters "$pid"))
+  t1=$(cpu_ticks "$pid"); r1=$(redis_ticks); n1=$(nats_ticks); k1=($(proc_counters "$pid"))
   rps=$(awk '/^Requests\/sec:/{print $2}' <<<"$out")
   reqs=$(awk '/requests in/{print $1}' <<<"$out")
   p50=$(to_us "$(awk '$1=="50%"{print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1=="99%"{print $2}' <<<"$out")")
   errs=$(awk '/Non-2xx or 3xx responses:/{print $5} /Socket errors/{print "sock"}' <<<"$out" | head -1)
   [ -n "$errs" ] && echo "  warning: $scen $who: ${errs} non-2xx/3xx responses or socket errors" >&2
-  local cpu_us rcpu_us
+  local cpu_us rcpu_us ncpu_us
   cpu_us=$(awk -v d=$((t1 - t0)) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
   rcpu_us=$(awk -v d=$((r1 - r0)) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
-  printf '%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\n' "$scen" "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$(rss_kib "$pid")" "$rcpu_us" >>"$RESULTS"
+  ncpu_us=$(awk -v d=$((n1 - n0)) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
+  printf '%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\n' "$scen" "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$(rss_kib "$pid")" "$rcpu_us" "$ncpu_us" >>"$RESULTS"
   local sys_us flt csw
   sys_us=$(awk -v d=$((k1[0] - k0[0])) -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d/hz*1e6/n}')
   flt=$(awk -v d=$((k1[1] - k0[1])) -v n="$reqs" 'BEGIN{printf "%.3f", d/n}')
   csw=$(awk -v d=$((k1[2] - k0[2])) -v n="$reqs" 'BEGIN{printf "%.3f", d/n}')
-  printf '  round %s %-8s %8.0f req/s  p50 %6.0f µs  p99 %7.0f µs  cpu %6s µs/req (sys %s)  faults %s/req  ctxsw %s/req  rss %6s KiB  redis %s µs/req\n' \
-    "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$sys_us" "$flt" "$csw" "$(rss_kib "$pid")" "$rcpu_us"
+  printf '  round %s %-8s %8.0f req/s  p50 %6.0f µs  p99 %7.0f µs  cpu %6s µs/req (sys %s)  faults %s/req  ctxsw %s/req  rss %6s KiB  redis %s µs/req%s\n' \
+    "$round" "$who" "$rps" "$p50" "$p99" "$cpu_us" "$sys_us" "$flt" "$csw" "$(rss_kib "$pid")" "$rcpu_us" "${NPID:+  nats $ncpu_us µs/req}"
 }
 
 # scenario NAME HUTONG_URL CEIL_URL [wrk args...]: warm-up, then interleaved
@@ -258,7 +268,7 @@ scenario() {
 
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
-printf 'scenario\tround\tserver\treq_s\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\tredis_cpu_us_per_req\n' >"$RESULTS"
+printf 'scenario\tround\tserver\treq_s\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\tredis_cpu_us_per_req\tnats_cpu_us_per_req\n' >"$RESULTS"
 echo "== machine: $(nproc) CPUs, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"
 echo "== $ROUNDS round(s) of ${DURATION}s per server, $CONNS connections, wrk on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU"
 
@@ -288,6 +298,34 @@ if want warm-redis || want r || want interstitial; then
     stop "$CPID"
   fi
   stop_hutong
+fi
+
+# --- (8) warm tap, event log on NATS JetStream ----------------------------------
+# Links and counters in Redis (the counters without the Redis event log), the
+# event log on a nats-server -js started here with a fresh store, pinned to
+# the CPU Redis gets; its CPU per tap is measured from /proc like Redis's.
+if want warm-nats; then
+  if ! NATS_BIN=$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null); then
+    echo "== (8) warm-nats skipped: nats-server not installed (apt-get install nats-server)"
+  else
+    ! port_open "$NATS_PORT" || { echo "bench/run.sh: port $NATS_PORT is taken (--nats-port)" >&2; exit 1; }
+    rm -rf "$OUT/nats"; mkdir -p "$OUT/nats"
+    NCPU=$CLIENT_CPU; case $REDIS_CPU in float) NCPU=0-$(($(nproc) - 1)) ;; client) ;; *) NCPU=$REDIS_CPU ;; esac
+    echo "--- nats-server -js on $NATS_PORT (CPU $NCPU)" >>"$LOG"
+    taskset -c "$NCPU" "$NATS_BIN" -js -sd "$OUT/nats" -a 127.0.0.1 -p "$NATS_PORT" >>"$LOG" 2>&1 &
+    NPID=$!; PIDS+=("$NPID")
+    wait_port "$NATS_PORT" "$NPID"
+    start_hutong nats --data "$OUT/data-nats" --redis "$REDIS_URL" --events-url "nats://127.0.0.1:$NATS_PORT" --events-instance bench
+    CODE=$(create_link $HUTONG_PORT)
+    [ -n "$CODE" ] || { echo "bench/run.sh: cannot create a link (see $LOG)" >&2; exit 1; }
+    start_ceiling
+    echo "== (8) warm-nats: GET /$CODE, WeChat UA, Redis store, event log on JetStream (nats-server pid $NPID)"
+    BURL=http://127.0.0.1:$HUTONG_B_PORT/$CODE scenario warm-nats "http://127.0.0.1:$HUTONG_PORT/$CODE" "http://127.0.0.1:$CEIL_PORT/$CODE" -H "User-Agent: $UA_WECHAT"
+    pub=$(curl -sf "http://127.0.0.1:$HUTONG_PORT/metrics" | awk '/^hutong_track_nats_publish_total/{printf "%s=%s ", substr($1, index($1, "\"") + 1, index(substr($1, index($1, "\"") + 1), "\"") - 1), $2}' || true)
+    echo "  JetStream publishes (batch messages): ${pub:-?}; store $(du -sk "$OUT/nats" | cut -f1) KiB"
+    stop "$CPID"; stop_hutong
+    stop "$NPID"; NPID=""
+  fi
 fi
 
 # --- (2) warm tap, embedded store -------------------------------------------------
@@ -374,19 +412,19 @@ awk -F'\t' '
   NR == 1 { next }
   { k = $1 SUBSEP $2; if (!($1 in seen)) { seen[$1] = 1; order[++ns] = $1 } rounds[$1] = ($2 > rounds[$1] ? $2 : rounds[$1])
     if ($3 == "hutong-b") { B[k] = $4; Bp99[k] = $6; Bc[k] = $7 }
-    else if ($3 == "hutong") { H[k] = $4; Hp50[k] = $5; Hp99[k] = $6; Hc[k] = $7; Hr[k] = $8; Hrc[k] = $9 }
+    else if ($3 == "hutong") { H[k] = $4; Hp50[k] = $5; Hp99[k] = $6; Hc[k] = $7; Hr[k] = $8; Hrc[k] = $9; Hnc[k] = $10 }
     else { C[k] = $4; Cp50[k] = $5; Cp99[k] = $6; Cc[k] = $7 } }
   END {
-    printf "%-14s %10s %10s %7s %9s %9s %7s %8s %8s %7s %9s %8s\n", "scenario", "hutong/s", "ceiling/s", "ratio", "h p99µs", "c p99µs", "p99 x", "h µs/req", "c µs/req", "cpu x", "max RSS", "redis µs"
+    printf "%-14s %10s %10s %7s %9s %9s %7s %8s %8s %7s %9s %8s %8s\n", "scenario", "hutong/s", "ceiling/s", "ratio", "h p99µs", "c p99µs", "p99 x", "h µs/req", "c µs/req", "cpu x", "max RSS", "redis µs", "nats µs"
     for (s = 1; s <= ns; s++) { n = rounds[order[s]]; sc = order[s]
-      delete a; delete b; delete c; delete d; delete e; delete f; delete g; delete h; delete q; delete rc; m = 0
+      delete a; delete b; delete c; delete d; delete e; delete f; delete g; delete h; delete q; delete rc; delete nc; m = 0
       for (r = 1; r <= n; r++) { k = sc SUBSEP r; m++
         a[m] = H[k]; b[m] = C[k]; c[m] = (C[k] > 0 ? H[k] / C[k] : 0); d[m] = Hp99[k]; e[m] = Cp99[k]
         f[m] = (Cp99[k] > 0 ? Hp99[k] / Cp99[k] : 0); g[m] = Hc[k]; h[m] = Cc[k]; q[m] = (Cc[k] > 0 ? Hc[k] / Cc[k] : 0)
-        if (Hr[k] > rss[sc]) rss[sc] = Hr[k]; rc[m] = Hrc[k]
+        if (Hr[k] > rss[sc]) rss[sc] = Hr[k]; rc[m] = Hrc[k]; nc[m] = Hnc[k]
         if (B[k] > 0) { hb = 1; ba[m] = B[k] / C[k]; bp[m] = (Cp99[k] > 0 ? Bp99[k] / Cp99[k] : 0); bc[m] = Bc[k]; bq[m] = (Cc[k] > 0 ? Bc[k] / Cc[k] : 0) } }
       if (sc == "bulk") { printf "%-14s %10.0f %10s %7s %9s %9s %7s %8.2f %8s %7s %7.1fMi %8.2f   (links/s, µs per link)\n", sc, med(a, m), "-", "-", "-", "-", "-", med(g, m), "-", "-", rss[sc] / 1024, med(rc, m); continue }
-      printf "%-14s %10.0f %10.0f %7.2f %9.0f %9.0f %7.2f %8.2f %8.2f %7.2f %7.1fMi %8.2f\n", sc, med(a, m), med(b, m), med(c, m), med(d, m), med(e, m), med(f, m), med(g, m), med(h, m), med(q, m), rss[sc] / 1024, med(rc, m)
+      printf "%-14s %10.0f %10.0f %7.2f %9.0f %9.0f %7.2f %8.2f %8.2f %7.2f %7.1fMi %8.2f %8.2f\n", sc, med(a, m), med(b, m), med(c, m), med(d, m), med(e, m), med(f, m), med(g, m), med(h, m), med(q, m), rss[sc] / 1024, med(rc, m), med(nc, m)
       if (hb) printf "%-14s %10s %10s %7.2f %9s %9s %7.2f %8.2f %8s %7.2f   (hutong-b, --compare)\n", "  " sc " (b)", "", "", med(ba, m), "", "", med(bp, m), med(bc, m), "", med(bq, m)
       hb = 0; delete ba; delete bp; delete bc; delete bq }
   }' "$RESULTS"

@@ -90,6 +90,7 @@ type Main struct {
 	rules    *route.Holder
 	rdb      redis.UniversalClient
 	events   *track.RedisSink // the Redis event log, nil embedded
+	natsLog  *track.NATSLog   // the JetStream event log (--events-url), nil otherwise
 	store    shortlink.Store
 	links    *shortlink.CachedStore
 	service  *shortlink.Service
@@ -322,9 +323,11 @@ func (m *Main) startDebug(addr string) error {
 	return nil
 }
 
-// startPostbacks starts the postback worker: on Redis a consumer group on
-// the event stream (at-least-once across restarts), embedded an in-process
-// queue fed by the writer (taps not yet delivered at exit get none).
+// startPostbacks starts the postback worker: with --events-url a durable
+// JetStream pull consumer on the event stream, on Redis a consumer group
+// on the event streams (both at-least-once across restarts), embedded an
+// in-process queue fed by the writer (taps not yet delivered at exit get
+// none).
 func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tcfg *track.Config) error {
 	pcfg, err := loadPostbacks(m.Config.Postbacks)
 	if err != nil {
@@ -336,17 +339,39 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 		return fmt.Errorf("--postbacks: %w", err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
-	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
-	if m.rdb != nil && m.Config.EventsURL != "" {
-		// The event log is in JetStream, not in Redis's streams: no durable
-		// consumer for postbacks there yet, so the in-process queue below.
-		m.Logger.Warn("postbacks run from an in-process queue with --events-url (taps not yet delivered when the process stops get none)")
-	}
-	if m.rdb != nil && m.Config.EventsURL == "" {
+	switch {
+	case m.natsLog != nil:
+		w := track.NewNATSPostbackWorker(m.natsLog, poster, track.NATSWorkerConfig{})
+		// The consumer exists before the first tap when NATS answers now
+		// (a new consumer starts with the taps from then on); else Run
+		// keeps trying.
+		ictx, icancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := w.Init(ictx); err != nil {
+			m.Logger.Warn("postback consumer not created at start; the worker keeps trying", "err", err)
+		}
+		icancel()
+		done := make(chan struct{})
+		go func() { defer close(done); _ = w.Run(wctx) }()
+		// Closers run in reverse: this one (NAK the unfinished batches)
+		// before the NATS connection closes.
+		m.closers = append(m.closers, func(c context.Context) error {
+			cancel()
+			select {
+			case <-done:
+				return nil
+			case <-c.Done():
+				return c.Err()
+			}
+		})
+		m.Logger.Info("postbacks from the JetStream consumer", "stream", m.natsLog.Stream(), "consumer", "hutong-postbacks")
+		return nil
+	case m.rdb != nil:
+		m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
 		w := track.NewPostbackWorker(m.events, poster, track.WorkerConfig{})
 		go w.Run(wctx)
 		return nil
 	}
+	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
 	lp := track.NewLocalPostbacks(poster, 10000, func(d track.DeadLetter) {
 		m.Logger.Warn("postback dead-lettered", "postback", d.Postback, "visit_id", d.VisitID, "reason", d.Reason)
 	})

@@ -50,6 +50,7 @@ func (m *Main) openNATSLog(ctx context.Context, cfg config.Serve, counters track
 	if err != nil {
 		return nil, err
 	}
+	m.natsLog = log
 	m.Logger.Info("click events go to NATS JetStream", "stream", log.Stream(), "subject", log.Subject(), "replicas", cfg.EventsReplicas)
 	return &track.SplitSink{Counters: counters, Log: log}, nil
 }

@@ -415,8 +415,9 @@ func splitLines(lines []byte, max int) ([][]byte, error) {
 // Events implements EventLog (and the Querier method of a SplitSink):
 // up to limit events after the cursor, oldest first, read message by
 // message (STREAM.MSG.GET next by subject). Events carry their event IDs;
-// cursors (Next, after) are "<stream seq>-<index in the message>"; ""
-// starts at the oldest kept.
+// cursors (Next, after) are "<stream seq>-<index in the message>" (after
+// that event); "<stream seq>" alone starts at that message (SeqAt makes
+// one from a time); "" starts at the oldest kept.
 // limit is clamped to 1..1000 (default 100).
 func (l *NATSLog) Events(ctx context.Context, after string, limit int) (*EventPage, error) {
 	if limit <= 0 {
@@ -432,13 +433,14 @@ func (l *NATSLog) Events(ctx context.Context, after string, limit int) (*EventPa
 	var seq uint64 = 1
 	skip := 0 // events of message seq to skip
 	if after != "" {
-		s, i, ok := strings.Cut(after, "-")
-		n, err1 := strconv.ParseUint(s, 10, 64)
-		k, err2 := strconv.Atoi(i)
-		if !ok || err1 != nil || err2 != nil || k < 0 {
-			return nil, fmt.Errorf("%w: cursor %q (want <stream seq>-<index>)", ErrInvalidQuery, after)
+		n, k, whole, err := parseNATSCursor(after)
+		if err != nil {
+			return nil, err
 		}
 		seq, skip = n, k+1
+		if whole {
+			skip = 0
+		}
 	}
 	page := &EventPage{Events: make([]LoggedEvent, 0, min(limit, 128)), Next: after}
 	for len(page.Events) < limit {
@@ -464,4 +466,176 @@ func (l *NATSLog) Events(ctx context.Context, after string, limit int) (*EventPa
 		seq, skip = m.Sequence+1, 0
 	}
 	return page, nil
+}
+
+// parseNATSCursor reads "<seq>-<index>" (after that event) or "<seq>"
+// (whole: from message seq on).
+func parseNATSCursor(c string) (seq uint64, k int, whole bool, err error) {
+	a, i, cut := strings.Cut(c, "-")
+	seq, err1 := strconv.ParseUint(a, 10, 64)
+	if !cut {
+		if err1 != nil {
+			return 0, 0, false, fmt.Errorf("%w: cursor %q (want <stream seq>-<index> or <stream seq>)", ErrInvalidQuery, c)
+		}
+		return seq, 0, true, nil
+	}
+	k, err2 := strconv.Atoi(i)
+	if err1 != nil || err2 != nil || k < 0 {
+		return 0, 0, false, fmt.Errorf("%w: cursor %q (want <stream seq>-<index> or <stream seq>)", ErrInvalidQuery, c)
+	}
+	return seq, k, false, nil
+}
+
+// SeqAt is the stream sequence of the first batch message stored at or
+// after t (the next sequence to come when there is none), found with a
+// short-lived consumer whose deliver policy is by start time
+// (OptStartTime): the server's own index by time. Use it as the cursor
+// "<seq>" of Events.
+func (l *NATSLog) SeqAt(ctx context.Context, t time.Time) (uint64, error) {
+	c, err := l.js.CreateConsumer(ctx, l.cfg.Stream, jetstream.ConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
+		OptStartTime:      &t,
+		AckPolicy:         jetstream.AckNonePolicy,
+		FilterSubject:     l.cfg.SubjectPrefix + ".>",
+		InactiveThreshold: 30 * time.Second,
+		MemoryStorage:     true,
+		Replicas:          1,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("track: consumer from %s: %w", t.Format(time.RFC3339), err)
+	}
+	name := c.CachedInfo().Name
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = l.js.DeleteConsumer(dctx, l.cfg.Stream, name)
+		cancel()
+	}()
+	// NumPending counts what the consumer has still to deliver: none means
+	// nothing was stored since t.
+	if c.CachedInfo().NumPending == 0 {
+		info, err := l.stream.Info(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("track: stream %s: %w", l.cfg.Stream, err)
+		}
+		return info.State.LastSeq + 1, nil
+	}
+	b, err := c.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		return 0, err
+	}
+	for m := range b.Messages() {
+		md, err := m.Metadata()
+		if err != nil {
+			return 0, err
+		}
+		return md.Sequence.Stream, nil
+	}
+	if err := b.Error(); err != nil {
+		return 0, fmt.Errorf("track: first message since %s: %w", t.Format(time.RFC3339), err)
+	}
+	return 0, fmt.Errorf("track: first message since %s: none delivered in 5s", t.Format(time.RFC3339))
+}
+
+// NATSGroup is a durable consumer on the event stream that reads and
+// acknowledges batch messages (hutong events --group). Several readers
+// with the same group name share it: each message goes to one of them.
+// Not safe for concurrent use; create it with OpenGroup.
+type NATSGroup struct {
+	c        jetstream.Consumer
+	skipSeq  uint64 // a new group from a cursor "<seq>-<k>": the events up to k of message skipSeq are skipped on its first delivery
+	skipUpTo int
+}
+
+// OpenGroup returns the durable consumer name (one subject token), creating
+// it when missing, to start at since: "" the oldest kept, a cursor of
+// Events, or, when at is not zero, the first message stored at or after
+// at (deliver by start time). An existing group keeps its place; since
+// and at are then ignored. Acks are explicit; a message not acknowledged
+// within a minute goes to another reader (or again to this one).
+func (l *NATSLog) OpenGroup(ctx context.Context, name, since string, at time.Time) (*NATSGroup, error) {
+	if name == "" || SubjectToken(name) != name {
+		return nil, fmt.Errorf("%w: group %q: a JetStream consumer name has no dots, wildcards or spaces", ErrInvalidQuery, name)
+	}
+	g := &NATSGroup{}
+	c, err := l.js.Consumer(ctx, l.cfg.Stream, name)
+	if err == nil {
+		g.c = c
+		return g, nil
+	}
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("track: group %s: %w", name, err)
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "hutong events --group " + name,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		FilterSubject: l.cfg.SubjectPrefix + ".>",
+	}
+	switch {
+	case !at.IsZero():
+		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &at
+	case since != "":
+		seq, k, whole, err := parseNATSCursor(since)
+		if err != nil {
+			return nil, err
+		}
+		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, max(seq, 1)
+		if !whole {
+			g.skipSeq, g.skipUpTo = seq, k
+		}
+	}
+	c, err = l.js.CreateConsumer(ctx, l.cfg.Stream, cc)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		c, err = l.js.Consumer(ctx, l.cfg.Stream, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("track: create group %s: %w", name, err)
+	}
+	g.c = c
+	return g, nil
+}
+
+// Next fetches up to max batch messages (waiting up to wait for the
+// first), calls emit for each of their events, oldest first, and
+// acknowledges each message (confirmed by the server) once emit returned
+// for all its events. It returns how many messages it handled; an error
+// from emit stops it with that message not acknowledged (redelivered).
+func (g *NATSGroup) Next(ctx context.Context, max int, wait time.Duration, emit func(LoggedEvent) error) (int, error) {
+	b, err := g.c.Fetch(max, jetstream.FetchMaxWait(wait))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for m := range b.Messages() {
+		md, err := m.Metadata()
+		if err != nil {
+			return n, err
+		}
+		evs, err := ParseEventLines(m.Data())
+		if err != nil {
+			return n, fmt.Errorf("track: message %d: %w", md.Sequence.Stream, err)
+		}
+		from := 0
+		if md.Sequence.Stream == g.skipSeq && md.NumDelivered == 1 {
+			from = g.skipUpTo + 1
+		}
+		for i := from; i < len(evs); i++ {
+			if err := emit(evs[i]); err != nil {
+				return n, err
+			}
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err = m.DoubleAck(actx)
+		cancel()
+		if err != nil {
+			return n, fmt.Errorf("track: ack message %d: %w", md.Sequence.Stream, err)
+		}
+		n++
+	}
+	if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+		return n, err
+	}
+	return n, nil
 }
