@@ -72,6 +72,13 @@ func (p *parser) parseText(s string) Entity {
 			pos = j + 2
 			continue
 		}
+		if (scheme == schemeTmall || scheme == schemeTaobao || scheme == schemeTbopen) &&
+			(hasPrefixFold(s[j+2:], "https://") || hasPrefixFold(s[j+2:], "http://")) {
+			// An app scheme wrapping a web URL ("tmall://https://detail…"):
+			// the app opens the inner URL, so resolve that.
+			pos = j + 2
+			continue
+		}
 		end, glued := urlEnd(s, j+2)
 		sawURL = true
 		if glued && !strings.ContainsAny(s[j+2:end], "/\\?#") {
@@ -522,7 +529,31 @@ func (p *parser) family(u rawURL, sub string, fd familyDomain) Entity {
 	if e, ok := p.embedded(u.tail); ok {
 		return e
 	}
+	if e, ok := queryFallback(u, plat); ok {
+		return e
+	}
 	return familyUnknown(plat, u)
+}
+
+// queryFallback is the policy for family pages nobody has described: a host
+// or path the resolver does not know (a legacy API such as
+// hws.m.taobao.com/cache/wdetail/5.0/?id=, a router such as
+// /market/lu/findgoods_router.php?id=) still names its entity in the query.
+// shopId / shop_id name a shop; a bare id= of 9 to 13 digits (the length of
+// every Taobao item id in the corpus; activity and page ids are shorter or
+// not numeric) names an item. Channel and activity pages (pages.tmall.com,
+// …/wow/…) are excluded: their id= is a page id.
+func queryFallback(u rawURL, plat Platform) (Entity, bool) {
+	if containsFold(u.path, "/wow/") || containsFold(u.path, "/act/") {
+		return Entity{}, false
+	}
+	if shop := digitParam(u.query, "shopId", "shop_id"); shop != "" {
+		return shopByParams(u, plat)
+	}
+	if id := digitParam(u.query, "id"); len(id) >= 9 && len(id) <= 13 {
+		return itemEntity(plat, id, digitParam(u.query, "skuId"), u), true
+	}
+	return Entity{}, false
 }
 
 // singleSegment returns the path's only segment ("/h.abc" → "h.abc"), or "".
@@ -693,6 +724,9 @@ func shopByHost(u rawURL, sub string, fd familyDomain) (Entity, bool) {
 			e = shopEntity(fd.platform, name[4:], IDShop, "https://"+name+".taobao.com/", false, u)
 		case world && isDigits(name):
 			e = shopEntity(fd.platform, name, IDShop, "https://"+sub+".taobao.com/", false, u)
+		case world:
+			// NAME.world.taobao.com are regional sites (sg., ai.), not shops.
+			return Entity{}, false
 		case !world && reservedTaobao(name), isDigits(name):
 			return Entity{}, false
 		default:

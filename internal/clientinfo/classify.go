@@ -60,10 +60,12 @@ func detectApp(ua string) (App, string) {
 	case strings.Contains(ua, "wxwork/"):
 		// WeCom UAs also carry MicroMessenger.
 		return AppWeCom, versionAfter(ua, "wxwork/")
-	case hasMM && strings.Contains(ua, "miniProgram"):
+	case hasMM && (strings.Contains(ua, "miniProgram") || strings.Contains(ua, "MiniProgramEnv/")):
 		// The mini-program web-view (WeChat >= 7.0.0); also on Windows,
 		// where it says WindowsWechat too. Case-sensitive on purpose: Alipay's
 		// own mini programs say "MiniProgram" and carry no MicroMessenger.
+		// Desktop mini programs (the WMPF runtime) say MiniProgramEnv/Windows
+		// or MiniProgramEnv/Mac instead, beside WindowsWechat/WMPF.
 		return AppWeChatMiniProgram, versionAfter(ua, "MicroMessenger/")
 	case hasMM && (strings.Contains(ua, "WindowsWechat") || strings.Contains(ua, "MacWechat")) &&
 		!hasMobileToken(ua):
@@ -113,7 +115,7 @@ var lowerTokens = strings.NewReplacer(
 	"weibo", "Weibo", "bytedancewebview", "BytedanceWebview",
 	"dingtalk", "DingTalk", "ucbrowser", "UCBrowser", "ucweb", "UCWEB",
 	"android", "Android", "iphone", "iPhone", "ipad", "iPad",
-	"mobile", "Mobile", "harmony", "Harmony",
+	"mobile", "Mobile", "harmony", "Harmony", "miniprogramenv/", "MiniProgramEnv/",
 )
 
 // hasMobileToken reports a mobile platform token, which desktop WeChat
