@@ -91,35 +91,35 @@ func versionAfterSpaceFold(ua, lower, marker string) string {
 }
 
 // detectDevice decides mobile/tablet/desktop for a human client.
-func detectDevice(ua, lower string, os OS, p useragent.UserAgent) Device {
+func detectDevice(ua, lower string, os OS, p useragent.UserAgent) (Device, string) {
 	switch os {
 	case OSiOS:
 		if p.Tablet || strings.Contains(lower, "ipad") {
-			return DeviceTablet
+			return DeviceTablet, "iOS with iPad"
 		}
-		return DeviceMobile
+		return DeviceMobile, "iOS without iPad"
 	case OSAndroid:
-		return androidDevice(ua, lower, p)
+		return androidDevice(ua, lower, p), "Android: tablet word or model family, or a browser UA without Mobile, is a tablet; else mobile"
 	case OSHarmonyOS:
 		// Pure HarmonyOS names the form factor first: (Phone; …), (Tablet; …),
 		// (PC; …). HarmonyOS 2–4 UAs are Android UAs.
 		switch {
 		case strings.Contains(ua, "(PC;"):
-			return DeviceDesktop
+			return DeviceDesktop, "HarmonyOS (PC; …)"
 		case strings.Contains(ua, "(Tablet;"):
-			return DeviceTablet
+			return DeviceTablet, "HarmonyOS (Tablet; …)"
 		case strings.Contains(ua, "(Phone;"):
-			return DeviceMobile
+			return DeviceMobile, "HarmonyOS (Phone; …)"
 		case strings.Contains(lower, "android"):
-			return androidDevice(ua, lower, p)
+			return androidDevice(ua, lower, p), "HarmonyOS 2–4 (an Android UA): Android rules"
 		case huaweiWiFiModel(ua), tabletModel(ua, lower):
-			return DeviceTablet
+			return DeviceTablet, "HarmonyOS with a tablet model code"
 		}
-		return DeviceMobile
+		return DeviceMobile, "HarmonyOS, no form factor named"
 	case OSWindows, OSMacOS:
 		// iPadOS Safari asks for desktop sites with a Macintosh UA: it is
 		// indistinguishable here and counted as macOS desktop.
-		return DeviceDesktop
+		return DeviceDesktop, "Windows and macOS are desktop"
 	}
 	// Linux and other: a "Mobile" token, or the parser's flags for phone
 	// platforms it knows (Windows Phone, BlackBerry). Its Android flags are
@@ -127,14 +127,14 @@ func detectDevice(ua, lower string, os OS, p useragent.UserAgent) Device {
 	// UA, DeX desktops included.
 	switch {
 	case strings.Contains(lower, "mobile"):
-		return DeviceMobile
+		return DeviceMobile, "Mobile token"
 	case p.OS == useragent.Android:
 	case p.Tablet:
-		return DeviceTablet
+		return DeviceTablet, "parser: tablet"
 	case p.Mobile:
-		return DeviceMobile
+		return DeviceMobile, "parser: mobile platform"
 	}
-	return DeviceDesktop
+	return DeviceDesktop, "Linux or other OS without a mobile token"
 }
 
 // androidDevice: the parser says "tablet" only when the UA contains the word
