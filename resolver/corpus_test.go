@@ -41,9 +41,11 @@ type corpusEntity struct {
 // in the code. Keep it empty unless a label is demonstrably wrong.
 var corpusLabelsDisputed = map[string]string{}
 
-func loadCorpus(t testing.TB) []corpusCase {
+func loadCorpus(t testing.TB) []corpusCase { return loadCorpusFile(t, "../testdata/links-dev.jsonl") }
+
+func loadCorpusFile(t testing.TB, path string) []corpusCase {
 	t.Helper()
-	f, err := os.Open("../testdata/links-dev.jsonl")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +88,35 @@ func TestCorpus(t *testing.T) {
 			}
 			checkInvariants(t, c.Input, got)
 		})
+	}
+}
+
+// TestHoldoutAccuracy measures exact accuracy (platform, kind, id, id
+// type, token) on held-out real links never used to write rules, and fails
+// below the 97 % the project promises on unseen links.
+func TestHoldoutAccuracy(t *testing.T) {
+	cases := loadCorpusFile(t, "../testdata/links-holdout.jsonl")
+	if len(cases) == 0 {
+		t.Fatal("empty holdout")
+	}
+	ok := 0
+	for _, c := range cases {
+		got := Parse(c.Input)
+		want := corpusEntity{c.Platform, c.Kind, c.ID, c.IDType, c.Tpwd, c.SellerID, c.ActivityID}
+		if c.Embedded != nil {
+			want = *c.Embedded
+		}
+		g := corpusEntity{got.Platform, got.Kind, got.ID, got.IDType, got.Tpwd, got.SellerID, got.ActivityID}
+		if g == want {
+			ok++
+			continue
+		}
+		t.Logf("holdout miss %s: got %+v; want %+v", c.Detail, g, want)
+	}
+	acc := float64(ok) / float64(len(cases))
+	t.Logf("holdout accuracy: %d/%d = %.1f%%", ok, len(cases), 100*acc)
+	if acc < 0.97 {
+		t.Errorf("holdout accuracy %.1f%%; want ≥ 97%%", 100*acc)
 	}
 }
 

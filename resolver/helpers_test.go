@@ -19,7 +19,7 @@ func splitCanonical(s string) (string, bool) {
 // Taobao-family domain? Written without the resolver's helpers on purpose.
 func genuineFamily(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for _, d := range []string{"taobao.com", "tmall.com", "tmall.hk", "tb.cn", "liangxinyao.com", "yao.95095.com", "yukhj.com"} {
+	for _, d := range []string{"taobao.com", "tmall.com", "tmall.hk", "tb.cn", "liangxinyao.com", "yao.95095.com", "yukhj.com", "diantao.cn"} {
 		if host == d || strings.HasSuffix(host, "."+d) {
 			for _, c := range host {
 				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {

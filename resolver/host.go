@@ -31,6 +31,12 @@ var familyDomains = [...]familyDomain{
 // be verified, so it must never be on a redirect allowlist.
 const legacyShortHost = "yukhj.com"
 
+// diantaoHost is 点淘 (Diantao), Taobao's live-shopping app, whose live-room
+// shares land on diantao.cn/live-room-share/…?id=. Like legacyShortHost it is
+// recognised by Parse (the canonical URL is on taobao.com) but is NOT part of
+// IsTaobaoHost: hutong never redirects to it.
+const diantaoHost = "diantao.cn"
+
 // IsTaobaoHost reports whether host is a Taobao-family host and, if so, the
 // platform of its pages (PlatformTaobao or PlatformTmall).
 //
@@ -132,6 +138,12 @@ func familyOf(host string) (sub string, fd familyDomain, ok bool) {
 			sub = host[:len(host)-len(legacyShortHost)-1]
 		}
 		return sub, familyDomain{legacyShortHost, PlatformTmall}, true
+	}
+	if hasDomainSuffix(host, diantaoHost) {
+		if len(host) > len(diantaoHost) {
+			sub = host[:len(host)-len(diantaoHost)-1]
+		}
+		return sub, familyDomain{diantaoHost, PlatformTaobao}, true
 	}
 	return "", familyDomain{}, false
 }

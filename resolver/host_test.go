@@ -20,6 +20,7 @@ func TestIsTaobaoHost(t *testing.T) {
 		{"detail.yao.95095.com", PlatformTmall, true},
 		{"95095.com", PlatformUnknown, false},
 		{"yukhj.com", PlatformUnknown, false},
+		{"diantao.cn", PlatformUnknown, false}, // parsed, never allow-listed
 		{"img.alicdn.com", PlatformUnknown, false},
 		{"alipay.com", PlatformUnknown, false},
 		{"taobao.com.evil.example", PlatformUnknown, false},

@@ -29,7 +29,28 @@ func Parse(input string) Entity {
 }
 
 type parser struct {
-	budget int // embedded URLs left to examine
+	budget int    // embedded URLs left to examine
+	rule   string // the rule that produced the last family result (constant)
+}
+
+// Explain is Parse, also naming the rule that decided the entity (a short
+// English sentence, for `hutong resolve --explain` and for triaging a miss).
+// Safe for concurrent use.
+func Explain(input string) (Entity, string) {
+	p := parser{budget: maxEmbedded}
+	e := p.parseText(strings.TrimSpace(input))
+	switch {
+	case e.Kind == KindPassword:
+		p.rule = "a 淘口令 token in the text (between currency signs, brackets or emoji, or beside a CZ-style share code)"
+	case e.Platform == PlatformUnknown:
+		p.rule = "no Taobao-family URL, host or token found"
+	case p.rule == "":
+		p.rule = "recognised " + string(e.Kind) + " shape (app-internal page.tm route or legacy short-link host)"
+	}
+	if e.Via != "" {
+		p.rule += "; found inside a wrapper URL on " + e.Via
+	}
+	return e, p.rule
 }
 
 type span struct{ start, end int }
@@ -69,6 +90,13 @@ func (p *parser) parseText(s string) Entity {
 		j += pos
 		start, scheme, ok := urlStart(s, j)
 		if !ok {
+			pos = j + 2
+			continue
+		}
+		if (scheme == schemeTmall || scheme == schemeTaobao || scheme == schemeTbopen) &&
+			(hasPrefixFold(s[j+2:], "https://") || hasPrefixFold(s[j+2:], "http://")) {
+			// An app scheme wrapping a web URL ("tmall://https://detail…"):
+			// the app opens the inner URL, so resolve that.
 			pos = j + 2
 			continue
 		}
@@ -464,6 +492,7 @@ func (p *parser) family(u rawURL, sub string, fd familyDomain) Entity {
 		switch sub {
 		case "", "m", "s", "e", "c":
 			if code := singleSegment(u.path); isCode(code) {
+				p.rule = "tb.cn short link: one path segment is the code"
 				return shortEntity(plat, code, "https://"+u.host+"/"+code, u)
 			}
 		}
@@ -480,6 +509,7 @@ func (p *parser) family(u rawURL, sub string, fd familyDomain) Entity {
 		case "s.click":
 			seg := singleSegment(u.path)
 			if strings.EqualFold(seg, "t") || strings.EqualFold(seg, "t_js") {
+				p.rule = "s.click.taobao.com/t: affiliate click link"
 				return couponEntity(u)
 			}
 			if isCode(seg) {
@@ -487,28 +517,35 @@ func (p *parser) family(u rawURL, sub string, fd familyDomain) Entity {
 			}
 			return familyUnknown(plat, u)
 		case "uland":
+			p.rule = "uland.taobao.com: coupon page"
 			return couponEntity(u)
 		}
 	}
 	if id := itemID(u); id != "" {
+		p.rule = "item page path (item.htm, detail.htm, i{ID}.htm, /item/{ID}.htm, security-h5-detail) with its id"
 		return itemEntity(plat, id, digitParam(u.query, "skuId"), u)
 	}
 	if e, ok := liveEntity(u, sub, plat, false); ok {
+		p.rule = "live room: live/tbzb host or a path mentioning live, with id, liveId or feedId"
 		return e
 	}
 	if e, ok := searchEntity(u, sub, fd); ok {
+		p.rule = "search host (s.taobao.com, s.m.taobao.com, main.m.taobao.com/search, list.tmall.com)"
 		return e
 	}
 	if isShopPage(u.path) {
 		if e, ok := shopByParams(u, plat); ok {
+			p.rule = "shop page (shop_index.htm, view_shop.htm) with shop_id or a seller id"
 			return e
 		}
 	}
 	if e, ok := shopByHost(u, sub, fd); ok {
+		p.rule = "shop sub-domain (shopNNN.taobao.com, NAME.taobao.com, NAME.tmall.com, NNN.world.taobao.com) on a shop home path"
 		return e
 	}
 	// Parameter fallbacks for pages we do not know by path.
 	if id := digitParam(u.query, "itemId", "item_id"); id != "" {
+		p.rule = "family page of unknown path with itemId= / item_id="
 		return itemEntity(plat, id, digitParam(u.query, "skuId"), u)
 	}
 	if t, _ := getParam(u.query, "targetType"); strings.EqualFold(t, "item") {
@@ -522,7 +559,33 @@ func (p *parser) family(u rawURL, sub string, fd familyDomain) Entity {
 	if e, ok := p.embedded(u.tail); ok {
 		return e
 	}
+	if e, ok := queryFallback(u, plat); ok {
+		p.rule = "unknown family page: its query names the entity (shopId, or a 9–13 digit id=)"
+		return e
+	}
+	p.rule = "a Taobao-family page that is not an entity (home, channel, activity, login…)"
 	return familyUnknown(plat, u)
+}
+
+// queryFallback is the policy for family pages nobody has described: a host
+// or path the resolver does not know (a legacy API such as
+// hws.m.taobao.com/cache/wdetail/5.0/?id=, a router such as
+// /market/lu/findgoods_router.php?id=) still names its entity in the query.
+// shopId / shop_id name a shop; a bare id= of 9 to 13 digits (the length of
+// every Taobao item id in the corpus; activity and page ids are shorter or
+// not numeric) names an item. Channel and activity pages (pages.tmall.com,
+// …/wow/…) are excluded: their id= is a page id.
+func queryFallback(u rawURL, plat Platform) (Entity, bool) {
+	if containsFold(u.path, "/wow/") || containsFold(u.path, "/act/") {
+		return Entity{}, false
+	}
+	if shop := digitParam(u.query, "shopId", "shop_id"); shop != "" {
+		return shopByParams(u, plat)
+	}
+	if id := digitParam(u.query, "id"); len(id) >= 9 && len(id) <= 13 {
+		return itemEntity(plat, id, digitParam(u.query, "skuId"), u), true
+	}
+	return Entity{}, false
 }
 
 // singleSegment returns the path's only segment ("/h.abc" → "h.abc"), or "".
@@ -693,6 +756,9 @@ func shopByHost(u rawURL, sub string, fd familyDomain) (Entity, bool) {
 			e = shopEntity(fd.platform, name[4:], IDShop, "https://"+name+".taobao.com/", false, u)
 		case world && isDigits(name):
 			e = shopEntity(fd.platform, name, IDShop, "https://"+sub+".taobao.com/", false, u)
+		case world:
+			// NAME.world.taobao.com are regional sites (sg., ai.), not shops.
+			return Entity{}, false
 		case !world && reservedTaobao(name), isDigits(name):
 			return Entity{}, false
 		default:

@@ -17,6 +17,9 @@ const tokenLen = 11
 //     ¢ $, emoji such as 📱…📱) and mixes letters with digits or cases;
 //   - sits between paired brackets ( ) （ ） 「 」 《 》 【 】 [ ] and has
 //     upper case, lower case and digits;
+//   - follows an opening bracket and precedes an emoji or symbol (or the
+//     '?' a lossy pipeline leaves of one) and mixes letters with digits or
+//     cases;
 //   - is next to a share code such as "CZ3457" and mixes letters with digits
 //     or cases;
 //   - is the whole input and has upper case, lower case and digits.
@@ -63,6 +66,12 @@ func tokenContext(s string, i, j int) bool {
 		}
 		if closing(pr) == nr && nr != 0 {
 			return tokenClasses(tok) == 3
+		}
+		// 2024+ live and item shares open the token with a bracket and
+		// close it with an emoji ("88《FVTtVunuUGt🤗 https://m.tb.cn/…"),
+		// which a chat or log may have turned into '?'.
+		if closing(pr) != 0 && (nr == '?' || isTokenSymbol(nr)) {
+			return plausibleToken(tok)
 		}
 	}
 	if shareCodeBefore(s, i) || shareCodeAfter(s, j) {

@@ -32,6 +32,8 @@ type resolveOutput struct {
 	// Error says why --expand failed; the entity is then what the text
 	// itself says.
 	Error string `json:"error,omitempty"`
+	// Explain names the rule that decided the entity (--explain).
+	Explain string `json:"explain,omitempty"`
 }
 
 func newResolveOutput(in string, e resolver.Entity) resolveOutput {
@@ -52,9 +54,10 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	timeout := fs.Duration("timeout", 3*time.Second, "per-link expansion timeout (with --expand)")
 	topKey := fs.String("top-app-key", env("HUTONG_TOP_APP_KEY", ""), "Taobao Open Platform app key: with --expand, decode bare 淘口令 tokens [$HUTONG_TOP_APP_KEY]")
 	topSecret := fs.String("top-app-secret", env("HUTONG_TOP_APP_SECRET", ""), "Taobao Open Platform app secret [$HUTONG_TOP_APP_SECRET]")
+	explain := fs.Bool("explain", false, "add \"explain\": the rule that decided the entity, and why")
 	topGateway := fs.String("top-gateway", env("HUTONG_TOP_GATEWAY", ""), "Taobao Open Platform gateway URL [$HUTONG_TOP_GATEWAY]")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hutong resolve [--expand] [INPUT...]\n\nPrints one JSON object per input; reads stdin (one input per line) when no INPUT is given.")
+		fmt.Fprintln(stderr, "usage: hutong resolve [--expand] [--explain] [INPUT...]\n\nPrints one JSON object per input; reads stdin (one input per line) when no INPUT is given.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -72,7 +75,11 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	return eachInput(fs.Args(), stdin, func(in string) error {
-		return enc.Encode(resolveOne(ctx, in, x, dec, *timeout))
+		out := resolveOne(ctx, in, x, dec, *timeout)
+		if *explain {
+			_, out.Explain = resolver.Explain(in)
+		}
+		return enc.Encode(out)
 	})
 }
 

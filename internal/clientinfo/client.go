@@ -105,6 +105,12 @@ type Client struct {
 	// Douyin, Alipay, WeCom).
 	Network  string `json:"network,omitempty"`
 	Language string `json:"language,omitempty"`
+	// UnknownShell is true for an in-app web-view of an app hutong does not
+	// recognise (an Android "; wv)" web-view or an iOS WKWebView without
+	// Safari/): App is then AppBrowser, with the OS and device the UA states
+	// (the safe class). Operators count these (hutong_client_unknown_total)
+	// to see new shells appear.
+	UnknownShell bool `json:"unknown_shell,omitempty"`
 	// Scene and AppInstalled come from the request query, not the UA:
 	// [Detector.Detect] leaves them empty, [ParseScene] fills them.
 	Scene        Scene `json:"scene,omitempty"`

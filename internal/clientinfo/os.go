@@ -32,6 +32,10 @@ func detectOS(ua, lower string, p useragent.UserAgent) (OS, string) {
 	case useragent.MacOS:
 		return OSMacOS, p.OSVersion
 	case useragent.Linux, useragent.ChromeOS:
+		// UC's old UCWEB shell writes Android as "Adr 4.2.2" after "Linux".
+		if strings.Contains(lower, "; adr ") {
+			return OSAndroid, versionAfterSpaceFold(ua, lower, "; adr ")
+		}
 		// ChromeOS is a Linux desktop for routing purposes.
 		return OSLinux, ""
 	case useragent.WindowsPhone, useragent.FreeBSD, useragent.BlackBerry:
@@ -54,6 +58,10 @@ func fallbackOS(ua, lower string) (OS, string) {
 	case strings.Contains(lower, "iphone") || strings.Contains(lower, "ipad") ||
 		strings.Contains(lower, "ipod"):
 		return OSiOS, ""
+	case strings.Contains(lower, "windows phone") || strings.Contains(lower, "windows_phone") ||
+		strings.Contains(lower, " wp7/") || strings.Contains(lower, " wp8/"):
+		// Windows Phone (also WhatsApp's "WP7/8.0" fetcher) is not desktop Windows.
+		return OSOther, ""
 	case strings.Contains(lower, "windows"):
 		return OSWindows, versionAfterSpaceFold(ua, lower, "windows nt")
 	case strings.Contains(lower, "macintosh") || strings.Contains(lower, "mac os x"):
@@ -83,35 +91,35 @@ func versionAfterSpaceFold(ua, lower, marker string) string {
 }
 
 // detectDevice decides mobile/tablet/desktop for a human client.
-func detectDevice(ua, lower string, os OS, p useragent.UserAgent) Device {
+func detectDevice(ua, lower string, os OS, p useragent.UserAgent) (Device, string) {
 	switch os {
 	case OSiOS:
 		if p.Tablet || strings.Contains(lower, "ipad") {
-			return DeviceTablet
+			return DeviceTablet, "iOS with iPad"
 		}
-		return DeviceMobile
+		return DeviceMobile, "iOS without iPad"
 	case OSAndroid:
-		return androidDevice(ua, lower, p)
+		return androidDevice(ua, lower, p), "Android: tablet word or model family, or a browser UA without Mobile, is a tablet; else mobile"
 	case OSHarmonyOS:
 		// Pure HarmonyOS names the form factor first: (Phone; …), (Tablet; …),
 		// (PC; …). HarmonyOS 2–4 UAs are Android UAs.
 		switch {
 		case strings.Contains(ua, "(PC;"):
-			return DeviceDesktop
+			return DeviceDesktop, "HarmonyOS (PC; …)"
 		case strings.Contains(ua, "(Tablet;"):
-			return DeviceTablet
+			return DeviceTablet, "HarmonyOS (Tablet; …)"
 		case strings.Contains(ua, "(Phone;"):
-			return DeviceMobile
+			return DeviceMobile, "HarmonyOS (Phone; …)"
 		case strings.Contains(lower, "android"):
-			return androidDevice(ua, lower, p)
-		case huaweiWiFiModel(ua):
-			return DeviceTablet
+			return androidDevice(ua, lower, p), "HarmonyOS 2–4 (an Android UA): Android rules"
+		case huaweiWiFiModel(ua), tabletModel(ua, lower):
+			return DeviceTablet, "HarmonyOS with a tablet model code"
 		}
-		return DeviceMobile
+		return DeviceMobile, "HarmonyOS, no form factor named"
 	case OSWindows, OSMacOS:
 		// iPadOS Safari asks for desktop sites with a Macintosh UA: it is
 		// indistinguishable here and counted as macOS desktop.
-		return DeviceDesktop
+		return DeviceDesktop, "Windows and macOS are desktop"
 	}
 	// Linux and other: a "Mobile" token, or the parser's flags for phone
 	// platforms it knows (Windows Phone, BlackBerry). Its Android flags are
@@ -119,14 +127,14 @@ func detectDevice(ua, lower string, os OS, p useragent.UserAgent) Device {
 	// UA, DeX desktops included.
 	switch {
 	case strings.Contains(lower, "mobile"):
-		return DeviceMobile
+		return DeviceMobile, "Mobile token"
 	case p.OS == useragent.Android:
 	case p.Tablet:
-		return DeviceTablet
+		return DeviceTablet, "parser: tablet"
 	case p.Mobile:
-		return DeviceMobile
+		return DeviceMobile, "parser: mobile platform"
 	}
-	return DeviceDesktop
+	return DeviceDesktop, "Linux or other OS without a mobile token"
 }
 
 // androidDevice: the parser says "tablet" only when the UA contains the word
@@ -135,16 +143,95 @@ func detectDevice(ua, lower string, os OS, p useragent.UserAgent) Device {
 // real UAs: Huawei/Honor Wi-Fi-only models (XXX-W09) are tablets even when
 // their web-view says "Mobile Safari", and Samsung foldables (SM-F7xx,
 // SM-F9xx), which drop "Mobile" when unfolded, are phones.
+//
+// Tablets whose web-view still says "Mobile" are recognised by their model
+// family (tabletModel): Samsung Galaxy Tab/Note tablets, Huawei/Honor
+// MediaPad/MatePad model codes, Xiaomi/Redmi/Honor/Lenovo pads, education
+// tablets, and apps that state it themselves (DingTalk's "Pad/APad").
+// The "no Mobile token means tablet" convention is Android's browser
+// convention: an app's own HTTP client ("Android/6.0.1 (samsung SM-G9280;
+// …) App/3.4.8 …") that is not a browser UA is a phone unless its model
+// says otherwise.
 func androidDevice(ua, lower string, p useragent.UserAgent) Device {
 	switch {
 	case p.Tablet || strings.Contains(lower, "tablet"):
 		return DeviceTablet
-	case huaweiWiFiModel(ua):
+	case huaweiWiFiModel(ua), tabletModel(ua, lower):
 		return DeviceTablet
-	case !strings.Contains(lower, "mobile") && !samsungFoldable(ua):
+	case !strings.Contains(lower, "mobile") && !samsungFoldable(ua) && isBrowserUA(lower):
 		return DeviceTablet
 	}
 	return DeviceMobile
+}
+
+// isBrowserUA reports a browser-engine UA (web-view or browser), as opposed
+// to an app's own HTTP client.
+func isBrowserUA(lower string) bool {
+	return strings.HasPrefix(lower, "mozilla/") || strings.Contains(lower, "applewebkit") ||
+		strings.Contains(lower, "gecko")
+}
+
+// tabletModels are lower-case model-name fragments that only tablets carry.
+// Read-only.
+var tabletModels = [...]string{
+	" pad ", " pad;", " pad)", "pad/apad", "/apad", "xiaomi pad", "redmi pad", "mi pad",
+	"matepad", "mediapad", "honor pad", "lenovo tb-", "lenovo tab", "ideatab", "lifetab",
+	"smarttab", "smart_tab", "_tab_", " tab ", "readboy_", "transformer", "nexus 7",
+	"nexus_7", "nexus 9", "nexus 10", "xoom", "kindle", "silk/", "-mid",
+}
+
+// huaweiTabletPrefixes are Huawei/Honor tablet model codes ("MRX-AN19"
+// is a MatePad Pro 5G, "BAH3-L09" a MatePad 10.4 LTE): Huawei gives tablets
+// their own three- or four-letter series, with or without a modem.
+// Read-only.
+var huaweiTabletPrefixes = [...]string{
+	"AGS", "AGR", "BAH", "BTK", "BZA", "BZC", "BZD", "BZT", "CMR", "DBR", "DBY",
+	"GEM", "GOT", "HEY", "JDN", "KOB", "KRJ", "MRX", "MRR", "PCE", "SCM", "SHT",
+	"TGR", "WGR",
+}
+
+// tabletModel reports a model name or code of a tablet family in ua.
+func tabletModel(ua, lower string) bool {
+	for _, m := range tabletModels {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	// Samsung: SM-T (Galaxy Tab), SM-X (Tab S8 and later), SM-P (Note
+	// tablets), GT-P and GT-N51xx/N80xx (older Tab and Note 8/10.1).
+	for off := 0; ; {
+		k := strings.Index(ua[off:], "-")
+		if k < 0 {
+			break
+		}
+		i := off + k
+		off = i + 1
+		if i >= 2 && i+2 < len(ua) && (ua[i-2:i] == "SM" || ua[i-2:i] == "GT") &&
+			(i < 3 || !isAlnum(ua[i-3])) {
+			c, d := ua[i+1], ua[i+2]
+			if ua[i-2:i] == "SM" && (c == 'T' || c == 'X' || c == 'P') && isDigit(d) {
+				return true
+			}
+			if ua[i-2:i] == "GT" && (c == 'P' || c == 'N' && i+3 < len(ua) && (d == '5' || d == '8') && isDigit(ua[i+3])) && (c == 'N' || isDigit(d)) {
+				return true
+			}
+		}
+		// Huawei: three capitals, an optional digit, then "-" and a
+		// variant ("-AN19", "-W09", "-L09", "-703L").
+		j := i
+		for j > 0 && i-j < 4 && (isUpper(ua[j-1]) || isDigit(ua[j-1])) {
+			j--
+		}
+		if n := i - j; n >= 3 && n <= 4 && (j == 0 || !isAlnum(ua[j-1])) && isUpper(ua[j]) {
+			code := ua[j : j+3]
+			for _, pfx := range huaweiTabletPrefixes {
+				if code == pfx {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }

@@ -176,3 +176,30 @@ func TestFastPathRecovers(t *testing.T) {
 		t.Errorf("after the panic /healthz answers %d", r.StatusCode())
 	}
 }
+
+// TestUnknownShellMetric: a tap from an app web-view hutong does not know is
+// counted by its OS in hutong_client_unknown_total; a known app is not.
+func TestUnknownShellMetric(t *testing.T) {
+	// Real UA (testdata/ua-dev.jsonl, matomo device-detector fixture).
+	const shell = "Mozilla/5.0 (Linux; Android 10; SM-T865 Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/86.0.4240.110 Safari/537.36"
+	srv, code, reg := newTestServer(t, nil)
+	h := srv.Handler()
+	serveOnce(h, newReq("/"+code, shell))
+	serveOnce(h, newReq("/"+code, shell))
+	serveOnce(h, newReq("/"+code, benchWeChatUA))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "hutong_client_unknown_total" {
+			for _, m := range mf.GetMetric() {
+				got[label(m, "family")] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if len(got) != 1 || got["android"] != 2 {
+		t.Errorf("hutong_client_unknown_total = %v; want {android: 2}", got)
+	}
+}

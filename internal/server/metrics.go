@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -23,6 +24,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	actions  *prometheus.CounterVec
 	expand   *prometheus.CounterVec
+	unknown  *prometheus.CounterVec
 }
 
 // NewMetrics registers hutong's HTTP metrics on reg.
@@ -46,8 +48,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Server-side m.tb.cn expansions by outcome (ok, error).",
 		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.actions, m.expand)
+	m.unknown = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hutong_client_unknown_total",
+		Help: "Taps from in-app web-views hutong does not recognise (routed as the OS's browser), by family: the web-view's OS (android, ios, harmonyos).",
+	}, []string{"family"})
+	reg.MustRegister(m.requests, m.latency, m.actions, m.expand, m.unknown)
 	return m
+}
+
+// unknownClient counts a tap from an unrecognised in-app shell. The label
+// is the client's OS, a constant of a fixed set, so the series stay bounded.
+func (m *Metrics) unknownClient(c clientinfo.Client) {
+	if m == nil || !c.UnknownShell {
+		return
+	}
+	m.unknown.WithLabelValues(string(c.OS)).Inc()
 }
 
 // cowMap is a copy-on-write map for a small, bounded key set: reads are one

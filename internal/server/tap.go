@@ -74,6 +74,7 @@ func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 		t.dec.Action = route.ActionGuide // WeChat: lead with the link's 淘口令 (tpwd.go)
 	}
 	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
+	s.metrics.unknownClient(t.client)
 
 	if c.Method() != fiber.MethodHead {
 		s.record(c, t)
