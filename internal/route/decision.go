@@ -49,6 +49,12 @@ type Overrides struct {
 	// DesktopURL replaces the destination for desktop clients. It must be
 	// on the allowlist (validated when the link is saved and again when used).
 	DesktopURL string `json:"desktop_url,omitempty"`
+	// WeChatTpwdGuide makes WeChat and WeCom taps on a link that holds a
+	// 淘口令 get the guide page that leads with the token and its copy
+	// button, instead of the default 302 to the H5 page. The table does
+	// not read it (it does not know the link's token): the server applies
+	// it after the decision. No effect on a link without a 淘口令.
+	WeChatTpwdGuide bool `json:"wechat_tpwd_guide,omitempty"`
 }
 
 // Request is everything a routing decision depends on.

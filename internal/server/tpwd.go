@@ -246,11 +246,14 @@ func (t *tap) linkTpwd() string {
 	return t.link.Tpwd.For(wantsModelTpwd(&t.client))
 }
 
-// tpwdGuide reports whether a WeChat tap on a link with a 淘口令 gets the
-// guide page that leads with the token (and a button to the web page)
-// instead of the 302: WeChat cannot open the Taobao app, the token can.
+// tpwdGuide reports whether a WeChat or WeCom tap gets the guide page
+// that leads with the link's 淘口令 (and a button to the web page) instead
+// of the routing table's answer (by default the 302 to the H5 page, as
+// ROUTING.md's table says). Only a link that opted in with
+// route.wechat_tpwd_guide and holds a 淘口令 does: WeChat cannot open the
+// Taobao app, a copied token can, at the cost of one more step.
 func (t *tap) tpwdGuide() bool {
-	if t.link == nil || t.link.Tpwd == nil || t.dec.Location == "" {
+	if t.link == nil || t.link.Tpwd == nil || !t.link.Route.WeChatTpwdGuide || t.dec.Location == "" {
 		return false
 	}
 	switch t.client.App {
