@@ -57,6 +57,19 @@ type Overrides struct {
 	WeChatTpwdGuide bool `json:"wechat_tpwd_guide,omitempty"`
 }
 
+// TpwdGuide reports whether a tap by cl, which the table decided d, gets
+// instead the guide page that leads with the link's 淘口令: only when the
+// link opted in (o.WeChatTpwdGuide), holds a 淘口令 (hasTpwd), the tapper
+// is WeChat or WeCom in-app (not a bot, not the desktop client, not a mini
+// program) and d has a page to continue to. Taps and the UI's landing
+// preview both ask it.
+func TpwdGuide(o *Overrides, hasTpwd bool, cl *clientinfo.Client, d *Decision) bool {
+	if !o.WeChatTpwdGuide || !hasTpwd || d.Location == "" || cl.Bot {
+		return false
+	}
+	return cl.App == clientinfo.AppWeChat || cl.App == clientinfo.AppWeCom
+}
+
 // Request is everything a routing decision depends on.
 type Request struct {
 	Entity    resolver.Entity

@@ -201,6 +201,7 @@ var messages = map[string][2]string{
 	"act.redirect":     {"直接跳转", "Redirect (302)"},
 	"act.interstitial": {"打开 App 页", "Open-the-app page"},
 	"act.guide":        {"在浏览器打开提示", "“Open in browser” guide"},
+	"act.tpwd_guide":   {"淘口令页（复制后打开淘宝 App）", "淘口令 page (copy, then open the Taobao app)"},
 	"act.json":         {"小程序数据", "Mini-program JSON"},
 	"act.preview":      {"预览卡片", "Preview card"},
 	"act.info":         {"说明页", "Info page"},

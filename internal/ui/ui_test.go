@@ -527,3 +527,43 @@ func TestEveryPageRenders(t *testing.T) {
 		b.get("/ui/nope").must(t, http.StatusNotFound)
 	}
 }
+
+// TestLandingTpwdGuide: the link page's WeChat landing says what a WeChat
+// tap gets: the 302 by default, and the page leading with the 淘口令 once
+// the link holds one and has "In WeChat, show the 淘口令 first" ticked.
+func TestLandingTpwdGuide(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	tok := b.signIn(adminKey)
+	r := b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {"tp-guide"}, "wechat_tpwd_guide": {"1"}, "action": {"create"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%.2000s", r.Status, r.Body)
+	}
+	landing := func(who string) string {
+		return between(b.get("/ui/links/tp-guide").Body, `data-who="`+who+`"`, "</li>")
+	}
+	if w := landing("land.wechat"); !strings.Contains(w, `data-action="redirect"`) {
+		t.Fatalf("WeChat landing without a 淘口令:\n%s", w)
+	}
+	if tap := b.get("/tp-guide", "User-Agent", wechatUA); tap.Status != http.StatusFound {
+		t.Fatalf("WeChat tap without a 淘口令: %d; want 302", tap.Status)
+	}
+
+	l, err := e.service.Get(t.Context(), "", "tp-guide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Tpwd = &shortlink.Tpwd{Model: "￥Zx9Kp2mQw4R￥", Simple: "￥Zx9Kp2mQw4R￥", CreatedAt: time.Now().UTC(), Source: shortlink.TpwdPasted}
+	if _, err := e.service.Update(t.Context(), l); err != nil {
+		t.Fatal(err)
+	}
+	if w := landing("land.wechat"); !strings.Contains(w, `data-action="tpwd_guide"`) || !strings.Contains(w, "淘口令 page (copy, then open the Taobao app)") {
+		t.Fatalf("WeChat landing with a 淘口令 and the switch:\n%s", w)
+	}
+	if w := landing("land.safari"); !strings.Contains(w, `data-action="interstitial"`) {
+		t.Errorf("Safari landing:\n%s", w)
+	}
+	if tap := b.get("/tp-guide", "User-Agent", wechatUA); tap.Status != http.StatusOK || !strings.Contains(tap.Body, `data-copy="￥Zx9Kp2mQw4R￥"`) {
+		t.Fatalf("WeChat tap with a 淘口令 and the switch: %d; want the 淘口令 page\n%.1500s", tap.Status, tap.Body)
+	}
+}
