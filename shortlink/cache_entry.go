@@ -33,6 +33,7 @@ type packedLink struct {
 	tpwd                          *Tpwd // shared, like utm
 	disabled                      bool
 	preferWeb, buyNow, noCheckout bool
+	wechatTpwdGuide               bool
 	big                           *Link
 }
 
@@ -83,6 +84,7 @@ func packLink(l *Link) *packedLink {
 		maxClicks: l.MaxClicks, clicks: l.Clicks, version: l.Version,
 		quantity: l.Route.Quantity, utm: l.UTM, tpwd: l.Tpwd, disabled: l.Disabled,
 		preferWeb: l.Route.PreferWeb, buyNow: l.Route.BuyNow, noCheckout: l.Route.NoCheckout,
+		wechatTpwdGuide: l.Route.WeChatTpwdGuide,
 	}
 	if l.ExpiresAt != nil {
 		t := *l.ExpiresAt
@@ -143,7 +145,8 @@ func (p *packedLink) unpack() Link {
 		UpdatedAt: time.Unix(p.updatedSec, int64(p.updatedNsec)).UTC(),
 		ExpiresAt: p.expiresAt,
 		MaxClicks: p.maxClicks, Clicks: p.clicks, Version: p.version, Disabled: p.disabled,
-		Route:           route.Overrides{PreferWeb: p.preferWeb, BuyNow: p.buyNow, NoCheckout: p.noCheckout, Quantity: p.quantity},
+		Route: route.Overrides{PreferWeb: p.preferWeb, BuyNow: p.buyNow, NoCheckout: p.noCheckout, Quantity: p.quantity,
+			WeChatTpwdGuide: p.wechatTpwdGuide},
 		Tags:            p.tags,
 		UTM:             p.utm,
 		ForwardClickIDs: p.forwardClickIDs,

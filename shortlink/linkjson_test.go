@@ -23,7 +23,7 @@ func linkSamples() []Link {
 			Entity:    resolver.Parse("https://detail.tmall.com/item.htm?id=1&skuId=2&ali_trackid=2:mm_1_2_3"),
 			CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("UTC+8", 8*3600)), ExpiresAt: &exp,
 			MaxClicks: 100, Clicks: 7, Disabled: true,
-			Route: route.Overrides{PreferWeb: true, BuyNow: true, NoCheckout: true, Quantity: 3, SKU: "5", DesktopURL: "https://item.taobao.com/item.htm?id=1"},
+			Route: route.Overrides{PreferWeb: true, BuyNow: true, NoCheckout: true, Quantity: 3, SKU: "5", DesktopURL: "https://item.taobao.com/item.htm?id=1", WeChatTpwdGuide: true},
 			Tags:  []string{"a", "中文", ""}, Campaign: "双11", UTM: map[string]string{"utm_source": "wx", "utm_medium": ""},
 			ForwardClickIDs: []string{"gdt_vid", "click_id"}, Title: "标题\ttab", Description: "d\x00nul", Image: "https://img.alicdn.com/x.jpg", Version: 9},
 	}

@@ -148,6 +148,7 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		sku := fs.String("sku", "", "SKU for --buy-now")
 		qty := fs.Int("qty", 0, "quantity for --buy-now")
 		preferWeb := fs.Bool("prefer-web", false, "plain redirect instead of the app interstitial")
+		wechatGuide := fs.Bool("wechat-tpwd-guide", false, "WeChat/WeCom taps get a page with the link's 淘口令 and a copy button instead of the 302 to the H5 page (with --tpwd)")
 		var tpwd tpwdFlag
 		fs.Var(&tpwd, "tpwd", "give the link a 淘口令: --tpwd mints one through the Taobao Open Platform (TARGET must be an Alimama promotion link), --tpwd=optional mints one if it can, --tpwd='￥…￥' stores your own")
 		if err := parseFlags(fs, args); err != nil {
@@ -183,8 +184,9 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if v, ok := tpwd.value(); ok {
 			body["tpwd"] = v
 		}
-		if *buyNow || *preferWeb {
-			body["route"] = map[string]any{"buy_now": *buyNow, "sku": *sku, "quantity": *qty, "prefer_web": *preferWeb}
+		if *buyNow || *preferWeb || *wechatGuide {
+			body["route"] = map[string]any{"buy_now": *buyNow, "sku": *sku, "quantity": *qty, "prefer_web": *preferWeb,
+				"wechat_tpwd_guide": *wechatGuide}
 		}
 		c, err := client()
 		if err != nil {

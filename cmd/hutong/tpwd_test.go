@@ -44,7 +44,7 @@ func TestTpwdLinks(t *testing.T) {
 		gw := toptest.New(t, topKey, topSecret)
 		m, base := testMain(t, func(c *config.Serve) { tweak(c); topTweak(gw, "hmac-sha256")(c) })
 
-		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": promoLink, "tpwd": true})
+		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": promoLink, "tpwd": true, "route": map[string]any{"wechat_tpwd_guide": true}})
 		var l tpwdLink
 		decodeJSON(t, a.Body, &l)
 		if a.Status != 201 || l.Tpwd == nil || l.Tpwd.Source != "created" || !strings.HasPrefix(l.Tpwd.Simple, "￥") ||
@@ -57,7 +57,7 @@ func TestTpwdLinks(t *testing.T) {
 		g := api(t, "GET", base+"/api/v1/links/"+l.Code, nil)
 		var got tpwdLink
 		decodeJSON(t, g.Body, &got)
-		if got.Tpwd == nil || *got.Tpwd != *l.Tpwd {
+		if got.Tpwd == nil || *got.Tpwd != *l.Tpwd || !strings.Contains(g.Body, `"wechat_tpwd_guide":true`) {
 			t.Fatalf("stored tpwd: %s", g.Body)
 		}
 
@@ -67,6 +67,7 @@ func TestTpwdLinks(t *testing.T) {
 			{"WeChat iOS 17: model", uaWeChatIOS17, l.Tpwd.Model, ""},
 			{"WeChat iOS 13: simple", uaWeChatIOS13, l.Tpwd.Simple, l.Tpwd.Model},
 			{"WeChat Android: simple", uaWeChatAndroid, l.Tpwd.Simple, l.Tpwd.Model},
+			{"WeCom Android: simple", corpusUA(t, "wecom/android"), l.Tpwd.Simple, l.Tpwd.Model},
 		} {
 			for i := 0; i < 3; i++ { // cold, then from the decision/page caches
 				p := get(t, base+"/"+l.Code, tc.ua)
@@ -92,6 +93,48 @@ func TestTpwdLinks(t *testing.T) {
 			t.Fatalf("platform calls after taps = %d; want still 1 (a tap never calls the platform)", n)
 		}
 
+		// Without route.wechat_tpwd_guide a WeChat tap on a link with a
+		// 淘口令 is ROUTING.md's default 302 to the web page; PATCH turns
+		// the guide on and off, the next tap follows at once.
+		a = api(t, "POST", base+"/api/v1/links", map[string]any{"target": ulandLink + "&plain=1", "tpwd": true})
+		var plain tpwdLink
+		decodeJSON(t, a.Body, &plain)
+		if a.Status != 201 || plain.Tpwd == nil || strings.Contains(a.Body, "wechat_tpwd_guide") {
+			t.Fatalf("create without the switch: %d %s", a.Status, a.Body)
+		}
+		wechatTaps := func(wantGuide bool, when string) {
+			t.Helper()
+			for _, ua := range []string{uaWeChatIOS17, uaWeChatAndroid, corpusUA(t, "wecom/android")} {
+				for i := 0; i < 3; i++ { // cold, then from the decision cache
+					p := get(t, base+"/"+plain.Code, ua)
+					if wantGuide {
+						if p.Status != 200 || !strings.Contains(p.Body, "data-copy=") || !strings.Contains(p.Body, "copy_tpwd") {
+							t.Fatalf("%s: WeChat tap %d (%.40s…): %d %.300s; want the 淘口令 page", when, i+1, ua, p.Status, p.Body)
+						}
+					} else if p.Status != 302 || !strings.HasPrefix(p.Header.Get("Location"), "https://uland.taobao.com/") {
+						t.Fatalf("%s: WeChat tap %d (%.40s…): %d Location %q; want 302 to the uland page", when, i+1, ua, p.Status, p.Header.Get("Location"))
+					}
+				}
+			}
+		}
+		wechatTaps(false, "default")
+		if r := api(t, "PATCH", base+"/api/v1/links/"+plain.Code, map[string]any{"route": map[string]any{"wechat_tpwd_guide": true}}); r.Status != 200 {
+			t.Fatalf("PATCH wechat_tpwd_guide: %d %s", r.Status, r.Body)
+		}
+		wechatTaps(true, "after PATCH on")
+		if r := api(t, "PATCH", base+"/api/v1/links/"+plain.Code, map[string]any{"route": map[string]any{}}); r.Status != 200 {
+			t.Fatalf("PATCH route {}: %d %s", r.Status, r.Body)
+		}
+		wechatTaps(false, "after PATCH off")
+		// The switch does nothing on a link without a 淘口令.
+		a = api(t, "POST", base+"/api/v1/links", map[string]any{"target": "https://item.taobao.com/item.htm?id=812345678902", "route": map[string]any{"wechat_tpwd_guide": true}})
+		var bare tpwdLink
+		decodeJSON(t, a.Body, &bare)
+		if p := get(t, base+"/"+bare.Code, uaWeChatIOS17); a.Status != 201 || p.Status != 302 {
+			t.Fatalf("switch without a 淘口令: create %d %s, tap %d; want 302", a.Status, a.Body, p.Status)
+		}
+		const taps = 4*3 + 1 + 1 + 3*3*3 + 1 // opted-in link, Safari, mini program, plain link, bare link
+
 		// The beacon is counted as action copy_tpwd.
 		if b := do(t, http.MethodPost, base+"/api/v1/beacon/"+l.Code+"?action=copy_tpwd", map[string]string{"User-Agent": uaWeChatIOS17}, nil); b.Status != 204 {
 			t.Fatalf("beacon: %d %s", b.Status, b.Body)
@@ -102,7 +145,7 @@ func TestTpwdLinks(t *testing.T) {
 		if b := do(t, http.MethodPost, base+"/api/v1/beacon/"+l.Code+"?action=other", nil, nil); b.Status != 400 {
 			t.Errorf("beacon with another action: %d", b.Status)
 		}
-		evs := waitEvents(t, m, 11)
+		evs := waitEvents(t, m, taps+1)
 		copies := 0
 		for _, e := range evs {
 			if e.Action == "copy_tpwd" {
@@ -162,16 +205,31 @@ func TestTpwdLinks(t *testing.T) {
 		gw.SetFailing(false)
 
 		// Bulk: the tpwd column.
-		csv := "target,tpwd\n" + ulandLink + ",true\n" + "https://item.taobao.com/item.htm?id=1,1\n" + "https://item.taobao.com/item.htm?id=2,\n"
+		csv := "target,tpwd,wechat_tpwd_guide\n" + ulandLink + ",true,1\n" + "https://item.taobao.com/item.htm?id=1,1,\n" + "https://item.taobao.com/item.htm?id=2,,\n"
 		b := do(t, "POST", base+"/api/v1/links/bulk", map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "text/csv"}, strings.NewReader(csv))
 		if b.Status != 200 || !strings.Contains(b.Body, `"created":2`) || !strings.Contains(b.Body, "not_promotion_link") {
 			t.Fatalf("bulk with tpwd: %d %s", b.Status, b.Body)
 		}
+		var bulk struct{ Rows []struct{ Code string } }
+		decodeJSON(t, b.Body, &bulk)
+		for i, want := range []bool{true, false, false} {
+			if i == 1 {
+				continue // the row refused (not a promotion link)
+			}
+			g := api(t, "GET", base+"/api/v1/links/"+bulk.Rows[i].Code, nil)
+			if strings.Contains(g.Body, `"wechat_tpwd_guide":true`) != want {
+				t.Errorf("bulk row %d: wechat_tpwd_guide want %v: %s", i+1, want, g.Body)
+			}
+		}
 
 		// CLI: hutong link create --tpwd.
 		code, out, errOut := runCLI(t, "", "link", "create", "--server", base, "--api-key", adminKey, "--tpwd", promoLink+"&cli=1")
-		if code != 0 || !strings.Contains(out, `"source": "created"`) {
+		if code != 0 || !strings.Contains(out, `"source": "created"`) || strings.Contains(out, "wechat_tpwd_guide") {
 			t.Fatalf("hutong link create --tpwd: exit %d\n%s\n%s", code, out, errOut)
+		}
+		code, out, errOut = runCLI(t, "", "link", "create", "--server", base, "--api-key", adminKey, "--tpwd", "--wechat-tpwd-guide", promoLink+"&cli=2")
+		if code != 0 || !strings.Contains(out, `"source": "created"`) || !strings.Contains(out, `"wechat_tpwd_guide": true`) {
+			t.Fatalf("hutong link create --tpwd --wechat-tpwd-guide: exit %d\n%s\n%s", code, out, errOut)
 		}
 		code, _, errOut = runCLI(t, "", "link", "create", "--server", base, "--api-key", adminKey, "--tpwd", "https://item.taobao.com/item.htm?id=3")
 		if code == 0 || !strings.Contains(errOut, "promotion link") {

@@ -49,6 +49,25 @@ type Overrides struct {
 	// DesktopURL replaces the destination for desktop clients. It must be
 	// on the allowlist (validated when the link is saved and again when used).
 	DesktopURL string `json:"desktop_url,omitempty"`
+	// WeChatTpwdGuide makes WeChat and WeCom taps on a link that holds a
+	// 淘口令 get the guide page that leads with the token and its copy
+	// button, instead of the default 302 to the H5 page. The table does
+	// not read it (it does not know the link's token): the server applies
+	// it after the decision. No effect on a link without a 淘口令.
+	WeChatTpwdGuide bool `json:"wechat_tpwd_guide,omitempty"`
+}
+
+// TpwdGuide reports whether a tap by cl, which the table decided d, gets
+// instead the guide page that leads with the link's 淘口令: only when the
+// link opted in (o.WeChatTpwdGuide), holds a 淘口令 (hasTpwd), the tapper
+// is WeChat or WeCom in-app (not a bot, not the desktop client, not a mini
+// program) and d has a page to continue to. Taps and the UI's landing
+// preview both ask it.
+func TpwdGuide(o *Overrides, hasTpwd bool, cl *clientinfo.Client, d *Decision) bool {
+	if !o.WeChatTpwdGuide || !hasTpwd || d.Location == "" || cl.Bot {
+		return false
+	}
+	return cl.App == clientinfo.AppWeChat || cl.App == clientinfo.AppWeCom
 }
 
 // Request is everything a routing decision depends on.

@@ -110,7 +110,7 @@ func detailOf(err error) *errorDetail {
 
 // bulkColumns are the CSV columns a bulk import understands.
 var bulkColumns = []string{"target", "alias", "domain", "expires_at", "max_clicks", "tags", "campaign",
-	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign", "tpwd"}
+	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign", "tpwd", "wechat_tpwd_guide"}
 
 func parseCSVRows(body []byte) ([]*linkRequest, map[int]error, error) {
 	r := csv.NewReader(bytes.NewReader(body))
@@ -204,10 +204,11 @@ func csvRow(get func(string) string) (*linkRequest, error) {
 			*p = str(v)
 		}
 	}
-	if v := get("buy_now") + get("sku") + get("quantity") + get("prefer_web"); v != "" {
+	if v := get("buy_now") + get("sku") + get("quantity") + get("prefer_web") + get("wechat_tpwd_guide"); v != "" {
 		lr.Route = new(routeOverrides)
 		lr.Route.BuyNow = truthy(get("buy_now"))
 		lr.Route.PreferWeb = truthy(get("prefer_web"))
+		lr.Route.WeChatTpwdGuide = truthy(get("wechat_tpwd_guide"))
 		lr.Route.SKU = get("sku")
 		if q := get("quantity"); q != "" {
 			n, err := strconv.Atoi(q)

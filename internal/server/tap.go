@@ -71,7 +71,7 @@ func (s *Server) serveTap(c *fiber.Ctx, t *tap) error {
 func (s *Server) serveTapClient(c *fiber.Ctx, t *tap) error {
 	s.decide(c, t)
 	if t.tpwdGuide() {
-		t.dec.Action = route.ActionGuide // WeChat: lead with the link's 淘口令 (tpwd.go)
+		t.dec.Action = route.ActionGuide // WeChat, when the link opted in: lead with its 淘口令 (tpwd.go)
 	}
 	s.metrics.action(string(t.dec.Action), t.dec.PayChannel)
 	s.metrics.unknownClient(t.client)

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/resolver/remote"
@@ -246,18 +247,14 @@ func (t *tap) linkTpwd() string {
 	return t.link.Tpwd.For(wantsModelTpwd(&t.client))
 }
 
-// tpwdGuide reports whether a WeChat tap on a link with a 淘口令 gets the
-// guide page that leads with the token (and a button to the web page)
-// instead of the 302: WeChat cannot open the Taobao app, the token can.
+// tpwdGuide reports whether a WeChat or WeCom tap gets the guide page
+// that leads with the link's 淘口令 (and a button to the web page) instead
+// of the routing table's answer (by default the 302 to the H5 page, as
+// ROUTING.md's table says): only on a link that opted in with
+// route.wechat_tpwd_guide and holds a 淘口令 (route.TpwdGuide). WeChat
+// cannot open the Taobao app, a copied token can, at the cost of one step.
 func (t *tap) tpwdGuide() bool {
-	if t.link == nil || t.link.Tpwd == nil || t.dec.Location == "" {
-		return false
-	}
-	switch t.client.App {
-	case clientinfo.AppWeChat, clientinfo.AppWeCom:
-		return !t.client.Bot
-	}
-	return false
+	return t.link != nil && route.TpwdGuide(&t.link.Route, t.link.Tpwd != nil, &t.client, &t.dec)
 }
 
 // beaconPath is the path a page posts to when the link's 淘口令 is copied.

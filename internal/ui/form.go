@@ -27,15 +27,17 @@ type linkForm struct {
 	V         map[string]string // field → value as submitted
 	BuyNow    bool
 	PreferWeb bool
-	Tpwd      bool              // create: mint a 淘口令
-	Errors    map[string]string // field → message ("" key: the whole form)
-	Entity    *entityView
-	Domains   []string
-	Edit      bool
-	Code      string // edit: the link's code
-	Domain    string // edit: the link's domain
-	Version   int64
-	Disabled  bool
+	// WeChatTpwdGuide: WeChat/WeCom taps get the 淘口令 page, not the 302.
+	WeChatTpwdGuide bool
+	Tpwd            bool              // create: mint a 淘口令
+	Errors          map[string]string // field → message ("" key: the whole form)
+	Entity          *entityView
+	Domains         []string
+	Edit            bool
+	Code            string // edit: the link's code
+	Domain          string // edit: the link's domain
+	Version         int64
+	Disabled        bool
 }
 
 func (f *linkForm) Err(field string) string { return f.Errors[field] }
@@ -54,6 +56,7 @@ func readForm(c *fiber.Ctx) *linkForm {
 	}
 	f.BuyNow = c.FormValue("buy_now") != ""
 	f.PreferWeb = c.FormValue("prefer_web") != ""
+	f.WeChatTpwdGuide = c.FormValue("wechat_tpwd_guide") != ""
 	f.Tpwd = c.FormValue("tpwd") != ""
 	return f
 }
@@ -74,7 +77,7 @@ func formOf(l *shortlink.Link) *linkForm {
 	for _, k := range utmFields {
 		f.V[k] = l.UTM[k]
 	}
-	f.BuyNow, f.PreferWeb = l.Route.BuyNow, l.Route.PreferWeb
+	f.BuyNow, f.PreferWeb, f.WeChatTpwdGuide = l.Route.BuyNow, l.Route.PreferWeb, l.Route.WeChatTpwdGuide
 	f.V["sku"] = l.Route.SKU
 	if l.Route.Quantity > 0 {
 		f.V["quantity"] = strconv.Itoa(l.Route.Quantity)
@@ -138,6 +141,7 @@ func (f *linkForm) input(msgs map[string]string, now time.Time, maxInput int) Li
 		}
 	}
 	in.Route.BuyNow, in.Route.PreferWeb, in.Route.SKU = f.BuyNow, f.PreferWeb, f.V["sku"]
+	in.Route.WeChatTpwdGuide = f.WeChatTpwdGuide
 	in.Tpwd = f.Tpwd
 	if v := f.V["sku"]; v != "" && !digits(v) {
 		f.Errors["sku"] = msgs["e.sku"]

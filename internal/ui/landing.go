@@ -66,6 +66,10 @@ var personas = []persona{
 	{"land.desktop", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"},
 }
 
+// actTpwdGuide is a landing's Action when a WeChat tap gets the page that
+// leads with the link's 淘口令 (route.TpwdGuide) instead of the decision.
+const actTpwdGuide = "tpwd_guide"
+
 // landing is where one persona lands.
 type landing struct {
 	Who        string // message key
@@ -100,7 +104,11 @@ func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
 	for _, p := range personas {
 		cl := u.d.Clients.Detect(p.UA)
 		d := t.Decide(route.Request{Entity: e, Client: cl, Overrides: l.Route, Forward: fwd})
-		out = append(out, landing{Who: p.Key, Class: string(d.Class), Action: string(d.Action), Location: d.Location,
+		act := string(d.Action)
+		if route.TpwdGuide(&l.Route, l.Tpwd != nil, &cl, &d) {
+			act = actTpwdGuide // as a tap: the page leading with the 淘口令
+		}
+		out = append(out, landing{Who: p.Key, Class: string(d.Class), Action: act, Location: d.Location,
 			AppURL: d.AppURL, PayChannel: d.PayChannel, Reason: d.Reason})
 	}
 	return out, expanded

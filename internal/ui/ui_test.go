@@ -231,7 +231,7 @@ func TestCreateFromShareText(t *testing.T) {
 
 	r = b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {"tee-sale"}, "tags": {"summer, tees"},
 		"campaign": {"618"}, "utm_source": {"wechat"}, "max_clicks": {"100"}, "buy_now": {"1"}, "sku": {"5123"}, "quantity": {"2"},
-		"expires": {time.Now().Add(48 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")}, "action": {"create"}})
+		"wechat_tpwd_guide": {"1"}, "expires": {time.Now().Add(48 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")}, "action": {"create"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/ui/links/tee-sale?created=1" {
 		t.Fatalf("create: %d %q\n%.3000s", r.Status, r.Header.Get("Location"), r.Body)
 	}
@@ -240,11 +240,12 @@ func TestCreateFromShareText(t *testing.T) {
 		t.Fatal(err)
 	}
 	if l.Entity.ID != "639750024278" || l.Campaign != "618" || len(l.Tags) != 2 || l.UTM["utm_source"] != "wechat" ||
-		!l.Route.BuyNow || l.Route.SKU != "5123" || l.Route.Quantity != 2 || l.MaxClicks != 100 || l.ExpiresAt == nil || l.Title != "夏季新款纯棉短袖T恤" {
+		!l.Route.BuyNow || l.Route.SKU != "5123" || l.Route.Quantity != 2 || l.MaxClicks != 100 || l.ExpiresAt == nil || l.Title != "夏季新款纯棉短袖T恤" ||
+		!l.Route.WeChatTpwdGuide || l.Tpwd != nil {
 		t.Fatalf("stored link: %+v", l)
 	}
 	d := b.get("/ui/links/tee-sale?created=1")
-	d.must(t, http.StatusOK, "Link created.", "http://hutong.test/tee-sale", "/api/v1/links/tee-sale/qr.png?", "/api/v1/links/tee-sale/qr.svg?",
+	d.must(t, http.StatusOK, "Link created.", "In WeChat, show the 淘口令 first", "On, but the link has no 淘口令", "http://hutong.test/tee-sale", "/api/v1/links/tee-sale/qr.png?", "/api/v1/links/tee-sale/qr.svg?",
 		`download="hutong-tee-sale.png"`, "WeChat on iPhone", "iPhone Safari", "Desktop browser", "WeChat Pay", "Clicks")
 	// The WeChat persona lands where the routing table sends a WeChat tap:
 	// buy-now checkout, paid with WeChat Pay, with the link's UTM.
@@ -433,20 +434,30 @@ func TestDetailStatsAndEdit(t *testing.T) {
 
 	// Edit: the form is filled in; changes are saved; errors stay by the field.
 	ed := b.get("/ui/links/stats-me/edit")
-	ed.must(t, http.StatusOK, "Edit link", `name="version"`, "639750024278")
-	r := b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "campaign": {"autumn"}, "tags": {"a,b"}, "version": {"1"}})
+	ed.must(t, http.StatusOK, "Edit link", `name="version"`, "639750024278", `id="f-wechat_tpwd_guide" name="wechat_tpwd_guide" value="1" aria-describedby`)
+	r := b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "campaign": {"autumn"}, "tags": {"a,b"},
+		"wechat_tpwd_guide": {"1"}, "version": {"1"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/ui/links/stats-me?saved=1" {
 		t.Fatalf("edit: %d %q\n%.2000s", r.Status, r.Header.Get("Location"), r.Body)
 	}
 	l, _ := e.service.Get(t.Context(), "", "stats-me")
-	if l.Campaign != "autumn" || len(l.Tags) != 2 {
+	if l.Campaign != "autumn" || len(l.Tags) != 2 || !l.Route.WeChatTpwdGuide {
 		t.Fatalf("after edit: %+v", l)
 	}
+	b.get("/ui/links/stats-me/edit").must(t, http.StatusOK, `id="f-wechat_tpwd_guide" name="wechat_tpwd_guide" value="1" checked`)
 	// A stale version is a conflict, told at the top of the form.
 	r = b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "version": {"1"}})
 	r.must(t, http.StatusConflict, "Someone else changed this link")
 	r = b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "max_clicks": {"x"}, "version": {"2"}})
 	r.must(t, http.StatusUnprocessableEntity, `id="f-max_clicks-err"`)
+	// Unticking the WeChat 淘口令 box turns the switch off.
+	r = b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "campaign": {"autumn"}, "version": {"2"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("edit unticking wechat_tpwd_guide: %d\n%.2000s", r.Status, r.Body)
+	}
+	if l, _ = e.service.Get(t.Context(), "", "stats-me"); l.Route.WeChatTpwdGuide {
+		t.Fatalf("after unticking: route %+v", l.Route)
+	}
 }
 
 func TestBulkImport(t *testing.T) {
@@ -514,5 +525,45 @@ func TestEveryPageRenders(t *testing.T) {
 			b.get(p).must(t, http.StatusOK)
 		}
 		b.get("/ui/nope").must(t, http.StatusNotFound)
+	}
+}
+
+// TestLandingTpwdGuide: the link page's WeChat landing says what a WeChat
+// tap gets: the 302 by default, and the page leading with the 淘口令 once
+// the link holds one and has "In WeChat, show the 淘口令 first" ticked.
+func TestLandingTpwdGuide(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	tok := b.signIn(adminKey)
+	r := b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {"tp-guide"}, "wechat_tpwd_guide": {"1"}, "action": {"create"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%.2000s", r.Status, r.Body)
+	}
+	landing := func(who string) string {
+		return between(b.get("/ui/links/tp-guide").Body, `data-who="`+who+`"`, "</li>")
+	}
+	if w := landing("land.wechat"); !strings.Contains(w, `data-action="redirect"`) {
+		t.Fatalf("WeChat landing without a 淘口令:\n%s", w)
+	}
+	if tap := b.get("/tp-guide", "User-Agent", wechatUA); tap.Status != http.StatusFound {
+		t.Fatalf("WeChat tap without a 淘口令: %d; want 302", tap.Status)
+	}
+
+	l, err := e.service.Get(t.Context(), "", "tp-guide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Tpwd = &shortlink.Tpwd{Model: "￥Zx9Kp2mQw4R￥", Simple: "￥Zx9Kp2mQw4R￥", CreatedAt: time.Now().UTC(), Source: shortlink.TpwdPasted}
+	if _, err := e.service.Update(t.Context(), l); err != nil {
+		t.Fatal(err)
+	}
+	if w := landing("land.wechat"); !strings.Contains(w, `data-action="tpwd_guide"`) || !strings.Contains(w, "淘口令 page (copy, then open the Taobao app)") {
+		t.Fatalf("WeChat landing with a 淘口令 and the switch:\n%s", w)
+	}
+	if w := landing("land.safari"); !strings.Contains(w, `data-action="interstitial"`) {
+		t.Errorf("Safari landing:\n%s", w)
+	}
+	if tap := b.get("/tp-guide", "User-Agent", wechatUA); tap.Status != http.StatusOK || !strings.Contains(tap.Body, `data-copy="￥Zx9Kp2mQw4R￥"`) {
+		t.Fatalf("WeChat tap with a 淘口令 and the switch: %d; want the 淘口令 page\n%.1500s", tap.Status, tap.Body)
 	}
 }
