@@ -33,6 +33,7 @@ func (s *Server) record(c *fiber.Ctx, t *tap) {
 		Device:     string(t.client.Device),
 		Scene:      string(t.client.Scene),
 		Bot:        t.client.Bot,
+		Shell:      shellOf(t.client.UnknownShell),
 		Action:     string(t.dec.Action),
 		DestHost:   hostOf(t.dec.Location),
 		PayChannel: t.dec.PayChannel,
@@ -101,4 +102,13 @@ func (s *Server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// shellOf is an event's Shell: "unknown" for an unrecognised in-app
+// web-view.
+func shellOf(unknown bool) string {
+	if unknown {
+		return "unknown"
+	}
+	return ""
 }

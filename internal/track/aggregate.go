@@ -36,10 +36,11 @@ const (
 	dimScene
 	dimPay
 	dimAction
+	dimShell
 	nDims
 )
 
-var dimPrefix = [nDims]string{"app:", "os:", "device:", "scene:", "pay:", "action:"}
+var dimPrefix = [nDims]string{"app:", "os:", "device:", "scene:", "pay:", "action:", "shell:"}
 
 // Bounds of the name caches kept across batches (cleared when full).
 const (
@@ -203,7 +204,7 @@ func (a *aggregator) aggregate(events []Event) []counterDelta {
 		p := tapProfile{code: ev.Code, campaign: ev.Campaign, bot: ev.Bot}
 		p.day, p.hour = a.bucketsOf(ev.Time)
 		if !ev.Bot {
-			p.dims = [nDims]string{ev.App, ev.OS, ev.Device, ev.Scene, ev.PayChannel, ev.Action}
+			p.dims = [nDims]string{ev.App, ev.OS, ev.Device, ev.Scene, ev.PayChannel, ev.Action, ev.Shell}
 		}
 		h := a.hash(&p)
 		head, ok := a.profiles[h]
@@ -311,7 +312,7 @@ func (a *aggregator) add(id groupID, pc *profileCount) {
 			d.key = a.keyName(id, pc.at)
 		}
 		a.out = append(a.out, d)
-		a.gcount = append(a.gcount, groupCount{head: [nDims]int32{-1, -1, -1, -1, -1, -1}})
+		a.gcount = append(a.gcount, groupCount{head: [nDims]int32{-1, -1, -1, -1, -1, -1, -1}})
 	}
 	c := &a.gcount[g]
 	c.total += pc.n

@@ -25,7 +25,7 @@ func aggregateRef(events []Event, loc *time.Location) map[string]map[string]int6
 			return
 		}
 		f[fieldHuman]++
-		for dim, v := range map[string]string{"app": ev.App, "os": ev.OS, "device": ev.Device, "scene": ev.Scene, "pay": ev.PayChannel, "action": ev.Action} {
+		for dim, v := range map[string]string{"app": ev.App, "os": ev.OS, "device": ev.Device, "scene": ev.Scene, "pay": ev.PayChannel, "action": ev.Action, "shell": ev.Shell} {
 			if v != "" {
 				f[dim+":"+v]++
 			}

@@ -109,7 +109,7 @@ const (
 )
 
 var dimNames = map[string]string{
-	"app": "app", "os": "os", "device": "device", "scene": "scene", "pay": "pay_channel", "action": "action",
+	"app": "app", "os": "os", "device": "device", "scene": "scene", "pay": "pay_channel", "action": "action", "shell": "shell",
 }
 
 // Limits on the number of buckets one query may read.

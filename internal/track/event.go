@@ -25,6 +25,10 @@ type Event struct {
 	Device string `json:"device"`
 	Scene  string `json:"scene,omitempty"`
 	Bot    bool   `json:"bot"`
+	// Shell is "unknown" for an in-app web-view of an app hutong does not
+	// recognise (routed as its OS's browser; clientinfo.Client.UnknownShell),
+	// else empty. Stats count it under breakdown "shell".
+	Shell string `json:"shell,omitempty"`
 
 	Action     string `json:"action"`
 	DestHost   string `json:"dest_host,omitempty"`

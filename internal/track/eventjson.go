@@ -66,6 +66,10 @@ func appendEventJSON(dst []byte, ev *Event) ([]byte, error) {
 	} else {
 		dst = append(dst, `,"bot":false`...)
 	}
+	if ev.Shell != "" {
+		dst = append(dst, `,"shell":`...)
+		dst = appendJSONString(dst, ev.Shell)
+	}
 	dst = append(dst, `,"action":`...)
 	dst = appendJSONString(dst, ev.Action)
 	if ev.DestHost != "" {

@@ -85,6 +85,7 @@ func tap(n int, code string, at time.Time) Event {
 		Scene:      "chat",
 		Action:     "redirect",
 		PayChannel: "wechat",
+		Shell:      []string{"", "", "", "", "unknown"}[n%5], // an unrecognised web-view now and then
 	}
 }
 
