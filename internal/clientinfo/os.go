@@ -62,10 +62,11 @@ func fallbackOS(ua, lower string) (OS, string) {
 		strings.Contains(lower, " wp7/") || strings.Contains(lower, " wp8/"):
 		// Windows Phone (also WhatsApp's "WP7/8.0" fetcher) is not desktop Windows.
 		return OSOther, ""
+	case strings.Contains(lower, "macintosh") || strings.Contains(lower, "mac os x"):
+		// Before Windows: desktop WeChat on macOS also says WindowsWechat.
+		return OSMacOS, ""
 	case strings.Contains(lower, "windows"):
 		return OSWindows, versionAfterSpaceFold(ua, lower, "windows nt")
-	case strings.Contains(lower, "macintosh") || strings.Contains(lower, "mac os x"):
-		return OSMacOS, ""
 	case strings.Contains(lower, "linux") || strings.Contains(lower, "x11") ||
 		strings.Contains(lower, "cros ") || strings.Contains(lower, "ubuntu") ||
 		strings.Contains(lower, "red hat") || strings.Contains(lower, "redhat") ||
@@ -92,6 +93,11 @@ func versionAfterSpaceFold(ua, lower, marker string) string {
 
 // detectDevice decides mobile/tablet/desktop for a human client.
 func detectDevice(ua, lower string, os OS, p useragent.UserAgent) (Device, string) {
+	if lower == ua && ua != "" {
+		// Logged in lower case: model codes (SM-T…, BRT-W09) are matched in
+		// capitals, so read them from an upper-cased copy.
+		ua = strings.ToUpper(ua)
+	}
 	switch os {
 	case OSiOS:
 		if p.Tablet || strings.Contains(lower, "ipad") {
@@ -104,11 +110,11 @@ func detectDevice(ua, lower string, os OS, p useragent.UserAgent) (Device, strin
 		// Pure HarmonyOS names the form factor first: (Phone; …), (Tablet; …),
 		// (PC; …). HarmonyOS 2–4 UAs are Android UAs.
 		switch {
-		case strings.Contains(ua, "(PC;"):
+		case strings.Contains(lower, "(pc;"):
 			return DeviceDesktop, "HarmonyOS (PC; …)"
-		case strings.Contains(ua, "(Tablet;"):
+		case strings.Contains(lower, "(tablet;"):
 			return DeviceTablet, "HarmonyOS (Tablet; …)"
-		case strings.Contains(ua, "(Phone;"):
+		case strings.Contains(lower, "(phone;"):
 			return DeviceMobile, "HarmonyOS (Phone; …)"
 		case strings.Contains(lower, "android"):
 			return androidDevice(ua, lower, p), "HarmonyOS 2–4 (an Android UA): Android rules"
