@@ -13,6 +13,7 @@ import (
 
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/redis/go-redis/v9"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // RedisConfig configures a RedisSink. Fields marked Optional have defaults.
@@ -283,26 +284,30 @@ if tonumber(argv[1]) <= tonumber(call('GET', mark) or '0') then
   return 0
 end
 call('SET', mark, argv[1], 'EX', argv[2])
-local gmatch, fmt, concat, tonum = string.gmatch, string.format, table.concat, tonumber
-local function merge(old, d)
-  local t, order, n = {}, {}, 0
-  for name, v in gmatch(old, '([^,=]+)=(%-?%d+)') do
-    n = n + 1; order[n] = name; t[name] = tonum(v)
-  end
-  for name, v in gmatch(d, '([^,=]+)=(%-?%d+)') do
-    local o = t[name]
-    if o then t[name] = o + tonum(v) else n = n + 1; order[n] = name; t[name] = tonum(v) end
-  end
-  for j = 1, n do local name = order[j]; order[j] = name .. '=' .. fmt('%d', t[name]) end
-  return concat(order, ',')
+local gmatch, tonum, byte = string.gmatch, tonumber, string.byte
+local unpack, pack = cmsgpack.unpack, cmsgpack.pack
+-- A stored value: MessagePack (first byte >= 0x80: a map), or the text
+-- "name=n,name=n" written before 2026-12-07.
+local function decode(v)
+  if (byte(v, 1) or 0) >= 128 then return unpack(v) end
+  local t = {}
+  for name, n in gmatch(v, '([^,=]+)=(%-?%d+)') do t[name] = (t[name] or 0) + tonum(n) end
+  return t
 end
 local nb = tonum(argv[4])
-local last, d = #argv, ''
+local last, d, dt = #argv, '', nil
 for i = 5 + nb, last, 3 do
   local key, f = KEYS[tonum(argv[i])], argv[i+1]
-  if argv[i+2] ~= '' then d = argv[i+2] end
+  if argv[i+2] ~= '' then d, dt = argv[i+2], nil end
   local old = call('HGET', key, f)
-  if old then call('HSET', key, f, merge(old, d)) else call('HSET', key, f, d) end
+  if old then
+    local t = decode(old)
+    dt = dt or unpack(d)
+    for name, n in pairs(dt) do t[name] = (t[name] or 0) + n end
+    call('HSET', key, f, pack(t))
+  else
+    call('HSET', key, f, d)
+  end
 end
 for k = 1, nb do
   local key, ttl = KEYS[2+k], tonum(argv[4+k])
@@ -348,6 +353,8 @@ type shardPart struct {
 // redisScratch is a RedisSink's reusable per-batch state (see aggSlot).
 type redisScratch struct {
 	agg   *aggregator
+	enc   *msgpack.Encoder // writes the counter deltas through w
+	w     appendWriter
 	parts []shardPart
 	minID int64
 }
@@ -364,7 +371,9 @@ func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	if err := s.Init(ctx); err != nil {
 		return false, err
 	}
-	sc, release := s.scratch.get(func() *redisScratch { return &redisScratch{agg: newSplitAggregator(s.cfg.Location)} })
+	sc, release := s.scratch.get(func() *redisScratch { sc := &redisScratch{agg: newSplitAggregator(s.cfg.Location)}
+		sc.enc = msgpack.NewEncoder(&sc.w)
+		return sc })
 	defer release()
 	if len(sc.parts) != len(s.tags) {
 		sc.parts = make([]shardPart, len(s.tags))
@@ -545,7 +554,7 @@ func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
 		p.fields = append(p.fields, d.field)
 		from := len(p.deltas)
 		if g == 0 || !slices.Equal(d.fields, deltas[g-1].fields) {
-			p.deltas = appendDelta(p.deltas, d.fields)
+			p.deltas = appendDelta(sc.enc, &sc.w, p.deltas, d.fields)
 		}
 		p.dargs = append(p.dargs, bufArg{from: from, to: len(p.deltas), buf: &p.deltas})
 	}
@@ -580,26 +589,56 @@ func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
 	return nil
 }
 
-// appendDelta appends counter fields as the script's "name=n,name=n". A
-// name's "," or "=" (never in hutong's own values) becomes "_".
-func appendDelta(dst []byte, fields []fieldDelta) []byte {
-	for i, f := range fields {
-		if i > 0 {
-			dst = append(dst, ',')
+// appendDelta appends counter fields as the script takes and stores them:
+// a MessagePack map name → count (Redis's Lua merges MessagePack with its
+// built-in C cmsgpack, ~3× faster than parsing text pairs). A name's "," or
+// "=" (never in hutong's own values) becomes "_", as in the text form
+// format 2 wrote before (parseCounters).
+func appendDelta(enc *msgpack.Encoder, w *appendWriter, dst []byte, fields []fieldDelta) []byte {
+	w.b = dst
+	_ = enc.EncodeMapLen(len(fields)) // an appendWriter never fails
+	for _, f := range fields {
+		name := f.name
+		if strings.ContainsAny(name, ",=") {
+			name = strings.NewReplacer(",", "_", "=", "_").Replace(name)
 		}
-		if strings.ContainsAny(f.name, ",=") {
-			dst = append(dst, strings.NewReplacer(",", "_", "=", "_").Replace(f.name)...)
-		} else {
-			dst = append(dst, f.name...)
-		}
-		dst = append(dst, '=')
-		dst = strconv.AppendInt(dst, f.n, 10)
+		_ = enc.EncodeString(name)
+		_ = enc.EncodeInt(f.n)
 	}
+	dst, w.b = w.b, nil
 	return dst
 }
 
-// parseCounters reads a counter value "name=n,name=n" into row.
+// appendWriter is an io.Writer appending to a byte slice, for a reused
+// msgpack.Encoder.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+func (w *appendWriter) WriteByte(c byte) error      { w.b = append(w.b, c); return nil }
+func (w *appendWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
+}
+
+// parseCounters adds a stored counter value to row: a MessagePack map
+// name → count, or the text "name=n,name=n" that format 2 wrote before
+// 2026-12-07 (and the write script still merges). A value that is neither
+// adds what it can read.
 func parseCounters(v string, row map[string]int64) {
+	if v != "" && v[0] >= 0x80 {
+		dec := msgpack.NewDecoder(strings.NewReader(v))
+		n, err := dec.DecodeMapLen()
+		for i := 0; err == nil && i < n; i++ {
+			var name string
+			var c int64
+			if name, err = dec.DecodeString(); err == nil {
+				if c, err = dec.DecodeInt64(); err == nil {
+					row[name] += c
+				}
+			}
+		}
+		return
+	}
 	for v != "" {
 		var pair string
 		pair, v, _ = strings.Cut(v, ",")
