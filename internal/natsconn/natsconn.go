@@ -124,7 +124,11 @@ func Connect(u *url.URL, o Options) (*nats.Conn, error) {
 	}
 	if o.Disconnected != nil {
 		f := o.Disconnected
-		opts = append(opts, nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { f(err) }))
+		opts = append(opts, nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if !nc.IsClosed() { // our own Close is not a disconnect worth a warning
+				f(err)
+			}
+		}))
 	}
 	nc, err := nats.Connect(strings.Join(servers, ","), opts...)
 	if err != nil {
