@@ -2,6 +2,7 @@ package domains
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,4 +46,36 @@ func TestRegistry(t *testing.T) {
 	if _, ok := r.Pick("print", Entry); ok {
 		t.Error("Pick(print, entry) found a host; want none (e.test blocked)")
 	}
+}
+
+func TestNormalizeHost(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"S1.Test", "s1.test"},
+		{"s1.test.", "s1.test"},
+		{"s1.test:8080", "s1.test"},
+		{" s1.test ", "s1.test"},
+		{"http://x.test/a", "http://x.test/a"}, // not a port: left for Validate to refuse
+		{"s1.test:", "s1.test:"},
+	} {
+		if got := NormalizeHost(tc.in); got != tc.want {
+			t.Errorf("NormalizeHost(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzValidateHost: a host Validate accepts is normalised (idempotent)
+// and holds nothing that could end a URL's authority.
+func FuzzValidateHost(f *testing.F) {
+	for _, s := range []string{"s1.test", "S1.TEST:80", "http://x/a", "[::1]:80", "a b", "例子.cn"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		d := Domain{Host: h}
+		if err := d.Validate(); err != nil {
+			return
+		}
+		if NormalizeHost(d.Host) != d.Host || strings.ContainsAny(d.Host, "/?#@:\\ ") {
+			t.Fatalf("Validate accepted %q as %q", h, d.Host)
+		}
+	})
 }
