@@ -257,3 +257,74 @@ func TestDomainsAPIErrors(t *testing.T) {
 		t.Errorf("GET /api/v1/domains without a key: %d; want 401", a.Status)
 	}
 }
+
+// TestDomainsCommand: hutong domains add/block/unblock/retire/list against
+// a running server; a retired host answers 404.
+func TestDomainsCommand(t *testing.T) {
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.Domains = []string{"s1.test"} })
+	cli := func(args ...string) string {
+		t.Helper()
+		code, out, errs := runCLI(t, "", append(append([]string{"domains"}, args...), "--server", base, "--api-key", adminKey)...)
+		if code != 0 {
+			t.Fatalf("hutong domains %v: exit %d: %s", args, code, errs)
+		}
+		return out
+	}
+	if out := cli("add", "s2.test", "--priority", "1", "--icp", "京ICP备00000001号", "--reason", "spare"); out != "s2.test: standby\n" {
+		t.Errorf("add: %q", out)
+	}
+	if out := cli("block", "s1.test", "--reason", "complaint"); out != "s1.test: blocked\n" {
+		t.Errorf("block: %q", out)
+	}
+	out := cli("list")
+	for _, want := range []string{"s1.test", "blocked", "京ICP备00000001号", "pool default: 1 healthy, short URLs on s2.test"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	if out := cli("unblock", "s1.test"); out != "s1.test: standby\n" {
+		t.Errorf("unblock: %q", out)
+	}
+	cli("retire", "s2.test")
+	a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao})
+	var l struct{ Code string }
+	decodeJSON(t, a.Body, &l)
+	req, _ := http.NewRequest("GET", base+"/"+l.Code, nil)
+	req.Host = "s2.test"
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("Host s2.test after retire: %d; want 404", resp.StatusCode)
+	}
+	// A qr host: printed codes encode it, chats get the entry host.
+	cli("add", "q.test", "--role", "qr", "--status", "active")
+	a = api(t, "GET", base+"/api/v1/links/"+l.Code, nil)
+	var lq struct {
+		ShortURL   string `json:"short_url"`
+		QRShortURL string `json:"qr_short_url"`
+	}
+	decodeJSON(t, a.Body, &lq)
+	if lq.ShortURL != "http://s1.test/"+l.Code || lq.QRShortURL != "http://q.test/"+l.Code {
+		t.Errorf("with a qr host: %s; want short_url on s1.test, qr_short_url on q.test", a.Body)
+	}
+	q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?size=300", nil, nil)
+	if got := decodeQR(t, []byte(q.Body)); got != lq.QRShortURL {
+		t.Errorf("QR decodes to %q; want %q", got, lq.QRShortURL)
+	}
+	req, _ = http.NewRequest("GET", base+"/"+l.Code, nil)
+	req.Host = "q.test"
+	req.Header.Set("User-Agent", corpusUA(t, "browser/linux"))
+	if resp, err = noFollow.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 {
+		t.Errorf("Host q.test: %d; want 302", resp.StatusCode)
+	}
+	if code, _, errs := runCLI(t, "", "domains", "block", "nope.test", "--server", base, "--api-key", adminKey); code != 1 || !strings.Contains(errs, "nope.test is not configured") {
+		t.Errorf("block nope.test: exit %d %q", code, errs)
+	}
+}
