@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/hutong-dev/hutong/internal/domains"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -40,7 +41,18 @@ func (s *Server) tapKeys(c *fiber.Ctx, buf *[1]string) ([]string, bool) {
 		buf[0] = s.domainOf(c)
 		return buf[:], true
 	}
-	return s.deps.Domain.Registry.TapKeys(domains.NormalizeHost(c.Hostname()))
+	return s.deps.Domain.Registry.TapKeys(domains.NormalizeHost(tapHost(c)))
+}
+
+// tapHost is c.Hostname() (X-Forwarded-Host from a trusted proxy) without
+// its cost when there is no X-Forwarded-Host: Fiber's trusted-proxy check
+// formats the peer's IP. The answer may alias request memory: look it up,
+// do not keep it.
+func tapHost(c *fiber.Ctx) string {
+	if len(c.Request().Header.Peek(fiber.HeaderXForwardedHost)) > 0 {
+		return c.Hostname()
+	}
+	return utils.UnsafeString(c.Request().Host())
 }
 
 // servedDomain reports whether d may be named as a link's domain.
