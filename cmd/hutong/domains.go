@@ -242,6 +242,10 @@ func (p *domainPools) changed(d domains.Domain, prev domains.Status, reason stri
 	if minH <= 0 {
 		minH = 1
 	}
+	if prev == d.Status { // priority, pool, role or ICP: a record, not an alert
+		p.log.Info("domain changed", "host", d.Host, "pool", d.Pool, "role", d.Role, "priority", d.Priority, "status", d.Status, "reason", reason)
+		return
+	}
 	p.log.Warn("domain status changed", "host", d.Host, "pool", d.Pool, "role", d.Role, "status", d.Status,
 		"previous", prev, "reason", reason, "healthy", healthy, "below_min", healthy < minH)
 	if p.alert == nil || d.Status == domains.Suspect || prev == domains.Suspect && d.Status == domains.Standby {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -327,4 +328,75 @@ func TestDomainsCommand(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "domains", "block", "nope.test", "--server", base, "--api-key", adminKey); code != 1 || !strings.Contains(errs, "nope.test is not configured") {
 		t.Errorf("block nope.test: exit %d %q", code, errs)
 	}
+}
+
+// TestDomainPoolMigration: an install without domain pools gets --domains
+// on a restart; its links keep their codes, answer on every host of the
+// pool and move to the pool's host; links pinned to a host with "domain"
+// stay there. A second restart does not undo a block made through the API.
+func TestDomainPoolMigration(t *testing.T) {
+	stores(t, func(t *testing.T, tweak func(*config.Serve)) {
+		data := t.TempDir()
+		restart := func(m *Main) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := m.Close(ctx); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+		}
+		before, base := startMain(t, func(c *config.Serve) { tweak(c); c.Data = data })
+		var old, pinned apiLink
+		decodeJSON(t, api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao}).Body, &old)
+		if old.ShortURL != base+"/"+old.Code {
+			t.Fatalf("before pools: short_url %q; want it on the request's host", old.ShortURL)
+		}
+		restart(before)
+
+		m, base := startMain(t, func(c *config.Serve) { tweak(c); c.Data = data; c.Domains = []string{"s1.test", "s2.test"} })
+		decodeJSON(t, api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao, "alias": "pinned", "domain": "s2.test"}).Body, &pinned)
+		var l apiLink
+		decodeJSON(t, api(t, "GET", base+"/api/v1/links/"+old.Code, nil).Body, &l)
+		if l.ShortURL != "http://s1.test/"+old.Code {
+			t.Errorf("old link with pools: short_url %q; want http://s1.test/%s", l.ShortURL, old.Code)
+		}
+		tap := func(host, code string) int {
+			req, _ := http.NewRequest("GET", base+"/"+code, nil)
+			req.Host = host
+			req.Header.Set("User-Agent", corpusUA(t, "browser/linux"))
+			resp, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		for _, tc := range []struct {
+			host, code string
+			want       int
+		}{
+			{"s1.test", old.Code, 302}, {"s2.test", old.Code, 302}, {"127.0.0.1", old.Code, 404},
+			{"s2.test", "pinned", 302}, {"s1.test", "pinned", 404},
+		} {
+			if got := tap(tc.host, tc.code); got != tc.want {
+				t.Errorf("Host %s /%s: %d; want %d", tc.host, tc.code, got, tc.want)
+			}
+		}
+		if pinned.ShortURL != "http://s2.test/pinned" {
+			t.Errorf("pinned link: short_url %q; want http://s2.test/pinned", pinned.ShortURL)
+		}
+		if a := api(t, "PATCH", base+"/api/v1/domains/s1.test", `{"status":"blocked"}`); a.Status != 200 {
+			t.Fatalf("PATCH: %d %s", a.Status, a.Body)
+		}
+		restart(m)
+
+		m, base = startMain(t, func(c *config.Serve) { tweak(c); c.Data = data; c.Domains = []string{"s1.test", "s2.test"} })
+		defer restart(m)
+		if st := domainStatus(t, base); st["s1.test"] != "blocked" || st["s2.test"] != "standby" {
+			t.Errorf("after a restart with the same --domains: %v; want s1.test still blocked", st)
+		}
+		decodeJSON(t, api(t, "GET", base+"/api/v1/links/"+old.Code, nil).Body, &l)
+		if l.ShortURL != "http://s2.test/"+old.Code {
+			t.Errorf("after restart: short_url %q; want it on s2.test", l.ShortURL)
+		}
+	})
 }
