@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -399,4 +402,51 @@ func TestDomainPoolMigration(t *testing.T) {
 			t.Errorf("after restart: short_url %q; want it on s2.test", l.ShortURL)
 		}
 	})
+}
+
+// TestDomainsPage: the web UI's Domains page shows each domain's state,
+// strikes and ICP, and a banner when a pool is short of healthy domains.
+func TestDomainsPage(t *testing.T) {
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey; c.Domains = []string{"s1.test", "s2.test"} })
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: noFollow.CheckRedirect}
+	page := func(method, path string, form url.Values) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Accept-Language", "en")
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	_, login := page("GET", "/ui/login", nil)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(login)
+	if m == nil {
+		t.Fatalf("no csrf on the login page:\n%.1000s", login)
+	}
+	if st, body := page("POST", "/ui/login", url.Values{"csrf": {m[1]}, "key": {adminKey}, "next": {"/ui/domains"}}); st != 303 {
+		t.Fatalf("sign in: %d %.500s", st, body)
+	}
+	api(t, "PATCH", base+"/api/v1/domains/s2.test", `{"icp":"京ICP备00000002号"}`)
+	st, body := page("GET", "/ui/domains", nil)
+	for _, want := range []string{"s1.test", "s2.test", ">active<", ">standby<", "京ICP备00000002号", "Pool default: short URLs on s1.test"} {
+		if st != 200 || !strings.Contains(body, want) {
+			t.Fatalf("/ui/domains: %d, lacks %q\n%.3000s", st, want, body)
+		}
+	}
+	if strings.Contains(body, "fewer than") {
+		t.Error("banner shown with two healthy domains")
+	}
+	api(t, "PATCH", base+"/api/v1/domains/s1.test", `{"status":"blocked"}`)
+	api(t, "PATCH", base+"/api/v1/domains/s2.test", `{"status":"blocked"}`)
+	_, body = page("GET", "/ui/domains", nil)
+	if !strings.Contains(body, "Pool default has 0 healthy domain(s), fewer than 1") || !strings.Contains(body, ">blocked<") {
+		t.Errorf("/ui/domains with every domain blocked lacks the banner:\n%.3000s", body)
+	}
 }

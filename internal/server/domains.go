@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/hutong-dev/hutong/internal/domains"
+	"github.com/hutong-dev/hutong/internal/ui"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
@@ -307,4 +308,12 @@ func (s *Server) handleDeleteDomain(c *fiber.Ctx) error {
 	old.Status = ""
 	s.domainChanged(ctx, old, prev, who(c, "")+": removed")
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// uiDomainList feeds the web UI's Domains page (nil without a domain store).
+func (s *Server) uiDomainList() ui.DomainList {
+	if s.deps.Domain.Store == nil {
+		return nil
+	}
+	return s.deps.Domain.Store.ListDomains
 }
