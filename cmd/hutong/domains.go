@@ -171,9 +171,14 @@ func (p *domainPools) checkLoop(ctx context.Context) {
 }
 
 func (p *domainPools) checkRound(ctx context.Context) {
+	// Instances sharing a Redis store each run this loop: a domain another
+	// instance checked in the last half period is left to it, so the
+	// hysteresis counts one round per period, not one per instance.
+	fresh := func(d *domains.Domain, now time.Time) bool { return now.Sub(d.LastCheck) < p.cfg.Every/2 }
 	var hosts []string
+	start := time.Now()
 	for _, d := range p.reg.All() {
-		if d.Status != domains.Retired {
+		if d.Status != domains.Retired && !fresh(&d, start) {
 			hosts = append(hosts, d.Host)
 		}
 	}
@@ -197,6 +202,10 @@ func (p *domainPools) checkRound(ctx context.Context) {
 		now := time.Now().UTC()
 		uctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		d, err := p.store.UpdateDomain(uctx, h, func(d *domains.Domain) error {
+			prev, moved = d.Status, false
+			if d.LastCheck.After(start) { // another instance's round landed meanwhile
+				return nil
+			}
 			prev, moved = p.policy.Apply(d, round, now)
 			return nil
 		})
