@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -50,7 +49,6 @@ var domainMessages = map[string][2]string{
 type domainRow struct {
 	domains.Domain
 	Strikes int
-	Checked string
 }
 
 type poolRow struct {
@@ -87,11 +85,7 @@ func (u *ui) handleDomains(c *fiber.Ctx, rq *req) error {
 	now := u.now()
 	seen := map[string]bool{}
 	for _, x := range all {
-		r := domainRow{Domain: x, Strikes: x.StrikeCount(now), Checked: "—"}
-		if !x.LastCheck.IsZero() {
-			r.Checked = x.LastCheck.In(time.Local).Format("2006-01-02 15:04:05")
-		}
-		d.Rows = append(d.Rows, r)
+		d.Rows = append(d.Rows, domainRow{Domain: x, Strikes: x.StrikeCount(now)})
 		if seen[x.Pool] {
 			continue
 		}
