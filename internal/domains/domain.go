@@ -78,7 +78,7 @@ type Domain struct {
 	ICP         string      `json:"icp,omitempty"`
 	Status      Status      `json:"status"`
 	Since       time.Time   `json:"since"`
-	LastCheck   time.Time   `json:"last_check,omitempty"`
+	LastCheck   time.Time   `json:"last_check,omitzero"`
 	LastVerdict Verdict     `json:"last_verdict,omitempty"`
 	Strikes     []time.Time `json:"strikes,omitempty"` // times it became blocked
 	// HardRun counts consecutive hard verdicts; CleanRun consecutive ok ones.
