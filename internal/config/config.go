@@ -39,8 +39,8 @@ type Serve struct {
 	// BaseURL is the public base of short links (e.g. https://hut.ong);
 	// default: derived from each request's Host.
 	BaseURL string
-	// Domains lists extra short domains served by this install (Host
-	// decides which a link belongs to). The first is the default domain.
+	// Domains seed the default domain pool on the first run (after
+	// BaseURL's host); a link made with "domain" stays on that host.
 	Domains []string
 	// Domain are the domain-pool checks and alerts (domains.go).
 	Domain DomainChecks
