@@ -6,6 +6,7 @@
 //	hutong link create|get|list|delete|import …
 //	hutong qr TEXT-or-CODE -o FILE.png|svg
 //	hutong keys create|list|revoke …
+//	hutong domains list|add|block|unblock|retire …
 //	hutong events --source URL [--since TIME|ID] [--follow] [--group NAME]
 //
 // Commands that take inputs read standard input, one per line, when none
@@ -33,6 +34,8 @@ Usage:
   hutong link create|get|list|delete|import [flags]
   hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [flags]
   hutong keys create|list|revoke [flags]
+  hutong domains list|add|block|unblock|retire [flags]
+                                        the domain pools of a running hutong
   hutong events --source URL [--since TIME|ID] [--follow] [--group NAME]
                                         print click events, one JSON object per line
   hutong healthcheck [--url URL]        exit 0 when a running hutong answers /healthz
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runQR(ctx, args[1:], stdout, stderr)
 	case "keys":
 		err = runKeys(ctx, args[1:], stdout, stderr)
+	case "domains":
+		err = runDomains(ctx, args[1:], stdout, stderr)
 	case "events":
 		err = runEvents(ctx, args[1:], stdout, stderr)
 	case "healthcheck":

@@ -276,6 +276,14 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if ds, ok := m.store.(shortlink.DomainStore); ok {
+		pools, err := startDomainPools(ctx, cfg, ds, reg, m.Logger)
+		if err != nil {
+			return fmt.Errorf("domain pools (--domains, --base-url): %w", err)
+		}
+		m.closers = append(m.closers, pools.Close)
+		deps.Domain = pools.deps()
+	}
 	m.srv, err = server.New(deps, server.Options{
 		TrustedProxies: cfg.TrustedProxies,
 		ReadTimeout:    cfg.ReadTimeout,

@@ -39,9 +39,11 @@ type Serve struct {
 	// BaseURL is the public base of short links (e.g. https://hut.ong);
 	// default: derived from each request's Host.
 	BaseURL string
-	// Domains lists extra short domains served by this install (Host
-	// decides which a link belongs to). The first is the default domain.
+	// Domains seed the default domain pool on the first run (after
+	// BaseURL's host); a link made with "domain" stays on that host.
 	Domains []string
+	// Domain are the domain-pool checks and alerts (domains.go).
+	Domain DomainChecks
 	// TrustedProxies are IPs or CIDRs whose X-Forwarded-For is believed.
 	// Default none: the peer address is the client.
 	TrustedProxies []string
@@ -179,7 +181,8 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.Rules, "rules", "", "routing rules file (YAML or JSON) over the embedded defaults; reloaded on SIGHUP")
 	b.str(&c.InitialAPIKey, "initial-api-key", "", "create an admin API key with this value when the store has none")
 	b.str(&c.BaseURL, "base-url", "", "public base URL of short links, e.g. https://hut.ong (default: from the request Host)")
-	b.list(&c.Domains, "domains", "extra short domains served by this install, comma-separated")
+	b.list(&c.Domains, "domains", "short domains of the default pool, comma-separated: seeded on first run, the first one active (then see /api/v1/domains)")
+	b.domainFlags(&c.Domain)
 	b.list(&c.TrustedProxies, "trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is trusted, comma-separated")
 	b.list(&c.Allow, "allow", "extra hosts allowed as redirect destinations, comma-separated")
 	b.dur(&c.ExpandTimeout, "expand-timeout", 1500*time.Millisecond, "timeout of server-side short-link expansion")
@@ -251,6 +254,7 @@ func (c Serve) Validate() error {
 	if c.Data == "" {
 		errs = append(errs, errors.New("--data: must not be empty"))
 	}
+	errs = append(errs, c.Domain.validate()...)
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {

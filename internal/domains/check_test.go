@@ -68,3 +68,31 @@ func TestCheckerFake(t *testing.T) {
 		t.Fatalf("flap got %s, slow got %s; want not blocked, active", d.Status, s.Status)
 	}
 }
+
+// TestCheckerRetryAfter: a checker that answers 429 with Retry-After is
+// not asked again until then; its verdicts meanwhile are unknown.
+func TestCheckerRetryAfter(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	now := t0
+	c := &Checker{Templates: []string{srv.URL + "/?d={host}"}, Parallel: 1, Now: func() time.Time { return now }}
+	r := c.Round(context.Background(), []string{"a.test", "b.test"})
+	if n := asked.Load(); n != 1 || r["a.test"][0] != Unknown || r["b.test"][0] != Unknown {
+		t.Fatalf("first round: asked %d times, verdicts %v; want 1 request (then paused), unknown", n, r)
+	}
+	now = now.Add(119 * time.Second)
+	c.Round(context.Background(), []string{"a.test"})
+	if n := asked.Load(); n != 1 {
+		t.Errorf("asked %d times within Retry-After; want 1", n)
+	}
+	now = now.Add(2 * time.Second)
+	c.Round(context.Background(), []string{"a.test"})
+	if n := asked.Load(); n != 2 {
+		t.Errorf("asked %d times after Retry-After; want 2", n)
+	}
+}

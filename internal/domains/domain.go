@@ -78,7 +78,7 @@ type Domain struct {
 	ICP         string      `json:"icp,omitempty"`
 	Status      Status      `json:"status"`
 	Since       time.Time   `json:"since"`
-	LastCheck   time.Time   `json:"last_check,omitempty"`
+	LastCheck   time.Time   `json:"last_check,omitzero"`
 	LastVerdict Verdict     `json:"last_verdict,omitempty"`
 	Strikes     []time.Time `json:"strikes,omitempty"` // times it became blocked
 	// HardRun counts consecutive hard verdicts; CleanRun consecutive ok ones.
@@ -89,19 +89,20 @@ type Domain struct {
 // ErrInvalid is the error vocabulary's "bad input" for this package.
 var ErrInvalid = errors.New("invalid domain")
 
-// NormalizeHost lower-cases h and strips a trailing dot and port.
+// NormalizeHost lower-cases h and strips a trailing dot and a :port (only
+// digits after the last colon count as a port).
 func NormalizeHost(h string) string {
 	h = strings.ToLower(strings.TrimSpace(h))
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && i+1 < len(h) && strings.Trim(h[i+1:], "0123456789") == "" {
 		h = h[:i]
 	}
-	return strings.TrimSuffix(h, ".")
+	return strings.TrimRight(h, ".")
 }
 
 // Validate fills defaults (pool, role, status) and checks the record.
 func (d *Domain) Validate() error {
 	d.Host = NormalizeHost(d.Host)
-	if d.Host == "" || len(d.Host) > 253 || strings.ContainsAny(d.Host, "/?#@ \t") {
+	if d.Host == "" || len(d.Host) > 253 || strings.ContainsAny(d.Host, "/?#@:[] \t\\") || strings.HasPrefix(d.Host, ".") || strings.Contains(d.Host, "..") {
 		return fmt.Errorf("%w: host %q: want a bare host name like s1.example.cn", ErrInvalid, d.Host)
 	}
 	if d.Pool == "" {

@@ -44,6 +44,7 @@ func (s *Server) apiRoutes(api fiber.Router) {
 	api.Get("/keys", s.auth(shortlink.ScopeAdmin), s.handleListKeys)
 	api.Post("/keys", s.auth(shortlink.ScopeAdmin), s.handleCreateKey)
 	api.Delete("/keys/:id", s.auth(shortlink.ScopeAdmin), s.handleRevokeKey)
+	s.domainRoutes(api)
 	api.All("/*", func(c *fiber.Ctx) error {
 		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Message: "no such API route: see /api/v1/openapi.json"}
 	})
@@ -185,12 +186,15 @@ type linkResponse struct {
 	shortlink.Link
 	ShortURL string `json:"short_url"`
 	QRURL    string `json:"qr_url"`
+	// QRShortURL is what the link's QR code encodes: short_url, or the
+	// pool's qr host when it has one (domain pools).
+	QRShortURL string `json:"qr_short_url"`
 	// TpwdError says why "tpwd": "optional" made the link without one.
 	TpwdError string `json:"tpwd_error,omitempty"`
 }
 
 func (s *Server) linkJSON(c *fiber.Ctx, l shortlink.Link) linkResponse {
-	return linkResponse{Link: l, ShortURL: s.shortURL(c, l.Domain, l.Code),
+	return linkResponse{Link: l, ShortURL: s.shortURL(c, l.Domain, l.Code), QRShortURL: s.qrShortURL(c, l.Domain, l.Code),
 		QRURL: s.origin(c) + "/api/v1/links/" + l.Code + "/qr.png" + domainQuery(l.Domain)}
 }
 
@@ -266,7 +270,7 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 	}
 	if r.Domain != nil {
 		d := strings.ToLower(strings.TrimSpace(*r.Domain))
-		if d != "" && !contains(s.opts.Domains, d) {
+		if d != "" && !s.servedDomain(d) {
 			return errBadRequest(fmt.Sprintf("domain %q: not served by this install (configured: %s)", d, strings.Join(s.opts.Domains, ", ")))
 		}
 		l.Domain = d
@@ -409,7 +413,7 @@ func (s *Server) handleCreateLink(c *fiber.Ctx) error {
 // linkDomain is the ?domain= of a link route ("" = the default domain).
 func (s *Server) linkDomain(c *fiber.Ctx) (string, error) {
 	d := strings.ToLower(c.Query("domain"))
-	if d != "" && !contains(s.opts.Domains, d) {
+	if d != "" && !s.servedDomain(d) {
 		return "", errBadRequest(fmt.Sprintf("domain %q: not served by this install", d))
 	}
 	return strings.Clone(d), nil

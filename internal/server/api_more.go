@@ -289,7 +289,7 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 		}
 		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
 	}
-	text := s.shortURL(c, l.Domain, l.Code)
+	text := s.qrShortURL(c, l.Domain, l.Code)
 	svg := strings.HasSuffix(c.Path(), ".svg")
 	etag := qr.ETag(text, o)
 	if svg {
@@ -297,6 +297,9 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	if s.poolsOn() { // a block moves the code at once; the ETag keeps revalidation cheap
+		c.Set(fiber.HeaderCacheControl, "public, no-cache")
+	}
 	if c.Get(fiber.HeaderIfNoneMatch) == etag {
 		return c.SendStatus(fiber.StatusNotModified)
 	}

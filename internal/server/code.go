@@ -33,29 +33,37 @@ func (s *Server) tapCode(c *fiber.Ctx, code string) error {
 	if s.deps.Links == nil {
 		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
 	}
-	domain := s.domainOf(c)
+	st := tapStatePool.Get().(*tapState)
+	defer st.release()
+	keys, ok := s.tapKeys(c, &st.key)
+	if !ok { // domain pools: a host that is not configured, or retired
+		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
+	}
 	client := s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
 
 	// A warm tap never waits, so the deadline's timer only starts if a
 	// lookup actually selects on Done (a cold load, a capped link's Hit).
 	// The deadline, the link and the tap (with its event) live in a pooled
 	// tapState: a warm tap allocates none of them.
-	st := tapStatePool.Get().(*tapState)
-	defer st.release()
 	now := s.reqNow(c)
 	st.ctx.d = now.Add(linkTimeout)
 	var err error
 	l := &st.link
-	if c.Method() == fiber.MethodHead || client.Bot {
-		*l, err = s.deps.Links.Get(&st.ctx, domain, code)
-		if err == nil && l.MaxClicks > 0 {
-			*l, err = s.deps.Links.Peek(&st.ctx, domain, code)
+	for _, domain := range keys { // the first key that has the code
+		if c.Method() == fiber.MethodHead || client.Bot {
+			*l, err = s.deps.Links.Get(&st.ctx, domain, code)
+			if err == nil && l.MaxClicks > 0 {
+				*l, err = s.deps.Links.Peek(&st.ctx, domain, code)
+			}
+			if err == nil {
+				err = l.Check(now)
+			}
+		} else {
+			*l, err = s.deps.Links.TapAt(&st.ctx, domain, code, now)
 		}
-		if err == nil {
-			err = l.Check(now)
+		if shortlink.ErrorCode(err) != shortlink.CodeNotFound {
+			break
 		}
-	} else {
-		*l, err = s.deps.Links.TapAt(&st.ctx, domain, code, now)
 	}
 	if err != nil {
 		return s.linkError(c, *l, err)
@@ -71,6 +79,7 @@ func (s *Server) tapCode(c *fiber.Ctx, code string) error {
 // a cold load runs under its own context (the caller only selects on ctx).
 type tapState struct {
 	ctx  lazyDeadline
+	key  [1]string // backs tapKeys when domain pools are off
 	link shortlink.Link
 	t    tap
 }

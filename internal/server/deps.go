@@ -102,6 +102,9 @@ type Deps struct {
 	// ExpandTimeout bounds short-link expansion. Optional. Default 1.5s.
 	ExpandTimeout time.Duration
 
+	// Domain wires domain pools (domains.go). The zero value: pools off.
+	Domain DomainDeps
+
 	// Ready are the readiness checks behind /readyz.
 	Ready []Check
 

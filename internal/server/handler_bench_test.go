@@ -67,7 +67,7 @@ func benchServer(b testing.TB) (fasthttp.RequestHandler, string) {
 // newTestServer builds the Server benchServer serves, with links in front
 // of the store when links is not nil, and returns it, a link's code and the
 // metrics registry.
-func newTestServer(b testing.TB, wrap func(server.Links) server.Links) (*server.Server, string, *prometheus.Registry) {
+func newTestServer(b testing.TB, wrap func(server.Links) server.Links, tweak ...func(*server.Deps)) (*server.Server, string, *prometheus.Registry) {
 	b.Helper()
 	dir := b.TempDir()
 	bs, err := shortlink.OpenBolt(filepath.Join(dir, "links.db"), shortlink.BoltOptions{})
@@ -102,7 +102,7 @@ func newTestServer(b testing.TB, wrap func(server.Links) server.Links) (*server.
 	if wrap != nil {
 		tapLinks = wrap(links)
 	}
-	srv, err := server.New(server.Deps{
+	deps := server.Deps{
 		Rules:    route.NewHolder(table),
 		Clients:  clientinfo.NewDetector(clientinfo.Config{}),
 		Pages:    pg,
@@ -113,7 +113,11 @@ func newTestServer(b testing.TB, wrap func(server.Links) server.Links) (*server.
 		IPPolicy: track.IPPolicy{Mode: track.IPTruncate},
 		Metrics:  server.NewMetrics(reg),
 		Gatherer: reg,
-	}, server.Options{})
+	}
+	for _, f := range tweak {
+		f(&deps)
+	}
+	srv, err := server.New(deps, server.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

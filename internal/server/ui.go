@@ -26,6 +26,8 @@ func (s *Server) mountUI() {
 		Stats:         s.deps.Stats,
 		Expander:      s.deps.Expander,
 		Domains:       s.opts.Domains,
+		DomainList:    s.uiDomainList(),
+		MinHealthy:    s.deps.Domain.MinHealthy,
 		QRLogo:        s.deps.QRLogo != nil,
 		MaxInput:      s.opts.MaxInput,
 		SecureCookies: s.deps.UISecureCookies,

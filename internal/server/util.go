@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/internal/domains"
 )
 
 // inputCode names an /r tap in events: "r:" and the first 12 hex digits of
@@ -43,20 +45,27 @@ func (s *Server) origin(c *fiber.Ctx) string {
 	return c.Protocol() + "://" + c.Hostname()
 }
 
-// shortURL is the public URL of a short link on domain ("" = the default).
+// shortURL is the public URL of a short link on domain ("" = the default):
+// with domain pools, a link of the pool is on its best healthy host now.
 func (s *Server) shortURL(c *fiber.Ctx, domain, code string) string {
+	if u, ok := s.poolURL(c, domain, code, domains.Entry); ok {
+		return u
+	}
 	if domain == "" {
 		return s.origin(c) + "/" + code
 	}
-	scheme := "https"
+	return s.scheme(c) + "://" + domain + "/" + code
+}
+
+// scheme is the scheme of short URLs: --base-url's, else the request's.
+func (s *Server) scheme(c *fiber.Ctx) string {
 	if s.opts.BaseURL != "" {
 		if u, err := url.Parse(s.opts.BaseURL); err == nil {
-			scheme = u.Scheme
+			return u.Scheme
 		}
-	} else {
-		scheme = c.Protocol()
+		return "https"
 	}
-	return scheme + "://" + domain + "/" + code
+	return c.Protocol()
 }
 
 // shareURL is the hutong URL that was tapped, without WeChat's from= and

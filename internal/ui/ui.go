@@ -124,6 +124,11 @@ type Deps struct {
 	// Domains are the extra short domains of the install (server
 	// Options.Domains), offered in the create form. Optional.
 	Domains []string
+	// DomainList feeds the Domains page (domain pools). Optional: without
+	// it the page says pools are not available.
+	DomainList DomainList
+	// MinHealthy is --domain-min-healthy, for the page's banner. Optional. Default 1.
+	MinHealthy int
 	// QRLogo says a logo is configured (?logo=1 works on the QR endpoints).
 	QRLogo bool
 	// MaxInput caps a pasted target in bytes. Optional. Default 4096.
@@ -213,7 +218,7 @@ func newUI(d Deps) (*ui, error) {
 
 // pageNames are the page templates under templates/ui, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "new", "links", "link", "edit", "delete", "import", "error"}
+var pageNames = []string{"login", "new", "links", "link", "edit", "delete", "import", "error", "domains"}
 
 func (u *ui) parse(fsys fs.FS) error {
 	u.pages = map[string]*template.Template{}
@@ -263,6 +268,7 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/import", u.wrap(true, u.handleImportPage))
 	r.Post("/ui/import", u.wrap(true, u.handleImport))
 	r.Post("/ui/import/links.csv", u.wrap(true, u.handleImportCSV))
+	r.Get("/ui/domains", u.wrap(true, u.handleDomains))
 	r.All("/ui/*", u.wrap(false, func(c *fiber.Ctx, rq *req) error {
 		return u.errorPage(c, rq, fiber.StatusNotFound, "err.notfound")
 	}))

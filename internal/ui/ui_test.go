@@ -521,7 +521,7 @@ func TestEveryPageRenders(t *testing.T) {
 		alias := "every-" + strings.ToLower(lang[:2])
 		b.post("/ui/new", url.Values{"csrf": {tok}, "target": {"https://m.tb.cn/h.5zxz3j69cN5go4k"}, "alias": {alias}, "action": {"create"}})
 		for _, p := range []string{"/ui/new", "/ui/new?target=" + url.QueryEscape(shareText), "/ui/links", "/ui/links/" + alias,
-			"/ui/links/" + alias + "/edit", "/ui/links/" + alias + "/delete", "/ui/import"} {
+			"/ui/links/" + alias + "/edit", "/ui/links/" + alias + "/delete", "/ui/import", "/ui/domains"} {
 			b.get(p).must(t, http.StatusOK)
 		}
 		b.get("/ui/nope").must(t, http.StatusNotFound)

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"text/tabwriter"
+	"time"
+)
+
+// runDomains: hutong domains list|add|block|unblock|retire, through the
+// API of a running server.
+func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, args, err := subcommand(args, stdout, "domains", "list|add|block|unblock|retire", "talks to --server with --api-key (admin for changes)")
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("hutong domains "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := newAPIClient(fs)
+	asJSON := fs.Bool("json", false, "print the API's JSON")
+	reason := fs.String("reason", "", "why (kept in the log line and the webhook)")
+	switch sub {
+	case "list":
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Domains []struct {
+				Host, Pool, Role, Status, ICP string
+				Priority                      int
+				Since                         time.Time
+				LastVerdict                   string `json:"last_verdict"`
+				StrikeCount                   int    `json:"strike_count"`
+			}
+			Pools []struct {
+				Pool       string
+				ShortHost  string `json:"short_host"`
+				QRHost     string `json:"qr_host"`
+				Healthy    int
+				MinHealthy int  `json:"min_healthy"`
+				BelowMin   bool `json:"below_min"`
+			}
+		}
+		var raw bytes.Buffer
+		if err := c.call(ctx, "GET", "/api/v1/domains", "", nil, &raw); err != nil {
+			return err
+		}
+		if *asJSON {
+			_, err := stdout.Write(raw.Bytes())
+			return err
+		}
+		if err := json.Unmarshal(raw.Bytes(), &out); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "HOST\tPOOL\tROLE\tPRIO\tSTATUS\tSINCE\tLAST VERDICT\tSTRIKES(6mo)\tICP")
+		for _, d := range out.Domains {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", d.Host, d.Pool, d.Role, d.Priority, d.Status,
+				d.Since.Format(time.RFC3339), dash(d.LastVerdict), d.StrikeCount, dash(d.ICP))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, p := range out.Pools {
+			warn := ""
+			if p.BelowMin {
+				warn = fmt.Sprintf("  BELOW --domain-min-healthy %d", p.MinHealthy)
+			}
+			qr := ""
+			if p.QRHost != "" {
+				qr = ", QR codes on " + p.QRHost
+			}
+			fmt.Fprintf(stdout, "pool %s: %d healthy, short URLs on %s%s%s\n", p.Pool, p.Healthy, dash(p.ShortHost), qr, warn)
+		}
+		return nil
+	case "add":
+		pool := fs.String("pool", "", "pool (default: default)")
+		role := fs.String("role", "", "entry (shared in chats; default), qr (printed codes only) or landing")
+		prio := fs.Int("priority", 0, "lower is handed out first")
+		icp := fs.String("icp", "", "ICP filing number, shown")
+		status := fs.String("status", "", "active or standby (default: standby, a spare)")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: hutong domains add [flags] HOST"}
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		body := map[string]any{"host": fs.Arg(0), "priority": *prio}
+		for k, v := range map[string]string{"pool": *pool, "role": *role, "icp": *icp, "status": *status, "reason": *reason} {
+			if v != "" {
+				body[k] = v
+			}
+		}
+		return domainCall(ctx, c, "POST", "/api/v1/domains", body, stdout)
+	case "block", "unblock", "retire":
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: hutong domains " + sub + " [flags] HOST"}
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		status := map[string]string{"block": "blocked", "unblock": "standby", "retire": "retired"}[sub]
+		body := map[string]any{"status": status}
+		if *reason != "" {
+			body["reason"] = *reason
+		}
+		return domainCall(ctx, c, "PATCH", "/api/v1/domains/"+url.PathEscape(fs.Arg(0)), body, stdout)
+	}
+	return usageError{fmt.Sprintf("unknown domains command %q (list, add, block, unblock, retire)", sub)}
+}
+
+func domainCall(ctx context.Context, c *apiClient, method, path string, body any, stdout io.Writer) error {
+	b, _ := json.Marshal(body)
+	var out map[string]any
+	if err := c.call(ctx, method, path, "application/json", bytes.NewReader(b), &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", out["host"], out["status"])
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
