@@ -75,10 +75,15 @@ type apiClient struct {
 
 func newAPIClient(fs *flag.FlagSet) func() (*apiClient, error) {
 	server := fs.String("server", env("HUTONG_SERVER", "http://127.0.0.1:8080"), "hutong server to talk to [$HUTONG_SERVER]")
-	key := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key [$HUTONG_API_KEY]")
+	key := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key [$HUTONG_API_KEY] (default: the local key of a serve running on --data)")
+	data := fs.String("data", env("HUTONG_DATA", "./data"), "with no --api-key: talk to the serve running on this embedded store directory [$HUTONG_DATA]")
 	return func() (*apiClient, error) {
 		if *key == "" {
-			return nil, usageError{"an API key is needed: --api-key KEY or HUTONG_API_KEY (create one with `hutong keys create`)"}
+			ctl, err := readControl(*data)
+			if err != nil {
+				return nil, usageError{"an API key is needed: --api-key KEY or HUTONG_API_KEY (create one with `hutong keys create`), or run this next to `hutong serve --data " + *data + "`"}
+			}
+			return &apiClient{base: ctl.URL, key: ctl.Key, http: &http.Client{Timeout: 2 * time.Minute}}, nil
 		}
 		return &apiClient{base: strings.TrimRight(*server, "/"), key: *key, http: &http.Client{Timeout: 2 * time.Minute}}, nil
 	}
@@ -391,7 +396,14 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		bs, err := shortlink.OpenBolt(filepath.Join(*data, "links.db"), shortlink.BoltOptions{Timeout: time.Second})
 		if err != nil {
-			return fmt.Errorf("%w (is `hutong serve` running on this --data? stop it, or use the keys API)", err)
+			// A serve holds the file: go through its API with the local
+			// key it left in the control file.
+			ctl, cerr := readControl(*data)
+			if cerr != nil {
+				return fmt.Errorf("%w (a process holds %s but left no %s: is it an older hutong serve? stop it, or use the keys API with an admin key)", err, filepath.Join(*data, "links.db"), controlFile)
+			}
+			c := &apiClient{base: ctl.URL, key: ctl.Key, http: &http.Client{Timeout: 30 * time.Second}}
+			return keysOverAPI(ctx, c, sub, fs.Args(), *name, *scopes, stdout)
 		}
 		st = bs
 	}
@@ -420,13 +432,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			state := "active"
-			if !k.Active() {
-				state = "revoked"
-			}
-			fmt.Fprintf(stdout, "%s\t%s\t…%s\t%v\t%s\t%s\n", k.ID, k.Name, k.Last4, k.Scopes, k.CreatedAt.Format(time.RFC3339), state)
-		}
+		printKeys(stdout, keys)
 		return nil
 	case "revoke":
 		if fs.NArg() != 1 {
