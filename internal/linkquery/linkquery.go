@@ -86,11 +86,20 @@ func (c Counter) Clicks(ctx context.Context, l *shortlink.Link) (int64, error) {
 	if from.IsZero() || to.Sub(from) > maxDays*24*time.Hour {
 		from = to.Add(-maxDays * 24 * time.Hour)
 	}
-	st, err := c.Stats.Stats(ctx, l.Code, from, to, "day")
+	st, err := c.Stats.Stats(ctx, StatsKey(l.Domain, l.Code), from, to, "day")
 	if err != nil {
 		return 0, fmt.Errorf("clicks of %s: %w", l.Code, err)
 	}
 	return st.Human, nil
+}
+
+// StatsKey is the id a link's taps are counted under: its code, or
+// "domain/code" on an extra domain (as the server records them).
+func StatsKey(domain, code string) string {
+	if domain == "" {
+		return code
+	}
+	return domain + "/" + code
 }
 
 // Fill counts the clicks of every item, a few at a time; the first error

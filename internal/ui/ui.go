@@ -97,6 +97,9 @@ type Backend interface {
 	Import(ctx context.Context, body []byte, format string) ([]ImportRow, error)
 	// ShortURL is the public URL of a link as the request sees it.
 	ShortURL(c *fiber.Ctx, domain, code string) string
+	// ExportLinks answers c with every link matching f in sort order
+	// (internal/linkquery) as a streamed "csv" or "jsonl" download.
+	ExportLinks(c *fiber.Ctx, format string, f shortlink.Filter, sort string) error
 }
 
 // Rules gives the routing table in force (route.Holder).
@@ -254,6 +257,7 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/new", u.wrap(true, u.handleNewPage))
 	r.Post("/ui/new", u.wrap(true, u.handleNew))
 	r.Get("/ui/links", u.wrap(true, u.handleList))
+	r.Get("/ui/links/export.csv", u.wrap(true, u.handleExport))
 	r.Get("/ui/links/:code", u.wrap(true, u.handleLink))
 	r.Get("/ui/links/:code/edit", u.wrap(true, u.handleEditPage))
 	r.Post("/ui/links/:code/edit", u.wrap(true, u.handleEdit))

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -363,12 +364,28 @@ func TestListFiltersToggleDelete(t *testing.T) {
 		}
 	}
 	b.get("/ui/links?campaign=none-yet").must(t, http.StatusOK, "No link matches")
-	// Sort within the page.
-	r := b.get("/ui/links?sort=created")
-	if strings.Index(r.Body, "<strong>ccc-live") > strings.Index(r.Body, "<strong>aaa-shirt") {
-		t.Error("sort=created: newest is not first")
+	// Sorted across all links (newest first is the default), numbered
+	// pages, a clicks column, a total and a CSV export of the same links.
+	for _, q := range []string{"", "sort=-created", "sort=created"} {
+		r := b.get("/ui/links?" + q)
+		if strings.Index(r.Body, "<strong>ccc-live") > strings.Index(r.Body, "<strong>aaa-shirt") {
+			t.Errorf("?%s: newest is not first", q)
+		}
 	}
-	b.get("/ui/links?cursor=%21%21bad").must(t, http.StatusBadRequest, "first page")
+	r := b.get("/ui/links?sort=code")
+	if strings.Index(r.Body, "<strong>ccc-live") < strings.Index(r.Body, "<strong>aaa-shirt") {
+		t.Error("sort=code: aaa-shirt is not first")
+	}
+	if !strings.Contains(r.Body, `class="num clicks"`) || !strings.Contains(r.Body, "3 links") {
+		t.Errorf("list: no clicks column or total:\n%s", r.Body)
+	}
+	b.get("/ui/links?page=zero").must(t, http.StatusBadRequest, "first page")
+	b.get("/ui/links?page=2").must(t, http.StatusOK, "No links yet")
+	ex := b.get("/ui/links/export.csv?sort=code&campaign=")
+	ex.must(t, http.StatusOK)
+	if recs, err := csv.NewReader(strings.NewReader(ex.Body)).ReadAll(); err != nil || len(recs) != 4 || recs[0][0] != "code" || recs[1][0] != "aaa-shirt" {
+		t.Errorf("export.csv: %v %q", err, ex.Body)
+	}
 
 	// Disable from the list, back to the list.
 	r = b.post("/ui/links/bbb-shop/toggle", url.Values{"csrf": {tok}, "disabled": {"1"}, "next": {"/ui/links?tag=summer"}})
