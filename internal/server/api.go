@@ -189,7 +189,7 @@ type linkResponse struct {
 	CapClicks   int64  `json:"cap_clicks"`
 	ClicksError string `json:"clicks_error,omitempty"`
 	ShortURL    string `json:"short_url"`
-	QRURL    string `json:"qr_url"`
+	QRURL       string `json:"qr_url"`
 	// TpwdError says why "tpwd": "optional" made the link without one.
 	TpwdError string `json:"tpwd_error,omitempty"`
 }
