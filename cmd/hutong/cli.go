@@ -135,7 +135,7 @@ func printJSON(w io.Writer, v any) error {
 // runLink: hutong link create|get|list|delete|import, through the API of a
 // running server (the embedded store's file is locked while it runs).
 func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub, args, err := subcommand(args, stdout, "link", "create|get|list|delete|import", "talks to --server with --api-key")
+	sub, args, err := subcommand(args, stdout, "link", "create|get|list|delete|import|export|stats|update|disable|enable", "talks to --server with --api-key, or to the serve running on --data")
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	switch sub {
 	case "create":
 		alias := fs.String("alias", "", "custom code")
-		tags := fs.String("tags", "", "comma-separated tags")
+		tags := fs.String("tags", "", "tags separated by ; or | (or commas when neither is used)")
 		campaign := fs.String("campaign", "", "campaign")
 		expires := fs.String("expires", "", "expiry: RFC 3339 time or a duration such as 72h")
 		maxClicks := fs.Int64("max-clicks", 0, "click cap (0: none)")
@@ -154,6 +154,9 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		qty := fs.Int("qty", 0, "quantity for --buy-now")
 		preferWeb := fs.Bool("prefer-web", false, "plain redirect instead of the app interstitial")
 		wechatGuide := fs.Bool("wechat-tpwd-guide", false, "WeChat/WeCom taps get a page with the link's 淘口令 and a copy button instead of the 302 to the H5 page (with --tpwd)")
+		title := fs.String("title", "", "preview title (default: the share text's)")
+		domain := fs.String("domain", "", "short domain of the link (one of serve's --domains)")
+		utm := fs.String("utm", "", "UTM parameters added to the destination: utm_source=wechat,utm_medium=group")
 		var tpwd tpwdFlag
 		fs.Var(&tpwd, "tpwd", "give the link a 淘口令: --tpwd mints one through the Taobao Open Platform (TARGET must be an Alimama promotion link), --tpwd=optional mints one if it can, --tpwd='￥…￥' stores your own")
 		if err := parseFlags(fs, args); err != nil {
@@ -167,7 +170,24 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			body["alias"] = *alias
 		}
 		if *tags != "" {
-			body["tags"] = strings.Split(*tags, ",")
+			body["tags"] = splitTags(*tags)
+		}
+		if *title != "" {
+			body["title"] = *title
+		}
+		if *domain != "" {
+			body["domain"] = *domain
+		}
+		if *utm != "" {
+			m := map[string]string{}
+			for _, kv := range strings.Split(*utm, ",") {
+				k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+				if !ok || k == "" {
+					return usageError{"--utm: want name=value pairs separated by commas, e.g. utm_source=wechat,utm_medium=group"}
+				}
+				m[k] = v
+			}
+			body["utm"] = m
 		}
 		if *campaign != "" {
 			body["campaign"] = *campaign
@@ -301,13 +321,29 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 		defer resp.Body.Close()
-		_, err = io.Copy(stdout, resp.Body)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(b); err != nil {
+			return err
+		}
 		if resp.StatusCode >= 400 {
 			return fmt.Errorf("import failed: HTTP %d", resp.StatusCode)
 		}
-		return err
+		failed, total, err := importFailures(b, *asCSV)
+		if err != nil {
+			return err
+		}
+		if failed > 0 {
+			return fmt.Errorf("import: %d of %d rows failed (the others were created; see each row's error)", failed, total)
+		}
+		return nil
 	}
-	return usageError{fmt.Sprintf("unknown link command %q: want create, get, list, delete or import", sub)}
+	if f := linkMore[sub]; f != nil { // link_more.go
+		return f(ctx, fs, client, args, stdout)
+	}
+	return usageError{fmt.Sprintf("unknown link command %q: want create, get, list, delete, import, export, stats, update, disable or enable", sub)}
 }
 
 // runQR writes the QR code of a URL, or of a short code's URL on
