@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net/url"
 	"sort"
 	"strconv"
@@ -341,6 +343,7 @@ type statsView struct {
 	Off, Failed bool
 	Total       track.Counts
 	Chart       string // inline SVG
+	SeriesJSON  string // the series for charts.js
 	Points      []point
 	Breakdowns  []breakdown
 }
@@ -353,7 +356,8 @@ type breakdown struct {
 }
 
 type countRow struct {
-	Name  string
+	Name  string // the value as counted (wechat, group, …)
+	Label string // its name in the page's language (微信, 群聊, …)
 	Count int64
 }
 
@@ -382,6 +386,14 @@ func (u *ui) handleLink(c *fiber.Ctx, rq *req) error {
 }
 
 func (u *ui) stats(code, rng string, v *view) *statsView {
+	return u.statsWith(rng, v, func(ctx context.Context, from, to time.Time, by string) (*track.Stats, error) {
+		return u.d.Stats.Stats(ctx, code, from, to, by)
+	})
+}
+
+// statsWith is the stats view of range rng from query (a link's or a
+// campaign's stats).
+func (u *ui) statsWith(rng string, v *view, query func(ctx context.Context, from, to time.Time, by string) (*track.Stats, error)) *statsView {
 	sv := &statsView{}
 	if u.d.Stats == nil {
 		sv.Off = true
@@ -407,22 +419,29 @@ func (u *ui) stats(code, rng string, v *view) *statsView {
 	to := now.Add(time.Second)
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	st, err := u.d.Stats.Stats(ctx, code, from, to, by)
+	st, err := query(ctx, from, to, by)
 	if err != nil {
 		u.log.Error("ui: stats failed", "err", err)
 		sv.Failed = true
 		return sv
 	}
+	fillStatsView(sv, st, from, to, by, v)
+	return sv
+}
+
+// fillStatsView fills sv from st (a link's or a campaign's stats over
+// [from, to)): totals, the series with empty buckets filled, the SVG
+// fallback and the uPlot data (charts.js), and the breakdowns with every
+// value named in the page's language.
+func fillStatsView(sv *statsView, st *track.Stats, from, to time.Time, by string, v *view) {
 	sv.Total = st.Counts
 	sv.Points = fillSeries(st.Series, from, to, by, track.ChinaTime)
 	sv.Chart = chartSVG(sv.Points, v.T("stats.chart"), v.T("stats.people"), v.T("stats.bots"))
+	sv.SeriesJSON = seriesJSON(sv.Points, v.T("stats.people"), v.T("stats.bots"))
 	for _, dim := range []string{"app", "os", "scene", "pay_channel"} {
 		b := breakdown{Key: "dim." + dim}
 		for name, n := range st.Breakdown[dim] {
-			if name == "" {
-				name = "—"
-			}
-			b.Rows = append(b.Rows, countRow{name, n})
+			b.Rows = append(b.Rows, countRow{Name: name, Label: v.Val(dim, name), Count: n})
 			if n > b.Max {
 				b.Max = n
 			}
@@ -435,7 +454,6 @@ func (u *ui) stats(code, rng string, v *view) *statsView {
 		})
 		sv.Breakdowns = append(sv.Breakdowns, b)
 	}
-	return sv
 }
 
 // ---- edit ----
@@ -540,4 +558,24 @@ func (u *ui) handleDelete(c *fiber.Ctx, rq *req) error {
 		return u.errorPage(c, rq, fiber.StatusServiceUnavailable, "err.unavailable")
 	}
 	return c.Redirect("/ui/links?deleted=1", fiber.StatusSeeOther)
+}
+
+// seriesJSON is the data charts.js gives uPlot: x labels, people and bots
+// per bucket (empty buckets as 0), and the two series' names.
+func seriesJSON(pts []point, human, bot string) string {
+	d := struct {
+		Labels     []string `json:"labels"`
+		Human, Bot []int64
+		Names      []string `json:"names"`
+	}{Labels: make([]string, len(pts)), Human: make([]int64, len(pts)), Bot: make([]int64, len(pts)), Names: []string{human, bot}}
+	for i, p := range pts {
+		d.Labels[i], d.Human[i], d.Bot[i] = p.Label, p.Human, p.Bot
+	}
+	b, _ := json.Marshal(struct {
+		Labels []string `json:"labels"`
+		Human  []int64  `json:"human"`
+		Bot    []int64  `json:"bot"`
+		Names  []string `json:"names"`
+	}{d.Labels, d.Human, d.Bot, d.Names})
+	return string(b)
 }

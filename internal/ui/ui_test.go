@@ -462,6 +462,29 @@ func TestDetailStatsAndEdit(t *testing.T) {
 		t.Fatalf("after edit: %+v", l)
 	}
 	b.get("/ui/links/stats-me/edit").must(t, http.StatusOK, `id="f-wechat_tpwd_guide" name="wechat_tpwd_guide" value="1" checked`)
+
+	// The campaign's pages: its list, its stats with the link's charts
+	// (uPlot data, SVG fallback, values named in the page's language) and
+	// its links by clicks.
+	// Taps count for the campaign the link has when tapped.
+	b.get("/stats-me?from=singlemessage", "User-Agent", wechatUA)
+	b.get("/stats-me?from=singlemessage", "User-Agent", wechatUA)
+	b.get("/ui/campaigns").must(t, http.StatusOK, `href="/ui/campaigns/autumn"`, ">1</td>")
+	var cp page
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if cp = b.get("/ui/campaigns/autumn"); strings.Contains(cp.Body, `<strong id="stat-human">2</strong>`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	cp.must(t, http.StatusOK, `<strong id="stat-human">2</strong>`, `class="tschart" data-series="{&#34;labels&#34;:`, `<svg class="chart"`,
+		`title="chat">Chat</th>`, `title="wechat">WeChat</th>`, `<strong>stats-me</strong>`, `<td class="num clicks" data-label="Clicks">5</td>`,
+		`/ui/links/export.csv?campaign=autumn`)
+	b.lang = "zh-CN"
+	b.get("/ui/campaigns/autumn").must(t, http.StatusOK, `title="chat">单聊</th>`, `title="wechat">微信</th>`, `title="ios">iOS</th>`, "点击最多的短链")
+	b.get("/ui/links/stats-me").must(t, http.StatusOK, `title="chat">单聊</th>`, `class="tschart"`)
+	b.lang = "en"
+	st := b.get("/ui/static/uplot-1.6.32.min.js")
+	st.must(t, http.StatusOK, "uPlot")
 	// A stale version is a conflict, told at the top of the form.
 	r = b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "version": {"1"}})
 	r.must(t, http.StatusConflict, "Someone else changed this link")
