@@ -437,7 +437,7 @@ func fillStatsView(sv *statsView, st *track.Stats, from, to time.Time, by string
 	sv.Total = st.Counts
 	sv.Points = fillSeries(st.Series, from, to, by, track.ChinaTime)
 	sv.Chart = chartSVG(sv.Points, v.T("stats.chart"), v.T("stats.people"), v.T("stats.bots"))
-	sv.SeriesJSON = seriesJSON(sv.Points, v.T("stats.people"), v.T("stats.bots"))
+	sv.SeriesJSON = seriesJSON(sv.Points, v.T("stats.people"), v.T("stats.bots"), v.T("stats.when"))
 	for _, dim := range []string{"app", "os", "scene", "pay_channel"} {
 		b := breakdown{Key: "dim." + dim}
 		for name, n := range st.Breakdown[dim] {
@@ -561,13 +561,14 @@ func (u *ui) handleDelete(c *fiber.Ctx, rq *req) error {
 }
 
 // seriesJSON is the data charts.js gives uPlot: x labels, people and bots
-// per bucket (empty buckets as 0), and the two series' names.
-func seriesJSON(pts []point, human, bot string) string {
+// per bucket (empty buckets as 0), and the names of the two series and
+// of the x axis.
+func seriesJSON(pts []point, human, bot, when string) string {
 	d := struct {
 		Labels     []string `json:"labels"`
 		Human, Bot []int64
 		Names      []string `json:"names"`
-	}{Labels: make([]string, len(pts)), Human: make([]int64, len(pts)), Bot: make([]int64, len(pts)), Names: []string{human, bot}}
+	}{Labels: make([]string, len(pts)), Human: make([]int64, len(pts)), Bot: make([]int64, len(pts)), Names: []string{human, bot, when}}
 	for i, p := range pts {
 		d.Labels[i], d.Human[i], d.Bot[i] = p.Label, p.Human, p.Bot
 	}

@@ -1,7 +1,7 @@
 // hutong web UI: draws the clicks charts with uPlot (vendored in
 // uplot-1.6.32.min.js, MIT, served from this host). Each
 // <div class="tschart" data-series='{"labels":[…],"human":[…],"bot":[…],
-// "names":["people","bots"]}'> becomes a chart as wide as its card that
+// "names":["people","bots","day"]}'> becomes a chart as wide as its card that
 // follows the window's width; without JavaScript the SVG and the table
 // beside it stay. No inline code: the CSP allows files from this host only.
 (function () {
@@ -22,7 +22,7 @@
         { size: 44 }
       ],
       series: [
-        {},
+        { label: d.names[2] || '' },
         { label: d.names[0], stroke: '#1f6feb', fill: 'rgba(31,111,235,0.15)', width: 2 },
         { label: d.names[1], stroke: '#9aa4b2', width: 1, dash: [4, 4] }
       ]
