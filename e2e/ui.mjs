@@ -208,6 +208,10 @@ await profile('desktop2', {
   await ex.saveAs(exPath);
   const exRows = readFileSync(exPath, 'utf8').trim().split('\n');
   check(exRows[0].startsWith('code,domain,short_url,target') && exRows[1].startsWith('e2e-tee,'), 'Export CSV: header row, most clicks first');
+  await page.goto(base + '/ui/overview');
+  await page.waitForSelector('.tschart.drawn canvas');
+  check((await page.textContent('#ov-30d')).trim() === '1', 'overview: the WeChat tap in the last 30 days');
+  await shot(page, 'overview-desktop');
   await page.goto(base + '/ui/campaigns');
   await shot(page, 'campaigns-desktop');
   await page.click('a[href="/ui/campaigns/618"]');
@@ -225,6 +229,9 @@ await profile('desktop2', {
   await shot(page, 'detail-zh-desktop');
   await page.goto(base + '/ui/campaigns/618');
   await shot(page, 'campaign-zh-desktop');
+  await page.goto(base + '/ui/overview');
+  check((await page.textContent('.breakdowns')).includes('微信'), 'overview breakdowns in Chinese');
+  await shot(page, 'overview-zh-desktop');
 });
 
 await profile('phone', {
@@ -237,7 +244,7 @@ await profile('phone', {
   await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('button[type=submit].primary')]);
   for (const [name, path] of [['list', '/ui/links'], ['new', '/ui/new?target=' + encodeURIComponent(SHARE)], ['detail', '/ui/links/e2e-tee'],
     ['edit', '/ui/links/e2e-tee/edit'], ['delete', '/ui/links/e2e-tee/delete'], ['import', '/ui/import'],
-    ['campaigns', '/ui/campaigns'], ['campaign', '/ui/campaigns/618']]) {
+    ['campaigns', '/ui/campaigns'], ['campaign', '/ui/campaigns/618'], ['overview', '/ui/overview']]) {
     await page.goto(base + path);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 390, `phone ${name}: no sideways scrolling (${wide}px)`);

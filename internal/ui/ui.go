@@ -216,7 +216,7 @@ func newUI(d Deps) (*ui, error) {
 
 // pageNames are the page templates under templates/ui, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "new", "links", "link", "edit", "delete", "import", "error", "campaigns", "campaign"}
+var pageNames = []string{"login", "new", "links", "link", "edit", "delete", "import", "error", "campaigns", "campaign", "overview"}
 
 func (u *ui) parse(fsys fs.FS) error {
 	u.pages = map[string]*template.Template{}
@@ -264,6 +264,7 @@ func (u *ui) routes(r fiber.Router) {
 	r.Post("/ui/links/:code/toggle", u.wrap(true, u.handleToggle))
 	r.Get("/ui/links/:code/delete", u.wrap(true, u.handleDeletePage))
 	r.Post("/ui/links/:code/delete", u.wrap(true, u.handleDelete))
+	r.Get("/ui/overview", u.wrap(true, u.handleOverview))
 	r.Get("/ui/campaigns", u.wrap(true, u.handleCampaigns))
 	r.Get("/ui/campaigns/:name", u.wrap(true, u.handleCampaign))
 	r.Get("/ui/import", u.wrap(true, u.handleImportPage))
