@@ -17,7 +17,7 @@ import (
 // store is a real embedded link store with n links l0000… created one
 // second apart in reverse code order (the last code is the oldest), and a
 // real embedded event store without taps.
-func store(t *testing.T, n int) (*shortlink.Service, track.Querier) {
+func store(t testing.TB, n int) (*shortlink.Service, track.Querier) {
 	t.Helper()
 	dir := t.TempDir()
 	bs, err := shortlink.OpenBolt(filepath.Join(dir, "links.db"), shortlink.BoltOptions{NoSync: true})
@@ -97,5 +97,23 @@ func TestEachStreamsEveryLink(t *testing.T) {
 		if len(got) != 1300 || got[0] != "l0000" || got[1299] != "l1299" || !slices.IsSorted(got) {
 			t.Errorf("sort %q: %d links, first %s last %s, sorted %v", sort, len(got), got[0], got[len(got)-1], slices.IsSorted(got))
 		}
+	}
+}
+
+// BenchmarkList: one sorted page over 2,000 links on the embedded stores
+// (sort by clicks reads every link's stats; by created only the page's).
+func BenchmarkList(b *testing.B) {
+	for _, sort := range []string{"-created", "-clicks"} {
+		b.Run(sort, func(b *testing.B) {
+			svc, sink := store(b, 2000)
+			c := linkquery.Counter{Stats: sink}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.List(context.Background(), svc, linkquery.Query{Sort: sort, PerPage: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
