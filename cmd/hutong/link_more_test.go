@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,5 +108,26 @@ func TestLinkCLI(t *testing.T) {
 	_, _, help = runCLI(t, "", "link", "disable", "--help")
 	if strings.Contains(help, "-sort") || strings.Contains(help, "-title") {
 		t.Errorf("link disable --help:\n%s", help)
+	}
+}
+
+// TestResolveExpandExitStatus: resolve --expand prints a line for every
+// input and exits 1 when a lookup failed (a short link whose server
+// answers 500), 0 when all succeeded.
+func TestResolveExpandExitStatus(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/h.good" {
+			http.Redirect(w, r, itemTaobao, http.StatusFound)
+			return
+		}
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer fake.Close()
+	code, out, errOut := runCLI(t, "", "resolve", "--expand", "--expand-base-url", fake.URL, "https://m.tb.cn/h.good", "https://m.tb.cn/h.bad")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 1 || len(lines) != 2 || !strings.Contains(lines[1], `"error"`) || !strings.Contains(errOut, "1 of 2 inputs") {
+		t.Errorf("one failed expansion: exit %d, out %q, err %q; want exit 1 with both lines", code, out, errOut)
+	}
+	if code, out, errOut = runCLI(t, "", "resolve", "--expand", "--expand-base-url", fake.URL, "https://m.tb.cn/h.good"); code != 0 || !strings.Contains(out, `"expanded"`) {
+		t.Errorf("good expansion: exit %d, out %q, err %q", code, out, errOut)
 	}
 }
