@@ -169,7 +169,11 @@ await profile('desktop2', {
   }
   check(humans === '1', `detail page counts the WeChat tap (${humans} people)`);
   const bd = await page.textContent('.breakdowns');
-  check(bd.includes('wechat') && bd.includes('ios') && bd.includes('chat'), 'breakdowns show app wechat, os ios, scene chat');
+  check(bd.includes('WeChat') && bd.includes('iOS') && bd.includes('Chat'), 'breakdowns name app WeChat, os iOS, scene Chat');
+  await page.waitForSelector('.tschart.drawn canvas');
+  const chartW = await page.evaluate(() => document.querySelector('.tschart.drawn canvas').getBoundingClientRect().width);
+  const cardW = await page.evaluate(() => document.querySelector('.chartbox').getBoundingClientRect().width);
+  check(chartW >= cardW - 2 && cardW > 900, `uPlot chart fills its card (${Math.round(chartW)} of ${Math.round(cardW)} px)`);
   await shot(page, 'detail-desktop');
 
   await page.goto(base + '/ui/links?tag=summer');
@@ -197,10 +201,37 @@ await profile('desktop2', {
   await dl.saveAs(csvPath);
   check(readFileSync(csvPath, 'utf8').includes(base + '/e2e-bulk'), 'bulk import: created links download as CSV');
 
+  await page.goto(base + '/ui/links?sort=-clicks');
+  check((await page.textContent('tbody tr:first-child td.clicks')).trim() === '1', 'list sorted by clicks: the tapped link first, its clicks shown');
+  const [ex] = await Promise.all([page.waitForEvent('download'), page.click('a[href^="/ui/links/export.csv"]')]);
+  const exPath = join(artifacts, 'ui-export.csv');
+  await ex.saveAs(exPath);
+  const exRows = readFileSync(exPath, 'utf8').trim().split('\n');
+  check(exRows[0].startsWith('code,domain,short_url,target') && exRows[1].startsWith('e2e-tee,'), 'Export CSV: header row, most clicks first');
+  await page.goto(base + '/ui/overview');
+  await page.waitForSelector('.tschart.drawn canvas');
+  check((await page.textContent('#ov-30d')).trim() === '1', 'overview: the WeChat tap in the last 30 days');
+  await shot(page, 'overview-desktop');
+  await page.goto(base + '/ui/campaigns');
+  await shot(page, 'campaigns-desktop');
+  await page.click('a[href="/ui/campaigns/618"]');
+  await page.waitForSelector('.tschart.drawn canvas');
+  check((await page.textContent('h1')).includes('618'), 'campaign page');
+  await shot(page, 'campaign-desktop');
+
   await page.goto(base + '/ui/links');
   await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('a.lang')]);
   check(await page.getAttribute('html', 'lang') === 'zh-CN' && (await page.textContent('h1')).includes('全部短链'), 'language switch to 中文');
   await shot(page, 'list-zh-desktop');
+  await page.goto(base + '/ui/links/e2e-tee');
+  const bdZh = await page.textContent('.breakdowns');
+  check(bdZh.includes('微信') && bdZh.includes('单聊'), 'breakdowns in Chinese: 微信, 单聊');
+  await shot(page, 'detail-zh-desktop');
+  await page.goto(base + '/ui/campaigns/618');
+  await shot(page, 'campaign-zh-desktop');
+  await page.goto(base + '/ui/overview');
+  check((await page.textContent('.breakdowns')).includes('微信'), 'overview breakdowns in Chinese');
+  await shot(page, 'overview-zh-desktop');
 });
 
 await profile('phone', {
@@ -212,7 +243,8 @@ await profile('phone', {
   await page.fill('#key', apiKey);
   await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('button[type=submit].primary')]);
   for (const [name, path] of [['list', '/ui/links'], ['new', '/ui/new?target=' + encodeURIComponent(SHARE)], ['detail', '/ui/links/e2e-tee'],
-    ['edit', '/ui/links/e2e-tee/edit'], ['delete', '/ui/links/e2e-tee/delete'], ['import', '/ui/import']]) {
+    ['edit', '/ui/links/e2e-tee/edit'], ['delete', '/ui/links/e2e-tee/delete'], ['import', '/ui/import'],
+    ['campaigns', '/ui/campaigns'], ['campaign', '/ui/campaigns/618'], ['overview', '/ui/overview']]) {
     await page.goto(base + path);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 390, `phone ${name}: no sideways scrolling (${wide}px)`);

@@ -75,10 +75,15 @@ type apiClient struct {
 
 func newAPIClient(fs *flag.FlagSet) func() (*apiClient, error) {
 	server := fs.String("server", env("HUTONG_SERVER", "http://127.0.0.1:8080"), "hutong server to talk to [$HUTONG_SERVER]")
-	key := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key [$HUTONG_API_KEY]")
+	key := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key [$HUTONG_API_KEY] (default: the local key of a serve running on --data)")
+	data := fs.String("data", env("HUTONG_DATA", "./data"), "with no --api-key: talk to the serve running on this embedded store directory [$HUTONG_DATA]")
 	return func() (*apiClient, error) {
 		if *key == "" {
-			return nil, usageError{"an API key is needed: --api-key KEY or HUTONG_API_KEY (create one with `hutong keys create`)"}
+			ctl, err := readControl(*data)
+			if err != nil {
+				return nil, usageError{"an API key is needed: --api-key KEY or HUTONG_API_KEY (create one with `hutong keys create`), or run this next to `hutong serve --data " + *data + "`"}
+			}
+			return &apiClient{base: ctl.URL, key: ctl.Key, http: &http.Client{Timeout: 2 * time.Minute}}, nil
 		}
 		return &apiClient{base: strings.TrimRight(*server, "/"), key: *key, http: &http.Client{Timeout: 2 * time.Minute}}, nil
 	}
@@ -130,7 +135,7 @@ func printJSON(w io.Writer, v any) error {
 // runLink: hutong link create|get|list|delete|import, through the API of a
 // running server (the embedded store's file is locked while it runs).
 func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub, args, err := subcommand(args, stdout, "link", "create|get|list|delete|import", "talks to --server with --api-key")
+	sub, args, err := subcommand(args, stdout, "link", "create|get|list|delete|import|export|stats|update|disable|enable", "talks to --server with --api-key, or to the serve running on --data")
 	if err != nil {
 		return err
 	}
@@ -140,7 +145,7 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	switch sub {
 	case "create":
 		alias := fs.String("alias", "", "custom code")
-		tags := fs.String("tags", "", "comma-separated tags")
+		tags := fs.String("tags", "", "tags separated by ; or | (or commas when neither is used)")
 		campaign := fs.String("campaign", "", "campaign")
 		expires := fs.String("expires", "", "expiry: RFC 3339 time or a duration such as 72h")
 		maxClicks := fs.Int64("max-clicks", 0, "click cap (0: none)")
@@ -149,6 +154,9 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		qty := fs.Int("qty", 0, "quantity for --buy-now")
 		preferWeb := fs.Bool("prefer-web", false, "plain redirect instead of the app interstitial")
 		wechatGuide := fs.Bool("wechat-tpwd-guide", false, "WeChat/WeCom taps get a page with the link's 淘口令 and a copy button instead of the 302 to the H5 page (with --tpwd)")
+		title := fs.String("title", "", "preview title (default: the share text's)")
+		domain := fs.String("domain", "", "short domain of the link (one of serve's --domains)")
+		utm := fs.String("utm", "", "UTM parameters added to the destination: utm_source=wechat,utm_medium=group")
 		var tpwd tpwdFlag
 		fs.Var(&tpwd, "tpwd", "give the link a 淘口令: --tpwd mints one through the Taobao Open Platform (TARGET must be an Alimama promotion link), --tpwd=optional mints one if it can, --tpwd='￥…￥' stores your own")
 		if err := parseFlags(fs, args); err != nil {
@@ -162,7 +170,24 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			body["alias"] = *alias
 		}
 		if *tags != "" {
-			body["tags"] = strings.Split(*tags, ",")
+			body["tags"] = splitTags(*tags)
+		}
+		if *title != "" {
+			body["title"] = *title
+		}
+		if *domain != "" {
+			body["domain"] = *domain
+		}
+		if *utm != "" {
+			m := map[string]string{}
+			for _, kv := range strings.Split(*utm, ",") {
+				k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+				if !ok || k == "" {
+					return usageError{"--utm: want name=value pairs separated by commas, e.g. utm_source=wechat,utm_medium=group"}
+				}
+				m[k] = v
+			}
+			body["utm"] = m
 		}
 		if *campaign != "" {
 			body["campaign"] = *campaign
@@ -296,13 +321,29 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 		defer resp.Body.Close()
-		_, err = io.Copy(stdout, resp.Body)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(b); err != nil {
+			return err
+		}
 		if resp.StatusCode >= 400 {
 			return fmt.Errorf("import failed: HTTP %d", resp.StatusCode)
 		}
-		return err
+		failed, total, err := importFailures(b, *asCSV)
+		if err != nil {
+			return err
+		}
+		if failed > 0 {
+			return fmt.Errorf("import: %d of %d rows failed (the others were created; see each row's error)", failed, total)
+		}
+		return nil
 	}
-	return usageError{fmt.Sprintf("unknown link command %q: want create, get, list, delete or import", sub)}
+	if f := linkMore[sub]; f != nil { // link_more.go
+		return f(ctx, fs, client, args, stdout)
+	}
+	return usageError{fmt.Sprintf("unknown link command %q: want create, get, list, delete, import, export, stats, update, disable or enable", sub)}
 }
 
 // runQR writes the QR code of a URL, or of a short code's URL on
@@ -391,7 +432,14 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		bs, err := shortlink.OpenBolt(filepath.Join(*data, "links.db"), shortlink.BoltOptions{Timeout: time.Second})
 		if err != nil {
-			return fmt.Errorf("%w (is `hutong serve` running on this --data? stop it, or use the keys API)", err)
+			// A serve holds the file: go through its API with the local
+			// key it left in the control file.
+			ctl, cerr := readControl(*data)
+			if cerr != nil {
+				return fmt.Errorf("%w (a process holds %s but left no %s: is it an older hutong serve? stop it, or use the keys API with an admin key)", err, filepath.Join(*data, "links.db"), controlFile)
+			}
+			c := &apiClient{base: ctl.URL, key: ctl.Key, http: &http.Client{Timeout: 30 * time.Second}}
+			return keysOverAPI(ctx, c, sub, fs.Args(), *name, *scopes, stdout)
 		}
 		st = bs
 	}
@@ -420,13 +468,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			state := "active"
-			if !k.Active() {
-				state = "revoked"
-			}
-			fmt.Fprintf(stdout, "%s\t%s\t…%s\t%v\t%s\t%s\n", k.ID, k.Name, k.Last4, k.Scopes, k.CreatedAt.Format(time.RFC3339), state)
-		}
+		printKeys(stdout, keys)
 		return nil
 	case "revoke":
 		if fs.NArg() != 1 {

@@ -161,6 +161,10 @@ func TestDomainPoolFailover(t *testing.T) {
 		if l.ShortURL != "http://s2.test/"+l.Code {
 			t.Fatalf("after blocking s1: short_url %q; want it on s2.test", l.ShortURL)
 		}
+		// The CSV export moves with it.
+		if e := api(t, "GET", base+"/api/v1/links?format=csv", nil); !strings.Contains(e.Body, ",http://s2.test/"+l.Code+",") {
+			t.Errorf("after blocking s1: the CSV export says\n%s\nwant short_url http://s2.test/%s", e.Body, l.Code)
+		}
 		q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?size=300", nil, nil)
 		if got := decodeQR(t, []byte(q.Body)); got != "http://s2.test/"+l.Code {
 			t.Fatalf("QR decodes to %q; want http://s2.test/%s", got, l.Code)

@@ -3,7 +3,7 @@
 //	hutong serve [flags]          run the service (see --help)
 //	hutong resolve [--expand] [INPUT...]
 //	hutong ua [UA...]
-//	hutong link create|get|list|delete|import …
+//	hutong link create|get|list|delete|import|export|stats|update|disable|enable …
 //	hutong qr TEXT-or-CODE -o FILE.png|svg
 //	hutong keys create|list|revoke …
 //	hutong domains list|add|block|unblock|retire …
@@ -31,7 +31,7 @@ Usage:
   hutong serve [flags]                  run the service (hutong serve --help)
   hutong resolve [--expand] [INPUT...]  what a link or share text points to (JSON lines)
   hutong ua [UA...]                     classify User-Agents (JSON lines)
-  hutong link create|get|list|delete|import [flags]
+  hutong link create|get|list|delete|import|export|stats|update|disable|enable [flags]
   hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [flags]
   hutong keys create|list|revoke [flags]
   hutong domains list|add|block|unblock|retire [flags]

@@ -52,6 +52,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(stderr)
 	expand := fs.Bool("expand", false, "expand m.tb.cn-style short links over the network (GET with a mobile UA)")
 	timeout := fs.Duration("timeout", 3*time.Second, "per-link expansion timeout (with --expand)")
+	expandBase := fs.String("expand-base-url", env("HUTONG_EXPAND_BASE_URL", ""), "send expansion requests to this origin (a proxy or a test server) [$HUTONG_EXPAND_BASE_URL]")
 	topKey := fs.String("top-app-key", env("HUTONG_TOP_APP_KEY", ""), "Taobao Open Platform app key: with --expand, decode bare 淘口令 tokens [$HUTONG_TOP_APP_KEY]")
 	topSecret := fs.String("top-app-secret", env("HUTONG_TOP_APP_SECRET", ""), "Taobao Open Platform app secret [$HUTONG_TOP_APP_SECRET]")
 	explain := fs.Bool("explain", false, "add \"explain\": the rule that decided the entity, and why")
@@ -69,18 +70,29 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var x resolver.Expander
 	var dec resolver.PasswordDecoder
 	if *expand {
-		x = remote.NewExpander(remote.ExpanderConfig{Timeout: *timeout})
+		x = remote.NewExpander(remote.ExpanderConfig{Timeout: *timeout, BaseURL: *expandBase})
 		dec = remote.NewTOPDecoder(remote.TOPConfig{AppKey: *topKey, AppSecret: *topSecret, GatewayURL: *topGateway})
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	return eachInput(fs.Args(), stdin, func(in string) error {
+	n, failed := 0, 0
+	err := eachInput(fs.Args(), stdin, func(in string) error {
 		out := resolveOne(ctx, in, x, dec, *timeout)
 		if *explain {
 			_, out.Explain = resolver.Explain(in)
 		}
+		n++
+		if out.Error != "" {
+			failed++
+		}
 		return enc.Encode(out)
 	})
+	if err == nil && failed > 0 {
+		// Every input still got its line; the exit status tells a script
+		// that some lookups failed.
+		err = fmt.Errorf("resolve --expand: %d of %d inputs could not be looked up (see each line's error)", failed, n)
+	}
+	return err
 }
 
 func resolveOne(ctx context.Context, in string, x resolver.Expander, dec resolver.PasswordDecoder, timeout time.Duration) resolveOutput {

@@ -55,7 +55,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Close(context.Background())
 		return err
 	}
-	m.Logger.Info("hutong serving", "addr", m.Addr(), "store", m.storeName(), "rules", m.rulesName(), "version", version)
+	m.Logger.Info("hutong serving", "addr", m.Addr(), "ui", m.UIURL(), "store", m.storeName(), "rules", m.rulesName(), "version", version)
+	m.printFirstRun(stdout)
 	for {
 		select {
 		case <-hup:
@@ -97,6 +98,11 @@ type Main struct {
 	recorder *track.Recorder
 	stats    track.Querier
 	closers  []func(context.Context) error
+
+	// FirstKey is the admin key secret made at start for an empty store
+	// with no --initial-api-key ("" otherwise); printed once by serve.
+	FirstKey string
+	localKey string // secret of the local CLI key (control file), embedded store only
 }
 
 // NewMain returns a Main for cfg logging to logOut.
@@ -214,6 +220,8 @@ func (m *Main) Run(ctx context.Context) error {
 		if created {
 			m.Logger.Info("created the initial admin API key")
 		}
+	} else if err := m.firstRunKey(ctx); err != nil { // firstrun.go
+		return err
 	}
 
 	tcfg := track.Config{SpillDir: cfg.Data, BatchSize: cfg.EventBatchSize, FlushInterval: cfg.EventFlushInterval, Registerer: reg, Logger: m.Logger}
@@ -243,6 +251,7 @@ func (m *Main) Run(ctx context.Context) error {
 		td := remote.NewTOPDecoder(topConfig(&cfg))
 		dec, minter = td, remote.NewTpwdCreatorWith(td.Client())
 	}
+	keys := m.localKeys() // firstrun.go: the store's keys and the local CLI key
 	deps := server.Deps{
 		Rules:   m.rules,
 		Clients: clientinfo.NewDetector(clientinfo.Config{CacheSize: cfg.UACacheSize}),
@@ -254,7 +263,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Decoder:       dec,
 		Tpwd:          minter,
 		Links:         m.links,
-		Keys:          m.links,
+		Keys:          keys,
 		Service:       m.service,
 		IPPolicy:      ipPolicy(cfg),
 		Metrics:       server.NewMetrics(reg),
@@ -293,6 +302,7 @@ func (m *Main) Run(ctx context.Context) error {
 		BaseURL:        cfg.BaseURL,
 		Domains:        cfg.Domains,
 		WriteRateLimit: cfg.WriteRateLimit,
+		RootRedirect:   rootRedirect(cfg.RootRedirect),
 	})
 	if err != nil {
 		return err
@@ -308,7 +318,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
 	go func() { m.serveErr <- m.srv.Serve(m.ln) }()
-	return nil
+	return m.writeControl() // firstrun.go
+
 }
 
 // startDebug serves net/http/pprof on addr, apart from the public listener.

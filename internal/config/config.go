@@ -39,6 +39,9 @@ type Serve struct {
 	// BaseURL is the public base of short links (e.g. https://hut.ong);
 	// default: derived from each request's Host.
 	BaseURL string
+	// RootRedirect is where GET / sends a browser (302): a path on this
+	// host such as /ui/ or an absolute http(s) URL. "" or "off": a plain 404.
+	RootRedirect string
 	// Domains seed the default domain pool on the first run (after
 	// BaseURL's host); a link made with "domain" stays on that host.
 	Domains []string
@@ -181,6 +184,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.Rules, "rules", "", "routing rules file (YAML or JSON) over the embedded defaults; reloaded on SIGHUP")
 	b.str(&c.InitialAPIKey, "initial-api-key", "", "create an admin API key with this value when the store has none")
 	b.str(&c.BaseURL, "base-url", "", "public base URL of short links, e.g. https://hut.ong (default: from the request Host)")
+	b.str(&c.RootRedirect, "root-redirect", "/ui/", "where GET / redirects (302): a path such as /ui/ or an http(s) URL; off: 404")
 	b.list(&c.Domains, "domains", "short domains of the default pool, comma-separated: seeded on first run, the first one active (then see /api/v1/domains)")
 	b.domainFlags(&c.Domain)
 	b.list(&c.TrustedProxies, "trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is trusted, comma-separated")
@@ -259,6 +263,14 @@ func (c Serve) Validate() error {
 		u, err := url.Parse(c.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			errs = append(errs, fmt.Errorf("--base-url %q: want an origin such as https://hut.ong", c.BaseURL))
+		}
+	}
+	if r := c.RootRedirect; r != "" && r != "off" {
+		u, err := url.Parse(r)
+		local := err == nil && u.Scheme == "" && u.Host == "" && strings.HasPrefix(r, "/") && !strings.HasPrefix(r, "//")
+		remote := err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+		if !local && !remote {
+			errs = append(errs, fmt.Errorf("--root-redirect %q: want a path such as /ui/, an http(s) URL, or off", r))
 		}
 	}
 	if c.ExpandBaseURL != "" {

@@ -184,8 +184,13 @@ type routeOverrides = route.Overrides
 // linkResponse is a link as the API shows it.
 type linkResponse struct {
 	shortlink.Link
-	ShortURL string `json:"short_url"`
-	QRURL    string `json:"qr_url"`
+	// Clicks is the link's human taps from the stats (links_list.go); it
+	// hides Link.Clicks, the counter of a click cap, shown as CapClicks.
+	Clicks      int64  `json:"clicks"`
+	CapClicks   int64  `json:"cap_clicks"`
+	ClicksError string `json:"clicks_error,omitempty"`
+	ShortURL    string `json:"short_url"`
+	QRURL       string `json:"qr_url"`
 	// QRShortURL is what the link's QR code encodes: short_url, or the
 	// pool's qr host when it has one (domain pools).
 	QRShortURL string `json:"qr_short_url"`
@@ -194,8 +199,30 @@ type linkResponse struct {
 }
 
 func (s *Server) linkJSON(c *fiber.Ctx, l shortlink.Link) linkResponse {
-	return linkResponse{Link: l, ShortURL: s.shortURL(c, l.Domain, l.Code), QRShortURL: s.qrShortURL(c, l.Domain, l.Code),
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	n, err := s.counter().Clicks(ctx, &l)
+	return s.linkJSONWith(c, l, n, err)
+}
+
+// linkJSONWith is linkJSON with the clicks counted already.
+func (s *Server) linkJSONWith(c *fiber.Ctx, l shortlink.Link, clicks int64, clicksErr error) linkResponse {
+	if l.MaxClicks > 0 && s.deps.Links != nil {
+		// The cached copy's cap counter lags behind the store's.
+		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		if fresh, err := s.deps.Links.Peek(ctx, l.Domain, l.Code); err == nil {
+			l.Clicks = fresh.Clicks
+		}
+		cancel()
+	}
+	r := linkResponse{Link: l, Clicks: clicks, CapClicks: l.Clicks, ShortURL: s.shortURL(c, l.Domain, l.Code),
+		QRShortURL: s.qrShortURL(c, l.Domain, l.Code),
 		QRURL: s.origin(c) + "/api/v1/links/" + l.Code + "/qr.png" + domainQuery(l.Domain)}
+	if clicksErr != nil {
+		s.log.Warn("link clicks not counted", "code", l.Code, "err", clicksErr)
+		r.ClicksError = "click counts are unavailable right now"
+	}
+	return r
 }
 
 func domainQuery(d string) string {
@@ -484,6 +511,9 @@ func (s *Server) handleDeleteLink(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleListLinks(c *fiber.Ctx) error {
+	if done, err := s.listLinksSorted(c); done { // links_list.go: sort, page, exports
+		return err
+	}
 	f := shortlink.Filter{
 		Domain:   strings.Clone(c.Query("domain")),
 		Tag:      strings.Clone(c.Query("tag")),

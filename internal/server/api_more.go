@@ -370,6 +370,12 @@ func (s *Server) handleLinkStats(c *fiber.Ctx) error {
 	if err != nil {
 		return s.statsError(err)
 	}
+	if f, err := exportFormat(c); err != nil || f == "csv" {
+		if err != nil {
+			return err
+		}
+		return sendStatsCSV(c, st) // links_list.go
+	}
 	return c.JSON(st)
 }
 
@@ -386,6 +392,12 @@ func (s *Server) handleCampaignStats(c *fiber.Ctx) error {
 	st, err := s.deps.Stats.CampaignStats(ctx, strings.Clone(c.Params("campaign")), from, to, by)
 	if err != nil {
 		return s.statsError(err)
+	}
+	if f, err := exportFormat(c); err != nil || f == "csv" {
+		if err != nil {
+			return err
+		}
+		return sendStatsCSV(c, st) // links_list.go
 	}
 	return c.JSON(st)
 }

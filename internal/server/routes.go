@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	api.Get("/resolve", s.handleResolveAPI)
 	s.apiRoutes(api)
 	s.mountUI()
+	s.app.Get("/", s.handleRootPath) // root.go
 	s.app.Get("/:code", s.handleCode)
 }
 

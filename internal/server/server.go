@@ -42,6 +42,9 @@ type Options struct {
 	// BaseURL is the public origin of short links (https://hut.ong).
 	// Optional. Default: the request's scheme and Host.
 	BaseURL string
+	// RootRedirect is where GET / redirects (302), a path or an http(s)
+	// URL checked by the config. Optional. Default "": a 404 page.
+	RootRedirect string
 }
 
 func (o *Options) defaults() {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/ui"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -72,6 +73,11 @@ func (b uiBackend) request(in ui.LinkInput) *linkRequest {
 		r.Tpwd = tpwdRequest{Set: true, Mode: tpwdMint}
 	}
 	return r
+}
+
+// ExportLinks implements ui.Backend with the API's export (links_list.go).
+func (b uiBackend) ExportLinks(c *fiber.Ctx, format string, f shortlink.Filter, sort string) error {
+	return b.s.exportLinks(c, format, linkquery.Query{Filter: f, Sort: sort})
 }
 
 // CreateLink implements ui.Backend.

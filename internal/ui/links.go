@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net/url"
 	"sort"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -107,10 +110,12 @@ func (u *ui) handleParse(c *fiber.Ctx, rq *req) error {
 
 // listData is the list page's data.
 type listData struct {
-	Q, Tag, Campaign, Sort, Cursor, Next string
-	Rows                                 []linkRow
-	Error                                string
-	Sorts                                []string
+	Q, Tag, Campaign, Sort string
+	Rows                   []linkRow
+	Error                  string
+	Sorts                  []string
+	// Page (1-based) of Pages; Total links match the filters.
+	Page, Pages, Total int
 }
 
 // linkRow is one link in the list.
@@ -120,6 +125,7 @@ type linkRow struct {
 	Status   string // active, disabled, expired, exhausted
 	Path     string // detail page
 	Domain   string
+	Clicks   int64 // human taps from the stats
 }
 
 func (u *ui) row(c *fiber.Ctx, l shortlink.Link) linkRow {
@@ -127,36 +133,54 @@ func (u *ui) row(c *fiber.Ctx, l shortlink.Link) linkRow {
 		Path: linkPath(l.Domain, l.Code, ""), Domain: l.Domain}
 }
 
-var sorts = []string{"code", "created", "campaign"}
+// sorts are the list's orders, server-side across all links
+// (internal/linkquery); the first is the default.
+var sorts = []string{"-created", "-clicks", "code"}
+
+// listPageSize is the list's page size.
+const listPageSize = 50
+
+func (u *ui) listQuery(c *fiber.Ctx) *listData {
+	d := &listData{Q: strings.Clone(c.Query("q")), Tag: strings.Clone(c.Query("tag")), Campaign: strings.Clone(c.Query("campaign")),
+		Sort: strings.Clone(c.Query("sort")), Sorts: sorts, Page: 1}
+	switch d.Sort {
+	case "created":
+		d.Sort = "-created" // the old name of newest first
+	case "clicks":
+		d.Sort = "-clicks"
+	}
+	if !contains(sorts, d.Sort) {
+		d.Sort = sorts[0]
+	}
+	return d
+}
 
 func (u *ui) handleList(c *fiber.Ctx, rq *req) error {
-	d := &listData{Q: strings.Clone(c.Query("q")), Tag: strings.Clone(c.Query("tag")), Campaign: strings.Clone(c.Query("campaign")),
-		Sort: strings.Clone(c.Query("sort")), Cursor: strings.Clone(c.Query("cursor")), Sorts: sorts}
-	if !contains(sorts, d.Sort) {
-		d.Sort = "code"
-	}
-	ctx, cancel := ctxTimeout()
-	defer cancel()
-	p, err := u.d.Service.List(ctx, shortlink.Filter{Q: d.Q, Tag: d.Tag, Campaign: d.Campaign, Cursor: d.Cursor, Limit: 50})
+	d := u.listQuery(c)
 	status := fiber.StatusOK
-	if err != nil {
-		if shortlink.ErrorCode(err) == shortlink.CodeInvalid {
+	if v := c.Query("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
 			d.Error, status = u.msgs[rq.lang]["list.badcursor"], fiber.StatusBadRequest
-		} else {
+		}
+		d.Page = n
+	}
+	if d.Error == "" {
+		ctx, cancel := ctxTimeout()
+		defer cancel()
+		cnt := linkquery.Counter{Stats: u.d.Stats, Now: u.now}
+		r, err := cnt.List(ctx, u.d.Service, linkquery.Query{Filter: shortlink.Filter{Q: d.Q, Tag: d.Tag, Campaign: d.Campaign},
+			Sort: d.Sort, Page: d.Page, PerPage: listPageSize})
+		if err != nil {
 			u.log.Error("ui: list failed", "err", err)
 			d.Error, status = u.msgs[rq.lang]["err.unavailable"], fiber.StatusServiceUnavailable
 		}
-	}
-	d.Next = p.Next
-	for _, l := range p.Links {
-		d.Rows = append(d.Rows, u.row(c, l))
-	}
-	// Sorting is within the page: the store pages in code order.
-	switch d.Sort {
-	case "created":
-		sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].L.CreatedAt.After(d.Rows[j].L.CreatedAt) })
-	case "campaign":
-		sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].L.Campaign < d.Rows[j].L.Campaign })
+		d.Total, d.Pages = r.Total, r.Pages
+		for _, it := range r.Items {
+			row := u.row(c, it.Link)
+			row.Clicks = it.Clicks
+			d.Rows = append(d.Rows, row)
+		}
 	}
 	v := u.newView(c, rq, "list.title", "links", d)
 	if c.Query("deleted") != "" {
@@ -165,20 +189,33 @@ func (u *ui) handleList(c *fiber.Ctx, rq *req) error {
 	return u.render(c, status, "links", v)
 }
 
-// ListURL builds a list URL keeping the filters, with one parameter set.
+// PageLinks are the numbered pages the pager shows: the first, the last
+// and two either side of the current one; 0 marks a gap.
+func (d *listData) PageLinks() []int {
+	var out []int
+	for p := 1; p <= d.Pages; p++ {
+		if p == 1 || p == d.Pages || (p >= d.Page-2 && p <= d.Page+2) {
+			out = append(out, p)
+		} else if len(out) > 0 && out[len(out)-1] != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
+}
+
+// URL builds a list URL keeping the filters and sort, with one parameter
+// set ("" removes it); a new filter or sort starts at page 1.
 func (d *listData) URL(key, value string) string {
 	q := url.Values{}
 	for k, v := range map[string]string{"q": d.Q, "tag": d.Tag, "campaign": d.Campaign, "sort": d.Sort} {
-		if v != "" && !(k == "sort" && v == "code") {
+		if v != "" && !(k == "sort" && v == sorts[0]) {
 			q.Set(k, v)
 		}
 	}
-	if key == "tag" || key == "campaign" || key == "q" {
-		q.Del("cursor")
-	} else if key != "cursor" && d.Cursor != "" {
-		q.Set("cursor", d.Cursor)
+	if key == "page" && d.Page > 1 {
+		q.Set("page", strconv.Itoa(d.Page))
 	}
-	if value == "" {
+	if value == "" || (key == "page" && value == "1") {
 		q.Del(key)
 	} else {
 		q.Set(key, value)
@@ -187,6 +224,26 @@ func (d *listData) URL(key, value string) string {
 		return "/ui/links"
 	}
 	return "/ui/links?" + q.Encode()
+}
+
+// PageURL is the URL of page n of the list.
+func (d *listData) PageURL(n int) string { return d.URL("page", strconv.Itoa(n)) }
+
+// ExportURL is the CSV export of the links the list shows (all pages).
+func (d *listData) ExportURL() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"q": d.Q, "tag": d.Tag, "campaign": d.Campaign, "sort": d.Sort} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return "/ui/links/export.csv?" + q.Encode()
+}
+
+// handleExport streams the list's links as CSV (the API's export).
+func (u *ui) handleExport(c *fiber.Ctx, rq *req) error {
+	d := u.listQuery(c)
+	return u.d.Backend.ExportLinks(c, "csv", shortlink.Filter{Q: d.Q, Tag: d.Tag, Campaign: d.Campaign}, d.Sort)
 }
 
 // ---- one link ----
@@ -286,6 +343,7 @@ type statsView struct {
 	Off, Failed bool
 	Total       track.Counts
 	Chart       string // inline SVG
+	SeriesJSON  string // the series for charts.js
 	Points      []point
 	Breakdowns  []breakdown
 }
@@ -298,7 +356,8 @@ type breakdown struct {
 }
 
 type countRow struct {
-	Name  string
+	Name  string // the value as counted (wechat, group, …)
+	Label string // its name in the page's language (微信, 群聊, …)
 	Count int64
 }
 
@@ -327,6 +386,14 @@ func (u *ui) handleLink(c *fiber.Ctx, rq *req) error {
 }
 
 func (u *ui) stats(code, rng string, v *view) *statsView {
+	return u.statsWith(rng, v, func(ctx context.Context, from, to time.Time, by string) (*track.Stats, error) {
+		return u.d.Stats.Stats(ctx, code, from, to, by)
+	})
+}
+
+// statsWith is the stats view of range rng from query (a link's or a
+// campaign's stats).
+func (u *ui) statsWith(rng string, v *view, query func(ctx context.Context, from, to time.Time, by string) (*track.Stats, error)) *statsView {
 	sv := &statsView{}
 	if u.d.Stats == nil {
 		sv.Off = true
@@ -352,22 +419,29 @@ func (u *ui) stats(code, rng string, v *view) *statsView {
 	to := now.Add(time.Second)
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	st, err := u.d.Stats.Stats(ctx, code, from, to, by)
+	st, err := query(ctx, from, to, by)
 	if err != nil {
 		u.log.Error("ui: stats failed", "err", err)
 		sv.Failed = true
 		return sv
 	}
+	fillStatsView(sv, st, from, to, by, v)
+	return sv
+}
+
+// fillStatsView fills sv from st (a link's or a campaign's stats over
+// [from, to)): totals, the series with empty buckets filled, the SVG
+// fallback and the uPlot data (charts.js), and the breakdowns with every
+// value named in the page's language.
+func fillStatsView(sv *statsView, st *track.Stats, from, to time.Time, by string, v *view) {
 	sv.Total = st.Counts
 	sv.Points = fillSeries(st.Series, from, to, by, track.ChinaTime)
 	sv.Chart = chartSVG(sv.Points, v.T("stats.chart"), v.T("stats.people"), v.T("stats.bots"))
+	sv.SeriesJSON = seriesJSON(sv.Points, v.T("stats.people"), v.T("stats.bots"), v.T("stats.when"))
 	for _, dim := range []string{"app", "os", "scene", "pay_channel"} {
 		b := breakdown{Key: "dim." + dim}
 		for name, n := range st.Breakdown[dim] {
-			if name == "" {
-				name = "—"
-			}
-			b.Rows = append(b.Rows, countRow{name, n})
+			b.Rows = append(b.Rows, countRow{Name: name, Label: v.Val(dim, name), Count: n})
 			if n > b.Max {
 				b.Max = n
 			}
@@ -380,7 +454,6 @@ func (u *ui) stats(code, rng string, v *view) *statsView {
 		})
 		sv.Breakdowns = append(sv.Breakdowns, b)
 	}
-	return sv
 }
 
 // ---- edit ----
@@ -485,4 +558,25 @@ func (u *ui) handleDelete(c *fiber.Ctx, rq *req) error {
 		return u.errorPage(c, rq, fiber.StatusServiceUnavailable, "err.unavailable")
 	}
 	return c.Redirect("/ui/links?deleted=1", fiber.StatusSeeOther)
+}
+
+// seriesJSON is the data charts.js gives uPlot: x labels, people and bots
+// per bucket (empty buckets as 0), and the names of the two series and
+// of the x axis.
+func seriesJSON(pts []point, human, bot, when string) string {
+	d := struct {
+		Labels     []string `json:"labels"`
+		Human, Bot []int64
+		Names      []string `json:"names"`
+	}{Labels: make([]string, len(pts)), Human: make([]int64, len(pts)), Bot: make([]int64, len(pts)), Names: []string{human, bot, when}}
+	for i, p := range pts {
+		d.Labels[i], d.Human[i], d.Bot[i] = p.Label, p.Human, p.Bot
+	}
+	b, _ := json.Marshal(struct {
+		Labels []string `json:"labels"`
+		Human  []int64  `json:"human"`
+		Bot    []int64  `json:"bot"`
+		Names  []string `json:"names"`
+	}{d.Labels, d.Human, d.Bot, d.Names})
+	return string(b)
 }

@@ -39,6 +39,22 @@ func (v *view) T(key string) string {
 	return "‹" + key + "›"
 }
 
+// Val names a counted value of a stats dimension (app, os, scene,
+// pay_channel) in the page's language: "val.app.wechat" → 微信; a value
+// with no message shows as it is, "" as "—".
+func (v *view) Val(dim, value string) string {
+	if value == "" {
+		if s, ok := v.msgs["val."+dim+"."]; ok {
+			return s
+		}
+		return "—"
+	}
+	if s, ok := v.msgs["val."+dim+"."+value]; ok {
+		return s
+	}
+	return value
+}
+
 // Tf is T formatted with args (fmt verbs in the message).
 func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key), args...) }
 

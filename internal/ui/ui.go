@@ -97,6 +97,9 @@ type Backend interface {
 	Import(ctx context.Context, body []byte, format string) ([]ImportRow, error)
 	// ShortURL is the public URL of a link as the request sees it.
 	ShortURL(c *fiber.Ctx, domain, code string) string
+	// ExportLinks answers c with every link matching f in sort order
+	// (internal/linkquery) as a streamed "csv" or "jsonl" download.
+	ExportLinks(c *fiber.Ctx, format string, f shortlink.Filter, sort string) error
 }
 
 // Rules gives the routing table in force (route.Holder).
@@ -218,7 +221,7 @@ func newUI(d Deps) (*ui, error) {
 
 // pageNames are the page templates under templates/ui, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "new", "links", "link", "edit", "delete", "import", "error", "domains"}
+var pageNames = []string{"login", "new", "links", "link", "edit", "delete", "import", "error", "domains", "campaigns", "campaign", "overview"}
 
 func (u *ui) parse(fsys fs.FS) error {
 	u.pages = map[string]*template.Template{}
@@ -259,12 +262,16 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/new", u.wrap(true, u.handleNewPage))
 	r.Post("/ui/new", u.wrap(true, u.handleNew))
 	r.Get("/ui/links", u.wrap(true, u.handleList))
+	r.Get("/ui/links/export.csv", u.wrap(true, u.handleExport))
 	r.Get("/ui/links/:code", u.wrap(true, u.handleLink))
 	r.Get("/ui/links/:code/edit", u.wrap(true, u.handleEditPage))
 	r.Post("/ui/links/:code/edit", u.wrap(true, u.handleEdit))
 	r.Post("/ui/links/:code/toggle", u.wrap(true, u.handleToggle))
 	r.Get("/ui/links/:code/delete", u.wrap(true, u.handleDeletePage))
 	r.Post("/ui/links/:code/delete", u.wrap(true, u.handleDelete))
+	r.Get("/ui/overview", u.wrap(true, u.handleOverview))
+	r.Get("/ui/campaigns", u.wrap(true, u.handleCampaigns))
+	r.Get("/ui/campaigns/:name", u.wrap(true, u.handleCampaign))
 	r.Get("/ui/import", u.wrap(true, u.handleImportPage))
 	r.Post("/ui/import", u.wrap(true, u.handleImport))
 	r.Post("/ui/import/links.csv", u.wrap(true, u.handleImportCSV))

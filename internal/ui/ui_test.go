@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -363,12 +364,28 @@ func TestListFiltersToggleDelete(t *testing.T) {
 		}
 	}
 	b.get("/ui/links?campaign=none-yet").must(t, http.StatusOK, "No link matches")
-	// Sort within the page.
-	r := b.get("/ui/links?sort=created")
-	if strings.Index(r.Body, "<strong>ccc-live") > strings.Index(r.Body, "<strong>aaa-shirt") {
-		t.Error("sort=created: newest is not first")
+	// Sorted across all links (newest first is the default), numbered
+	// pages, a clicks column, a total and a CSV export of the same links.
+	for _, q := range []string{"", "sort=-created", "sort=created"} {
+		r := b.get("/ui/links?" + q)
+		if strings.Index(r.Body, "<strong>ccc-live") > strings.Index(r.Body, "<strong>aaa-shirt") {
+			t.Errorf("?%s: newest is not first", q)
+		}
 	}
-	b.get("/ui/links?cursor=%21%21bad").must(t, http.StatusBadRequest, "first page")
+	r := b.get("/ui/links?sort=code")
+	if strings.Index(r.Body, "<strong>ccc-live") < strings.Index(r.Body, "<strong>aaa-shirt") {
+		t.Error("sort=code: aaa-shirt is not first")
+	}
+	if !strings.Contains(r.Body, `class="num clicks"`) || !strings.Contains(r.Body, "3 links") {
+		t.Errorf("list: no clicks column or total:\n%s", r.Body)
+	}
+	b.get("/ui/links?page=zero").must(t, http.StatusBadRequest, "first page")
+	b.get("/ui/links?page=2").must(t, http.StatusOK, "No links yet")
+	ex := b.get("/ui/links/export.csv?sort=code&campaign=")
+	ex.must(t, http.StatusOK)
+	if recs, err := csv.NewReader(strings.NewReader(ex.Body)).ReadAll(); err != nil || len(recs) != 4 || recs[0][0] != "code" || recs[1][0] != "aaa-shirt" {
+		t.Errorf("export.csv: %v %q", err, ex.Body)
+	}
 
 	// Disable from the list, back to the list.
 	r = b.post("/ui/links/bbb-shop/toggle", url.Values{"csrf": {tok}, "disabled": {"1"}, "next": {"/ui/links?tag=summer"}})
@@ -445,6 +462,32 @@ func TestDetailStatsAndEdit(t *testing.T) {
 		t.Fatalf("after edit: %+v", l)
 	}
 	b.get("/ui/links/stats-me/edit").must(t, http.StatusOK, `id="f-wechat_tpwd_guide" name="wechat_tpwd_guide" value="1" checked`)
+
+	// The campaign's pages: its list, its stats with the link's charts
+	// (uPlot data, SVG fallback, values named in the page's language) and
+	// its links by clicks.
+	// Taps count for the campaign the link has when tapped.
+	b.get("/stats-me?from=singlemessage", "User-Agent", wechatUA)
+	b.get("/stats-me?from=singlemessage", "User-Agent", wechatUA)
+	b.get("/ui/campaigns").must(t, http.StatusOK, `href="/ui/campaigns/autumn"`, ">1</td>")
+	var cp page
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if cp = b.get("/ui/campaigns/autumn"); strings.Contains(cp.Body, `<strong id="stat-human">2</strong>`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	cp.must(t, http.StatusOK, `<strong id="stat-human">2</strong>`, `class="tschart" data-series="{&#34;labels&#34;:`, `<svg class="chart"`,
+		`title="chat">Chat</th>`, `title="wechat">WeChat</th>`, `<strong>stats-me</strong>`, `<td class="num clicks" data-label="Clicks">5</td>`,
+		`/ui/links/export.csv?campaign=autumn`)
+	b.lang = "zh-CN"
+	b.get("/ui/campaigns/autumn").must(t, http.StatusOK, `title="chat">单聊</th>`, `title="wechat">微信</th>`, `title="ios">iOS</th>`, "点击最多的短链")
+	b.get("/ui/links/stats-me").must(t, http.StatusOK, `title="chat">单聊</th>`, `class="tschart"`)
+	b.lang = "en"
+	// The overview sums every link: 5 people and a bot today, the top link.
+	b.get("/ui/overview").must(t, http.StatusOK, `<strong id="ov-today">5</strong>`, `<strong id="ov-7d">5</strong>`, `<strong id="ov-30d">5</strong>`,
+		`+1 bots`, `<strong>stats-me</strong>`, `title="chat">Chat</th>`, `class="tschart"`)
+	st := b.get("/ui/static/uplot-1.6.32.min.js")
+	st.must(t, http.StatusOK, "uPlot")
 	// A stale version is a conflict, told at the top of the form.
 	r = b.post("/ui/links/stats-me/edit", url.Values{"csrf": {tok}, "target": {shareText}, "version": {"1"}})
 	r.must(t, http.StatusConflict, "Someone else changed this link")

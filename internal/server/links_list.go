@@ -1,0 +1,260 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"github.com/hutong-dev/hutong/internal/domains"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/internal/linkquery"
+	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// exportTimeout bounds one streamed export.
+const exportTimeout = 10 * time.Minute
+
+// counter counts links' human taps from the stats.
+func (s *Server) counter() linkquery.Counter {
+	return linkquery.Counter{Stats: s.deps.Stats, Now: s.now}
+}
+
+// exportFormat is the format asked for by ?format= (csv, jsonl, json) or,
+// without it, the Accept header (text/csv, application/x-ndjson): "csv",
+// "jsonl" or "" for the JSON page.
+func exportFormat(c *fiber.Ctx) (string, error) {
+	switch f := strings.ToLower(c.Query("format")); f {
+	case "csv", "jsonl":
+		return f, nil
+	case "ndjson":
+		return "jsonl", nil
+	case "json":
+		return "", nil
+	case "":
+	default:
+		return "", errBadRequest(fmt.Sprintf("format=%q: want json, csv or jsonl", f))
+	}
+	acc := strings.ToLower(c.Get(fiber.HeaderAccept))
+	switch {
+	case strings.Contains(acc, "text/csv"):
+		return "csv", nil
+	case strings.Contains(acc, "application/x-ndjson"), strings.Contains(acc, "application/jsonl"):
+		return "jsonl", nil
+	}
+	return "", nil
+}
+
+// listLinksSorted answers GET /api/v1/links when it asks for a sort, a
+// numbered page or an export; done is false for the plain cursor listing.
+func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
+	format, err := exportFormat(c)
+	if err != nil {
+		return true, err
+	}
+	sortBy, pageQ := strings.Clone(c.Query("sort")), c.Query("page")
+	if format == "" && sortBy == "" && pageQ == "" {
+		return false, nil
+	}
+	if !linkquery.ValidSort(sortBy) {
+		return true, errBadRequest(fmt.Sprintf("sort=%q: want one of %s", sortBy, strings.Join(linkquery.Sorts, ", ")))
+	}
+	if c.Query("cursor") != "" && format == "" {
+		return true, errBadRequest("cursor cannot be combined with sort or page: use page=N")
+	}
+	q := linkquery.Query{Sort: sortBy, Filter: shortlink.Filter{
+		Domain:   strings.Clone(c.Query("domain")),
+		Tag:      strings.Clone(c.Query("tag")),
+		Campaign: strings.Clone(c.Query("campaign")),
+		Q:        strings.Clone(c.Query("q")),
+	}}
+	if format != "" {
+		return true, s.exportLinks(c, format, q)
+	}
+	if pageQ != "" {
+		n, err := strconv.Atoi(pageQ)
+		if err != nil || n < 1 {
+			return true, errBadRequest("page: want a whole number from 1")
+		}
+		q.Page = n
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > shortlink.MaxPageSize {
+			return true, errBadRequest(fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
+		}
+		q.PerPage = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	r, err := s.counter().List(ctx, s.deps.Service, q)
+	if err != nil {
+		return true, storeError(err)
+	}
+	if sortBy == "" {
+		sortBy = "code"
+	}
+	out := struct {
+		Links   []linkResponse `json:"links"`
+		Total   int            `json:"total"`
+		Page    int            `json:"page"`
+		Pages   int            `json:"pages"`
+		PerPage int            `json:"per_page"`
+		Sort    string         `json:"sort"`
+	}{Links: make([]linkResponse, 0, len(r.Items)), Total: r.Total, Page: r.Page, Pages: r.Pages, PerPage: r.PerPage, Sort: sortBy}
+	for _, it := range r.Items {
+		out.Links = append(out.Links, s.linkJSONWith(c, it.Link, it.Clicks, nil))
+	}
+	return true, c.JSON(out)
+}
+
+// LinkCSVColumns are the columns of a links export (?format=csv); tags
+// are joined with ";" (the separator bulk import splits on).
+var LinkCSVColumns = []string{"code", "domain", "short_url", "target", "title", "campaign", "tags", "clicks", "cap_clicks",
+	"max_clicks", "status", "created_at", "expires_at", "platform", "kind", "entity_id"}
+
+// exportLinks streams every link matching q as CSV or JSON Lines, in
+// store order (or q.Sort's), with their clicks. Rows are written as they
+// are read; a failure after the first row ends the body early (logged).
+func (s *Server) exportLinks(c *fiber.Ctx, format string, q linkquery.Query) error {
+	// The stream runs after the handler returns: nothing of c may be used
+	// in it, so the origin parts are copied now. (As shortURL in util.go.)
+	origin := strings.Clone(s.origin(c))
+	scheme := "https"
+	if u, err := url.Parse(origin); err == nil && u.Scheme != "" {
+		scheme = u.Scheme
+	}
+	// With domain pools, links of the default pool are on its best
+	// healthy host, picked once for the whole export (as poolURL).
+	poolHost := ""
+	if s.poolsOn() {
+		if d, ok := s.deps.Domain.Registry.Pick(domains.DefaultPool, domains.Entry); ok {
+			poolHost = d.Host
+		}
+	}
+	short := func(domain, code string) string {
+		switch {
+		case domain == "" && poolHost != "":
+			return scheme + "://" + poolHost + "/" + code
+		case domain == "":
+			return origin + "/" + code
+		}
+		return scheme + "://" + domain + "/" + code
+	}
+	now := s.now
+	cnt, lister, log := s.counter(), s.deps.Service, s.log
+	name := "hutong-links"
+	if q.Filter.Campaign != "" {
+		name += "-" + safeFileName(q.Filter.Campaign)
+	}
+	if format == "csv" {
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
+	} else {
+		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.jsonl"`)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		defer cancel()
+		var write func(linkquery.Item) error
+		cw := csv.NewWriter(w)
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		if format == "csv" {
+			_ = cw.Write(LinkCSVColumns)
+			write = func(it linkquery.Item) error {
+				l := &it.Link
+				exp := ""
+				if l.ExpiresAt != nil {
+					exp = l.ExpiresAt.UTC().Format(time.RFC3339)
+				}
+				cw.Write([]string{l.Code, l.Domain, short(l.Domain, l.Code), l.Target, l.Title, l.Campaign, strings.Join(l.Tags, ";"),
+					strconv.FormatInt(it.Clicks, 10), strconv.FormatInt(l.Clicks, 10), strconv.FormatInt(l.MaxClicks, 10),
+					string(l.StatusAt(now())), l.CreatedAt.UTC().Format(time.RFC3339), exp,
+					string(l.Entity.Platform), string(l.Entity.Kind), l.Entity.ID})
+				cw.Flush()
+				return cw.Error()
+			}
+		} else {
+			write = func(it linkquery.Item) error {
+				return enc.Encode(linkResponse{Link: it.Link, Clicks: it.Clicks, CapClicks: it.Link.Clicks,
+					ShortURL: short(it.Link.Domain, it.Link.Code),
+					QRURL:    origin + "/api/v1/links/" + it.Link.Code + "/qr.png" + domainQuery(it.Link.Domain)})
+			}
+		}
+		n := 0
+		err := cnt.Each(ctx, lister, q, func(it linkquery.Item) error {
+			n++
+			if err := write(it); err != nil {
+				return err
+			}
+			if n%256 == 0 {
+				return w.Flush() // an error here: the client went away
+			}
+			return nil
+		})
+		cw.Flush()
+		if err != nil {
+			log.Warn("links export ended early", "rows", n, "err", err)
+		}
+		_ = w.Flush()
+	})
+	return nil
+}
+
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || strings.ContainsRune(`"\/:*?<>|;`, r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// sendStatsCSV answers a stats query as CSV: one row per non-empty bucket
+// (start, total, human, bot, then one column per breakdown value seen,
+// "app:wechat", … sorted), and a last row "total" over the range.
+func sendStatsCSV(c *fiber.Ctx, st *track.Stats) error {
+	dims := map[string]bool{}
+	for _, b := range st.Series {
+		for d, vals := range b.Breakdown {
+			for v := range vals {
+				dims[d+":"+v] = true
+			}
+		}
+	}
+	cols := make([]string, 0, len(dims))
+	for k := range dims {
+		cols = append(cols, k)
+	}
+	slices.Sort(cols)
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write(append([]string{"start", "total", "human", "bot"}, cols...))
+	row := func(start string, n track.Counts) {
+		rec := []string{start, strconv.FormatInt(n.Total, 10), strconv.FormatInt(n.Human, 10), strconv.FormatInt(n.Bot, 10)}
+		for _, k := range cols {
+			d, v, _ := strings.Cut(k, ":")
+			rec = append(rec, strconv.FormatInt(n.Breakdown[d][v], 10))
+		}
+		_ = w.Write(rec)
+	}
+	for _, bk := range st.Series {
+		row(bk.Start.Format(time.RFC3339), bk.Counts)
+	}
+	row("total", st.Counts)
+	w.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hutong-stats-`+safeFileName(st.Scope+"-"+st.ID)+`.csv"`)
+	return c.SendString(b.String())
+}
