@@ -375,7 +375,7 @@ func (u *ui) handleLink(c *fiber.Ctx, rq *req) error {
 	}
 	d.Landings, d.Expanded = u.landings(l)
 	v := u.newView(c, rq, "link.title", "links", d)
-	d.Stats = u.stats(l.Code, d.Range, v)
+	d.Stats = u.stats(linkquery.StatsKey(l.Domain, l.Code), d.Range, v) // taps on a pinned domain are kept under "domain/code"
 	if d.Created {
 		v.Flash = v.T("flash.created")
 	} else if c.Query("saved") != "" {
