@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	dto "github.com/prometheus/client_model/go"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -429,6 +430,17 @@ func TestNATSClusterNodeKill(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	close(stop)
 	time.Sleep(10 * time.Millisecond)
+	// Batches published while the stream had no leader wait in the spill
+	// file; on a loaded machine the election and the client's reconnect can
+	// outlast the load. Give the replay its time before Close (which tries
+	// the spill once more, and leaves what still fails on disk).
+	waitFor(t, 45*time.Second, "the spill file replayed", func() bool {
+		var m dto.Metric
+		if err := r.m.spillEvents.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetGauge().GetValue() == 0 && r.Depth() == 0
+	})
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := r.Close(cctx); err != nil {
