@@ -194,18 +194,19 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status := fiber.StatusInternalServerError
 	code := "internal"
 	msg := "internal error"
+	field := ""
 	if errors.As(err, &fe) {
 		status = fe.Code
 		code, msg = fiberErrorCode(fe)
 	} else if ae, ok := asAPIError(err); ok {
-		status, code, msg = ae.Status, ae.Code, ae.Message
+		status, code, msg, field = ae.Status, ae.Code, ae.Message, ae.Field
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", requestID(c))
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if wantsJSON(c) {
-		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg}})
+		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
 	}
 	return s.errorPage(c, status, code, msg)
 }
