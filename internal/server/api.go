@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
@@ -233,6 +234,10 @@ func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errBadRequest("empty body: send a JSON object such as {\"target\": \"https://item.taobao.com/item.htm?id=…\"}")
 	}
+	// encoding/json would store invalid UTF-8 as U+FFFD: refuse it.
+	if !utf8.Valid(body) {
+		return errBadRequest(fmt.Sprintf("body is not valid UTF-8 (at byte %d): send the text as UTF-8", invalidUTF8At(body)))
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -252,6 +257,17 @@ func decodeStrict(body []byte, v any) error {
 		return errBadRequest("invalid JSON: one object expected, found more after it")
 	}
 	return nil
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 // apply copies the request's fields onto l, resolving a new target. It
