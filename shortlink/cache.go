@@ -38,6 +38,14 @@ type CacheConfig struct {
 	// long an instance can serve a stale link when an invalidation message
 	// is lost. Optional. Default: 30s.
 	TTL time.Duration
+	// StaleIfError is how long past TTL a found link may still be served
+	// while its refresh from the store fails (Redis down): taps on links
+	// without a click cap keep working through an outage that long.
+	// Capped links fail closed regardless (their Hit needs the store).
+	// During a failure the store is asked again at most every
+	// staleRetry per link. Optional. Default: 0, none (cmd/hutong sets
+	// --stale-if-error, default 10m).
+	StaleIfError time.Duration
 	// NegativeTTL is how long "no such code" is remembered, so scans of
 	// random codes do not reach the store. Create invalidates it at once on
 	// this instance and, through Redis, on the others. Optional. Default: 5s.
@@ -73,6 +81,9 @@ type CacheConfig struct {
 // CacheStats are counters of a CachedStore since it was created.
 type CacheStats struct {
 	Hits, Misses, Loads, LoadErrors uint64
+	// Stale counts the answers served from an entry past its TTL because
+	// its refresh failed (StaleIfError).
+	Stale uint64
 	// Reads are the store round trips that made the Loads: equal to
 	// Loads unbatched, fewer when misses were read together.
 	Reads                                 uint64
@@ -99,6 +110,7 @@ type CachedStore struct {
 	channel string
 
 	hits, misses, loads, loadErrs   atomic.Uint64
+	stale                           atomic.Uint64
 	reads                           atomic.Uint64
 	pubErrs, received, resubscribes atomic.Uint64
 
@@ -149,7 +161,7 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 		MaximumSize: cfg.MaxEntries,
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *packedLink]) time.Duration {
 			if e.Value != negativeEntry {
-				return cfg.TTL
+				return cfg.TTL + cfg.StaleIfError
 			}
 			return cfg.NegativeTTL
 		}),
@@ -184,7 +196,7 @@ func (c *CachedStore) Subscribed() <-chan struct{} { return c.subscribed }
 // Stats returns the counters.
 func (c *CachedStore) Stats() CacheStats {
 	return CacheStats{
-		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(), LoadErrors: c.loadErrs.Load(), Reads: c.reads.Load(),
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(), LoadErrors: c.loadErrs.Load(), Reads: c.reads.Load(), Stale: c.stale.Load(),
 		PublishErrors: c.pubErrs.Load(), Received: c.received.Load(), Resubscribes: c.resubscribes.Load(),
 	}
 }
@@ -199,15 +211,40 @@ func (c *CachedStore) Len() int { return c.cache.EstimatedSize() }
 // borrowed memory (fasthttp): they are copied before being kept.
 func (c *CachedStore) Get(ctx context.Context, domain, code string) (Link, error) {
 	if e, ok := c.cache.GetIfPresent(key{domain, code}); ok {
-		c.hits.Add(1)
 		if e == negativeEntry {
+			c.hits.Add(1)
 			return Link{}, errNotFound
 		}
+		if c.cfg.StaleIfError <= 0 {
+			c.hits.Add(1)
+			return e.unpack(), nil
+		}
+		now := c.cfg.Now().UnixNano()
+		if now < e.loaded+int64(c.cfg.TTL) {
+			c.hits.Add(1)
+			return e.unpack(), nil
+		}
+		if now < e.retryAt.Load() {
+			c.stale.Add(1)
+			return e.unpack(), nil
+		}
+		// Past its TTL: refresh, and serve the old entry if that fails.
+		c.misses.Add(1)
+		l, err := c.load(ctx, strings.Clone(domain), strings.Clone(code))
+		if err == nil || ErrorCode(err) == CodeNotFound {
+			return l, err
+		}
+		e.retryAt.Store(c.cfg.Now().Add(staleRetry).UnixNano())
+		c.stale.Add(1)
 		return e.unpack(), nil
 	}
 	c.misses.Add(1)
 	return c.load(ctx, strings.Clone(domain), strings.Clone(code))
 }
+
+// staleRetry is how often, per link, a stale entry's refresh is tried
+// again while the store fails.
+const staleRetry = time.Second
 
 func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, error) {
 	if c.batch != nil {
@@ -242,6 +279,7 @@ func (c *CachedStore) settle(k key, epoch uint64, l *Link, err error) (*packedLi
 	switch ErrorCode(err) {
 	case "":
 		e = packLink(l)
+		e.loaded = c.cfg.Now().UnixNano()
 		if ek := e.key(); ek == k {
 			k = ek // shares e's memory: no separate copy of the key
 		}
@@ -314,6 +352,7 @@ func (c *CachedStore) TapAt(ctx context.Context, domain, code string, now time.T
 		// edit (which invalidates), so a gone answer may be cached.
 		if c.epoch.Load() == epoch {
 			e := packLink(&hl)
+			e.loaded = c.cfg.Now().UnixNano()
 			c.cache.Set(e.key(), e)
 		}
 		return hl, res.Err()

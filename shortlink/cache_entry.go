@@ -3,6 +3,7 @@ package shortlink
 import (
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/route"
@@ -35,6 +36,14 @@ type packedLink struct {
 	preferWeb, buyNow, noCheckout bool
 	wechatTpwdGuide               bool
 	big                           *Link
+
+	// loaded is when the store read that made the entry succeeded (unix
+	// ns, the cache's clock): fresh until loaded+TTL, then served only
+	// while a refresh fails, until loaded+TTL+StaleIfError.
+	loaded int64
+	// retryAt (unix ns): after a failed refresh, the stale entry is served
+	// without asking the store again until then.
+	retryAt atomic.Int64
 }
 
 // negativeEntry is the cache value for "no such link": one shared

@@ -29,7 +29,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
-	Err     error
+	// Field names the input field a CodeInvalid error is about
+	// ("target", "utm.utm_source", "route.quantity"); "" when none.
+	Field string
+	Err   error
 }
 
 // Error implements error. It includes the cause, so log it; show Message to users.
@@ -67,6 +70,16 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return CodeInternal
+}
+
+// ErrorField returns the Field of the first *Error in err's chain ("" when
+// none).
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorMessage returns the user-facing message of the first *Error in err's

@@ -6,7 +6,6 @@ package shortlink
 
 import (
 	"maps"
-	"net/url"
 	"slices"
 	"time"
 
@@ -57,89 +56,6 @@ type Link struct {
 	// every Update. Update with a non-zero Version succeeds only if it
 	// matches the stored one (optimistic concurrency).
 	Version int64 `json:"version,omitempty"`
-}
-
-// Limits checked by Validate.
-const (
-	MaxTargetLength = 4096
-	MaxTags         = 20
-	MaxTagLength    = 64
-	MaxCampaignLen  = 128
-	MaxTitleLength  = 512
-	MaxDescLength   = 2048
-	MaxUTMParams    = 10
-	MaxClickIDs     = 20
-)
-
-// Validate checks the parts of a link that do not depend on time: code,
-// domain, target, counters and the sizes of tags, campaign, UTM and preview
-// fields. It returns an *Error with CodeInvalid naming the first problem.
-// The code must be set (Service.Create fills in a random one first).
-func (l *Link) Validate() error {
-	if err := ValidateCode(l.Code); err != nil {
-		return err
-	}
-	if err := ValidateDomain(l.Domain); err != nil {
-		return err
-	}
-	switch {
-	case l.Target == "":
-		return Errorf(CodeInvalid, "target is required")
-	case len(l.Target) > MaxTargetLength:
-		return Errorf(CodeInvalid, "target is longer than %d bytes", MaxTargetLength)
-	case l.MaxClicks < 0:
-		return Errorf(CodeInvalid, "max_clicks must not be negative")
-	case l.Clicks < 0:
-		return Errorf(CodeInvalid, "clicks must not be negative")
-	case len(l.Tags) > MaxTags:
-		return Errorf(CodeInvalid, "at most %d tags per link", MaxTags)
-	case len(l.Campaign) > MaxCampaignLen:
-		return Errorf(CodeInvalid, "campaign is longer than %d bytes", MaxCampaignLen)
-	case len(l.Title) > MaxTitleLength:
-		return Errorf(CodeInvalid, "title is longer than %d bytes", MaxTitleLength)
-	case len(l.Description) > MaxDescLength:
-		return Errorf(CodeInvalid, "description is longer than %d bytes", MaxDescLength)
-	case len(l.UTM) > MaxUTMParams:
-		return Errorf(CodeInvalid, "at most %d utm parameters", MaxUTMParams)
-	case len(l.ForwardClickIDs) > MaxClickIDs:
-		return Errorf(CodeInvalid, "at most %d forwarded click IDs", MaxClickIDs)
-	case l.Route.Quantity < 0:
-		return Errorf(CodeInvalid, "route quantity must not be negative")
-	}
-	for i, t := range l.Tags {
-		if t == "" || len(t) > MaxTagLength {
-			return Errorf(CodeInvalid, "tag %q must be 1 to %d bytes", t, MaxTagLength)
-		}
-		if slices.Contains(l.Tags[:i], t) {
-			return Errorf(CodeInvalid, "tag %q is listed twice", t)
-		}
-	}
-	for k := range l.UTM {
-		if k == "" || len(k) > 64 {
-			return Errorf(CodeInvalid, "utm parameter name %q must be 1 to 64 bytes", k)
-		}
-	}
-	if err := l.Tpwd.validate(); err != nil {
-		return err
-	}
-	if l.Image != "" {
-		if u, err := url.Parse(l.Image); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return Errorf(CodeInvalid, "image must be an http(s) URL")
-		}
-	}
-	return nil
-}
-
-// ValidateCreate is Validate plus the checks that only apply to a new link:
-// an expiry, when set, must be after now.
-func (l *Link) ValidateCreate(now time.Time) error {
-	if err := l.Validate(); err != nil {
-		return err
-	}
-	if l.ExpiresAt != nil && !l.ExpiresAt.After(now) {
-		return Errorf(CodeInvalid, "expires_at is in the past")
-	}
-	return nil
 }
 
 // Status is whether a link answers taps.

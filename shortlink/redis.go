@@ -186,9 +186,18 @@ func toInt(v any) int64 {
 }
 
 // Ping implements Store.
+//
+// On a Cluster it pings every master of the slot map the client holds, so
+// readiness fails while any slot's master is down (a plain PING would go
+// to any one node); on Sentinel it pings the current master.
 func (s *RedisStore) Ping(ctx context.Context) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		return redisErr(cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return c.Ping(ctx).Err()
+		}), "ping every cluster master")
+	}
 	return redisErr(s.rdb.Ping(ctx).Err(), "ping")
 }
 

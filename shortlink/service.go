@@ -2,6 +2,10 @@ package shortlink
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
 	"time"
 )
 
@@ -14,6 +18,13 @@ type ServiceConfig struct {
 	// NewCode generates random codes of a given length. Optional.
 	// Default: NewCode. Tests inject collisions with it.
 	NewCode func(n int) string
+	// CursorKey signs the list cursors List hands out (HMAC-SHA256), so a
+	// cursor that is not one of them is refused (CodeInvalid) instead of
+	// being read as a position. Instances behind one load balancer need
+	// the same key. Optional. Default: a fixed built-in key: cursors are
+	// integrity-checked, not secret (they only name a position in a list
+	// the caller may read whole).
+	CursorKey []byte
 }
 
 // Service creates and edits links on a Store, Shlink-style: it validates
@@ -24,6 +35,7 @@ type Service struct {
 	codeLen int
 	now     func() time.Time
 	newCode func(int) string
+	curKey  []byte
 }
 
 // NewService returns a Service on s.
@@ -37,7 +49,10 @@ func NewService(s Store, cfg ServiceConfig) *Service {
 	if cfg.NewCode == nil {
 		cfg.NewCode = NewCode
 	}
-	return &Service{store: s, codeLen: cfg.CodeLength, now: cfg.Now, newCode: cfg.NewCode}
+	if len(cfg.CursorKey) == 0 {
+		cfg.CursorKey = []byte("hutong list cursor v1")
+	}
+	return &Service{store: s, codeLen: cfg.CodeLength, now: cfg.Now, newCode: cfg.NewCode, curKey: cfg.CursorKey}
 }
 
 // Random-code attempts: collisionsPerLength at each length, then one
@@ -193,9 +208,47 @@ func (s *Service) Delete(ctx context.Context, domain, code string) error {
 	return s.store.Delete(ctx, domain, code)
 }
 
-// List lists links (see LinkStore.List).
+// List lists links (see LinkStore.List). Page.Next is signed with the
+// service's cursor key and f.Cursor must be such a cursor ("" for the first
+// page): anything else is CodeInvalid.
 func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
-	return s.store.List(ctx, f)
+	c, err := s.openCursor(f.Cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	f.Cursor = c
+	p, err := s.store.List(ctx, f)
+	if err == nil && p.Next != "" {
+		p.Next = s.sealCursor(p.Next)
+	}
+	return p, err
+}
+
+// cursorMACLen is how many bytes of the HMAC-SHA256 a cursor carries.
+const cursorMACLen = 12
+
+// sealCursor appends a MAC to a store cursor: base64url(mac) "." cursor.
+func (s *Service) sealCursor(c string) string {
+	m := hmac.New(sha256.New, s.curKey)
+	m.Write([]byte(c))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:cursorMACLen]) + "." + c
+}
+
+// openCursor checks a sealed cursor and returns the store's cursor.
+func (s *Service) openCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	mac, inner, ok := strings.Cut(c, ".")
+	if ok && len(c) <= 4096 {
+		got, err := base64.RawURLEncoding.DecodeString(mac)
+		m := hmac.New(sha256.New, s.curKey)
+		m.Write([]byte(inner))
+		if err == nil && hmac.Equal(got, m.Sum(nil)[:cursorMACLen]) {
+			return inner, nil
+		}
+	}
+	return "", invalidField("cursor", "not a cursor this service handed out: use the \"next\" of the previous page, or none for the first page")
 }
 
 // EnsureInitialKey creates an admin key named "initial" with secret when

@@ -290,7 +290,10 @@ func NewAPIKey(secret, name string, scopes []Scope, now time.Time) (APIKey, erro
 		return APIKey{}, Errorf(CodeInvalid, "an API key must be at least 16 characters long")
 	}
 	if name == "" {
-		return APIKey{}, Errorf(CodeInvalid, "an API key needs a name")
+		return APIKey{}, invalidField("name", "an API key needs a name")
+	}
+	if err := checkText("name", name, textRule{max: MaxKeyNameLength}); err != nil {
+		return APIKey{}, err
 	}
 	if len(scopes) == 0 {
 		return APIKey{}, Errorf(CodeInvalid, "an API key needs at least one scope")

@@ -205,6 +205,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.links, err = shortlink.NewCachedStore(m.store, shortlink.CacheConfig{
 		MaxEntries: cfg.LinkCacheSize, Redis: m.rdb, Logger: m.Logger,
+		StaleIfError: cfg.StaleIfError,
 	})
 	if err != nil {
 		return err
@@ -505,6 +506,7 @@ func registerCacheMetrics(reg prometheus.Registerer, c *shortlink.CachedStore) {
 		counter("hutong_link_cache_misses_total", "Link lookups that missed the in-process cache.", func(s shortlink.CacheStats) uint64 { return s.Misses }),
 		counter("hutong_link_store_loads_total", "Store reads made on cache misses (after singleflight).", func(s shortlink.CacheStats) uint64 { return s.Loads }),
 		counter("hutong_link_store_reads_total", "Store round trips made for those loads (several misses are read in one when the store allows).", func(s shortlink.CacheStats) uint64 { return s.Reads }),
+		counter("hutong_link_cache_stale_total", "Link lookups answered from a cache entry past its TTL because the store could not be read (--stale-if-error).", func(s shortlink.CacheStats) uint64 { return s.Stale }),
 		counter("hutong_link_store_errors_total", "Store reads on cache misses that failed.", func(s shortlink.CacheStats) uint64 { return s.LoadErrors }),
 		counter("hutong_link_invalidation_publish_errors_total", "Cache invalidations that could not be published to other instances.", func(s shortlink.CacheStats) uint64 { return s.PublishErrors }),
 		counter("hutong_link_invalidations_received_total", "Cache invalidations received from other instances.", func(s shortlink.CacheStats) uint64 { return s.Received }),

@@ -94,6 +94,10 @@ type Serve struct {
 	// link's click increment (WAIT); -1 follows what Redis reports at start
 	// (every connected replica), 0 never waits.
 	RedisMinReplicas int
+	// StaleIfError is how long past the cache TTL a link is still served
+	// while its refresh from the store fails (uncapped links only).
+	// Default 10m; 0 turns it off; at most 24h.
+	StaleIfError time.Duration
 	// MemoryLimit is the Go soft memory limit: "auto" (default: sized from
 	// the caches, see AutoMemoryLimit), "off", or a size such as 256MiB.
 	// GOMEMLIMIT in the environment wins over it.
@@ -210,6 +214,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
 	b.str(&c.Events, "events", "on", "record click events (stream, counters, postbacks): on or off")
 	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per batch record (one stream entry, one script run per shard)")
+	b.dur(&c.StaleIfError, "stale-if-error", 10*time.Minute, "how long a cached link (without a click cap) is still served while Redis cannot be read; 0: off, at most 24h")
 	b.dur(&c.EventFlushInterval, "event-flush-interval", 200*time.Millisecond, "longest a click event waits in a partial batch")
 	b.dur(&c.EventsRetention, "events-retention", 72*time.Hour, "how long the event log keeps click events (0: forever)")
 	b.str(&c.EventsURL, "events-url", "", "NATS JetStream for the event log: nats://host:4222[,host2…] or tls://… (counters stay in the store); also $HUTONG_EVENTS_URL")
@@ -326,6 +331,9 @@ func (c Serve) Validate() error {
 	}
 	if c.EventsMaxLen < 0 {
 		errs = append(errs, fmt.Errorf("--events-max-len must be 0 or positive, got %d", c.EventsMaxLen))
+	}
+	if c.StaleIfError < 0 || c.StaleIfError > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--stale-if-error must be between 0 (off) and 24h, got %v", c.StaleIfError))
 	}
 	if c.EventFlushInterval <= 0 || c.EventFlushInterval > time.Minute {
 		errs = append(errs, fmt.Errorf("--event-flush-interval must be between 1ms and 1m, got %v", c.EventFlushInterval))

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
@@ -24,6 +25,7 @@ import (
 const apiTimeout = 5 * time.Second
 
 func (s *Server) apiRoutes(api fiber.Router) {
+	api.Use(requireJSON)
 	api.Get("/openapi.json", s.handleOpenAPI)
 	read := s.auth(shortlink.ScopeRead)
 	write := []fiber.Handler{s.auth(shortlink.ScopeWrite), s.writeLimiter()}
@@ -51,6 +53,31 @@ func (s *Server) apiRoutes(api fiber.Router) {
 }
 
 type localAPIKey struct{}
+
+// requireJSON answers 415 to a POST, PUT or PATCH under /api/v1 whose body
+// is not declared application/json: every such route reads one JSON
+// object, except the bulk import (CSV or JSONL, checked there) and the
+// beacon (navigator.sendBeacon sends text/plain, and the body is unused).
+func requireJSON(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch:
+	default:
+		return c.Next()
+	}
+	p := c.Path()
+	if len(c.Body()) == 0 || strings.HasSuffix(p, "/links/bulk") || strings.Contains(p, "/beacon/") {
+		return c.Next()
+	}
+	ct := c.Get(fiber.HeaderContentType)
+	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), fiber.MIMEApplicationJSON) {
+		if ct == "" {
+			ct = "none"
+		}
+		return &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "Content-Type " + strings.Clone(ct) + ": send the JSON body with Content-Type: application/json"}
+	}
+	return c.Next()
+}
 
 // auth admits requests carrying an active API key with scope (Authorization:
 // Bearer KEY). Keys are looked up by the SHA-256 of the secret.
@@ -134,7 +161,7 @@ func storeError(err error) error {
 	if status == fiber.StatusInternalServerError {
 		msg = "internal error"
 	}
-	return &apiError{Status: status, Code: code, Message: msg, Cause: err}
+	return &apiError{Status: status, Code: code, Message: msg, Field: shortlink.ErrorField(err), Cause: err}
 }
 
 // optTime is a JSON time that remembers whether it was present (null
@@ -238,6 +265,10 @@ func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errBadRequest("empty body: send a JSON object such as {\"target\": \"https://item.taobao.com/item.htm?id=…\"}")
 	}
+	// encoding/json would store invalid UTF-8 as U+FFFD: refuse it.
+	if !utf8.Valid(body) {
+		return errBadRequest(fmt.Sprintf("body is not valid UTF-8 (at byte %d): send the text as UTF-8", invalidUTF8At(body)))
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -259,6 +290,17 @@ func decodeStrict(body []byte, v any) error {
 	return nil
 }
 
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
 // apply copies the request's fields onto l, resolving a new target. It
 // validates what the shortlink domain cannot: the target must be something
 // the resolver understands, a domain must be served here, a desktop URL
@@ -276,6 +318,9 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 		if len(in) > s.opts.MaxInput {
 			return errBadRequest(fmt.Sprintf("target: longer than the limit of %d bytes", s.opts.MaxInput))
 		}
+		if err := shortlink.ValidateTarget(in); err != nil {
+			return storeError(err)
+		}
 		e := resolver.Parse(in)
 		if !e.Known() {
 			return errBadRequest("target: not a Taobao/Tmall link or share text hutong understands (item, shop, live room, short link or 淘口令)")
@@ -290,7 +335,11 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 			}
 			cancel()
 		}
-		l.Target, l.Entity = in, e
+		target, err := shortlink.CleanTarget(in, e)
+		if err != nil {
+			return storeError(err)
+		}
+		l.Target, l.Entity = target, e
 		if l.Title == "" && e.Title != "" {
 			l.Title = e.Title
 		}
@@ -303,6 +352,13 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 		l.Domain = d
 	}
 	if r.ExpiresAt.Set {
+		// A new or changed expiry must be in the future (POST and PATCH
+		// alike); an unchanged one may have passed.
+		if r.ExpiresAt.T != nil && (l.ExpiresAt == nil || !l.ExpiresAt.Equal(*r.ExpiresAt.T)) {
+			if err := shortlink.ValidateExpiresAt(r.ExpiresAt.T, s.now()); err != nil {
+				return storeError(err)
+			}
+		}
 		l.ExpiresAt = r.ExpiresAt.T
 	}
 	if r.MaxClicks != nil {

@@ -14,7 +14,9 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
-	Cause   error // for logs only
+	// Field names the input field at fault, when there is one.
+	Field string
+	Cause error // for logs only
 }
 
 func (e *apiError) Error() string {
@@ -43,6 +45,7 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
 }
 
 func fiberErrorCode(fe *fiber.Error) (code, msg string) {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -197,18 +198,23 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status := fiber.StatusInternalServerError
 	code := "internal"
 	msg := "internal error"
+	field := ""
 	if errors.As(err, &fe) {
 		status = fe.Code
 		code, msg = fiberErrorCode(fe)
 	} else if ae, ok := asAPIError(err); ok {
-		status, code, msg = ae.Status, ae.Code, ae.Message
+		status, code, msg, field = ae.Status, ae.Code, ae.Message, ae.Field
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", requestID(c))
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if wantsJSON(c) {
-		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg}})
+	// fasthttp reports a chunked body over the limit before Fiber has the
+	// request, so the path is unknown then: answer JSON unless a browser
+	// asked for HTML.
+	tooLarge := status == fiber.StatusRequestEntityTooLarge && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+	if tooLarge || wantsJSON(c) {
+		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
 	}
 	return s.errorPage(c, status, code, msg)
 }
