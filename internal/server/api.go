@@ -244,7 +244,7 @@ func (s *Server) linkJSONWith(c *fiber.Ctx, l shortlink.Link, clicks int64, clic
 	}
 	r := linkResponse{Link: l, Clicks: clicks, CapClicks: l.Clicks, ShortURL: s.shortURL(c, l.Domain, l.Code),
 		QRShortURL: s.qrShortURL(c, l.Domain, l.Code),
-		QRURL: s.origin(c) + "/api/v1/links/" + l.Code + "/qr.png" + domainQuery(l.Domain)}
+		QRURL:      s.origin(c) + "/api/v1/links/" + l.Code + "/qr.png" + domainQuery(l.Domain)}
 	if clicksErr != nil {
 		s.log.Warn("link clicks not counted", "code", l.Code, "err", clicksErr)
 		r.ClicksError = "click counts are unavailable right now"

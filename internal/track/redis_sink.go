@@ -388,9 +388,11 @@ func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 	if err := s.Init(ctx); err != nil {
 		return false, err
 	}
-	sc, release := s.scratch.get(func() *redisScratch { sc := &redisScratch{agg: newSplitAggregator(s.cfg.Location)}
+	sc, release := s.scratch.get(func() *redisScratch {
+		sc := &redisScratch{agg: newSplitAggregator(s.cfg.Location)}
 		sc.enc = msgpack.NewEncoder(&sc.w)
-		return sc })
+		return sc
+	})
 	defer release()
 	if len(sc.parts) != len(s.tags) {
 		sc.parts = make([]shardPart, len(s.tags))
