@@ -140,6 +140,8 @@ wait_port() { # port pid
 # flags on hutong-b, its --data suffixed with -b)
 start_hutong() {
   local name=$1; shift
+  # The previous scenario's server may still be closing its listener.
+  for _ in $(seq 1 100); do port_open $HUTONG_PORT || break; sleep 0.1; done
   ! port_open $HUTONG_PORT || { echo "bench/run.sh: port $HUTONG_PORT is taken" >&2; exit 1; }
   echo "--- hutong $name: $*" >>"$LOG"
   taskset -c "$SERVER_CPU" "$BIN/hutong" serve --listen 127.0.0.1:$HUTONG_PORT --initial-api-key "$KEY" \
