@@ -98,6 +98,25 @@ func TestEventsEveryTap(t *testing.T) {
 			}
 		}
 		check("http", "--source", base, "--since", "0", "--api-key", adminKey)
+		// The raw route, its next cursor pasted into the URL unescaped
+		// (its "+" arrives as a space).
+		seen, next := 0, "0"
+		for range n {
+			r := api(t, "GET", base+"/api/v1/events?limit=500&after="+next, nil)
+			var p track.EventPage
+			decodeJSON(t, r.Body, &p)
+			if r.Status != 200 {
+				t.Fatalf("events after=%s: %d %s", next, r.Status, r.Body)
+			}
+			if len(p.Events) == 0 {
+				break
+			}
+			seen += len(p.Events)
+			next = p.Next
+		}
+		if seen != n {
+			t.Fatalf("paging /api/v1/events by after=<next unescaped>: %d events; want %d", seen, n)
+		}
 		if m.Config.Redis != "" {
 			check("redis", "--source", m.Config.Redis, "--since", "0")
 			check("redis group", "--source", m.Config.Redis, "--since", "0", "--group", "adsys", "--consumer", "c1")

@@ -420,6 +420,10 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 	if since == "" {
 		since = c.Query("after") // the name before since
 	}
+	// A cursor ("<ms>-<seq>+<k>") or an RFC 3339 offset ("+08:00") pasted
+	// into a URL unescaped arrives with its "+" decoded as a space; neither
+	// ever holds a space.
+	since = strings.ReplaceAll(since, " ", "+")
 	cur, err := track.SinceCursor(since, s.now())
 	if err != nil {
 		return s.statsError(err)
