@@ -222,18 +222,7 @@ func (s *Server) handleCreateDomain(c *fiber.Ctx) error {
 	// A new domain is a spare unless told otherwise: it serves taps at
 	// once and is handed out when no active one is left.
 	d := domains.Domain{Host: *r.Host, Status: domains.Standby, Since: s.now().UTC()}
-	if r.Pool != nil {
-		d.Pool = *r.Pool
-	}
-	if r.Role != nil {
-		d.Role = *r.Role
-	}
-	if r.Priority != nil {
-		d.Priority = *r.Priority
-	}
-	if r.ICP != nil {
-		d.ICP = *r.ICP
-	}
+	r.applyFields(&d)
 	if r.Status != nil {
 		d.Status = *r.Status
 	}
@@ -246,6 +235,24 @@ func (s *Server) handleCreateDomain(c *fiber.Ctx) error {
 	s.domainChanged(ctx, d, "", who(c, r.Reason)+": added")
 	c.Set(fiber.HeaderLocation, "/api/v1/domains/"+d.Host)
 	return c.Status(fiber.StatusCreated).JSON(domainJSON{Domain: d, StrikeCount: d.StrikeCount(s.now())})
+}
+
+// applyFields sets the request's pool, role, priority and ICP on d, those
+// it has (status is set by the caller: a new domain's directly, a change
+// through SetStatus).
+func (r *domainRequest) applyFields(d *domains.Domain) {
+	if r.Pool != nil {
+		d.Pool = *r.Pool
+	}
+	if r.Role != nil {
+		d.Role = *r.Role
+	}
+	if r.Priority != nil {
+		d.Priority = *r.Priority
+	}
+	if r.ICP != nil {
+		d.ICP = *r.ICP
+	}
 }
 
 func (s *Server) handlePatchDomain(c *fiber.Ctx) error {
@@ -267,18 +274,7 @@ func (s *Server) handlePatchDomain(c *fiber.Ctx) error {
 	defer cancel()
 	d, err := st.UpdateDomain(ctx, host, func(d *domains.Domain) error {
 		prev = d.Status
-		if r.Pool != nil {
-			d.Pool = *r.Pool
-		}
-		if r.Role != nil {
-			d.Role = *r.Role
-		}
-		if r.Priority != nil {
-			d.Priority = *r.Priority
-		}
-		if r.ICP != nil {
-			d.ICP = *r.ICP
-		}
+		r.applyFields(d)
 		if r.Status != nil {
 			d.SetStatus(*r.Status, now)
 		}
