@@ -235,6 +235,13 @@ func (u *ui) parse(fsys fs.FS) error {
 		"hasStr": func(list []string, s string) bool { return contains(list, s) },
 		"list":   func(s ...string) []string { return s },
 		"fld":    fld,
+		// withData is the page's view with other data, for a shared
+		// template that needs the view's T (see "breakdowns" in form.html).
+		"withData": func(v *view, data any) *view {
+			c := *v
+			c.Data = data
+			return &c
+		},
 		"entityPage": func(v *view, e *entityView) *view {
 			c := *v
 			c.Data = &linkForm{Entity: e}
