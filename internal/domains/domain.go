@@ -99,10 +99,22 @@ func NormalizeHost(h string) string {
 	return strings.TrimRight(h, ".")
 }
 
+// hasControlOrSpace reports a space or an ASCII control character (a line
+// break inside a host survived NormalizeHost's trimming).
+func hasControlOrSpace(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if h[i] <= ' ' || h[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // Validate fills defaults (pool, role, status) and checks the record.
 func (d *Domain) Validate() error {
 	d.Host = NormalizeHost(d.Host)
-	if d.Host == "" || len(d.Host) > 253 || strings.ContainsAny(d.Host, "/?#@:[] \t\\") || strings.HasPrefix(d.Host, ".") || strings.Contains(d.Host, "..") {
+	if d.Host == "" || len(d.Host) > 253 || strings.ContainsAny(d.Host, "/?#@:[]\\") || hasControlOrSpace(d.Host) ||
+		strings.HasPrefix(d.Host, ".") || strings.Contains(d.Host, "..") {
 		return fmt.Errorf("%w: host %q: want a bare host name like s1.example.cn", ErrInvalid, d.Host)
 	}
 	if d.Pool == "" {
