@@ -120,6 +120,24 @@ func (s *BoltStore) CreateDomain(ctx context.Context, d domains.Domain) (domains
 	})
 }
 
+// changeDomain applies fn to the stored record v of host and returns the
+// checked result and its encoding: one rule for both stores' UpdateDomain.
+func changeDomain(v []byte, host string, fn func(*domains.Domain) error) (domains.Domain, []byte, error) {
+	d, err := decodeDomain(v)
+	if err != nil {
+		return d, nil, err
+	}
+	if err := fn(&d); err != nil {
+		return d, nil, err
+	}
+	d.Host = host // fn cannot move a record to another host
+	if err := validDomain(&d); err != nil {
+		return d, nil, err
+	}
+	nv, err := json.Marshal(d)
+	return d, nv, err
+}
+
 // UpdateDomain implements DomainStore.
 func (s *BoltStore) UpdateDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
 	host = domains.NormalizeHost(host)
@@ -133,18 +151,7 @@ func (s *BoltStore) UpdateDomain(ctx context.Context, host string, fn func(*doma
 		if v == nil {
 			return Errorf(CodeNotFound, "domain %s is not configured", host)
 		}
-		d, err := decodeDomain(v)
-		if err != nil {
-			return err
-		}
-		if err := fn(&d); err != nil {
-			return err
-		}
-		d.Host = host
-		if err := validDomain(&d); err != nil {
-			return err
-		}
-		nv, err := json.Marshal(d)
+		d, nv, err := changeDomain(v, host, fn)
 		if err != nil {
 			return err
 		}
@@ -268,18 +275,7 @@ func (s *RedisStore) UpdateDomain(ctx context.Context, host string, fn func(*dom
 			if err != nil {
 				return err
 			}
-			d, err := decodeDomain(v)
-			if err != nil {
-				return err
-			}
-			if err := fn(&d); err != nil {
-				return err
-			}
-			d.Host = host
-			if err := validDomain(&d); err != nil {
-				return err
-			}
-			nv, err := json.Marshal(d)
+			d, nv, err := changeDomain(v, host, fn)
 			if err != nil {
 				return err
 			}
