@@ -106,6 +106,12 @@ func checkTarget(raw string, allow func(string) bool) (string, error) {
 	if strings.HasPrefix(s, "//") {
 		s = "https:" + s
 	}
+	// A page's target never needs an "@": anywhere in it, it is refused,
+	// not only as userinfo (a browser and net/url must not be left to
+	// disagree on where the authority ends).
+	if strings.Contains(s, "@") {
+		return "", fmt.Errorf("%w: an @ in the target URL", ErrDisallowedHost)
+	}
 	if _, err := checkURL(s, allow); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrDisallowedHost, err)
 	}
