@@ -267,6 +267,15 @@ func decodeQR(t *testing.T, png []byte) string {
 	}
 	res, err := gzqr.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
+		// gozxing's finder-pattern detector misplaces the symbol on about
+		// 0.3% of codes (3,000 random short URLs at size=300: 10 failed,
+		// TRY_HARDER did not help, every one read as a pure barcode). The
+		// codes here are random, so the scan-style read alone made this test
+		// flaky; the pure read still checks every module. Scanner robustness
+		// is shortlink/qr's test, on fixed texts.
+		res, err = gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	}
+	if err != nil {
 		t.Fatalf("QR does not decode: %v", err)
 	}
 	return res.GetText()
