@@ -48,7 +48,7 @@ func (s *Server) apiRoutes(api fiber.Router) {
 	api.Delete("/keys/:id", s.auth(shortlink.ScopeAdmin), s.handleRevokeKey)
 	s.domainRoutes(api)
 	api.All("/*", func(c *fiber.Ctx) error {
-		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Message: "no such API route: see /api/v1/openapi.json"}
+		return &shortlink.Error{Code: shortlink.CodeNotFound, Message: "no such API route: see /api/v1/openapi.json"}
 	})
 }
 
@@ -73,7 +73,7 @@ func requireJSON(c *fiber.Ctx) error {
 		if ct == "" {
 			ct = "none"
 		}
-		return &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+		return &shortlink.Error{Code: shortlink.CodeUnsupportedMediaType,
 			Message: "Content-Type " + strings.Clone(ct) + ": send the JSON body with Content-Type: application/json"}
 	}
 	return c.Next()
@@ -89,7 +89,7 @@ func (s *Server) auth(scope shortlink.Scope) fiber.Handler {
 		h := c.Get(fiber.HeaderAuthorization)
 		secret, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || strings.TrimSpace(secret) == "" {
-			return &apiError{Status: fiber.StatusUnauthorized, Code: "unauthorized",
+			return &shortlink.Error{Code: shortlink.CodeUnauthorized,
 				Message: "missing API key: send the header Authorization: Bearer <key> (create keys with `hutong keys create`)"}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
@@ -97,12 +97,12 @@ func (s *Server) auth(scope shortlink.Scope) fiber.Handler {
 		k, err := s.deps.Keys.GetKeyByHash(ctx, shortlink.HashSecret(strings.TrimSpace(secret)))
 		if err != nil || !k.Active() {
 			if err != nil && shortlink.ErrorCode(err) != shortlink.CodeNotFound {
-				return storeError(err)
+				return err
 			}
-			return &apiError{Status: fiber.StatusUnauthorized, Code: "unauthorized", Message: "unknown or revoked API key"}
+			return &shortlink.Error{Code: shortlink.CodeUnauthorized, Message: "unknown or revoked API key"}
 		}
 		if !k.Allows(scope) {
-			return &apiError{Status: fiber.StatusForbidden, Code: "forbidden",
+			return &shortlink.Error{Code: shortlink.CodeForbidden,
 				Message: fmt.Sprintf("this API key lacks the %q scope", scope)}
 		}
 		c.Locals(localAPIKey{}, k.ID)
@@ -127,7 +127,7 @@ func (s *Server) writeLimiter() fiber.Handler {
 			return "ip:" + c.IP()
 		},
 		LimitReached: func(c *fiber.Ctx) error {
-			return &apiError{Status: fiber.StatusTooManyRequests, Code: "rate_limited",
+			return &shortlink.Error{Code: shortlink.CodeRateLimited,
 				Message: fmt.Sprintf("more than %d write requests a minute with this key: slow down and retry after the Retry-After seconds", max)}
 		},
 		Storage:                s.deps.LimiterStorage,
@@ -137,32 +137,6 @@ func (s *Server) writeLimiter() fiber.Handler {
 	})
 }
 
-func errUnavailable(msg string) error {
-	return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: msg}
-}
-
-// storeError maps the shortlink error vocabulary to HTTP, in one place.
-func storeError(err error) error {
-	status := fiber.StatusInternalServerError
-	code := shortlink.ErrorCode(err)
-	switch code {
-	case shortlink.CodeInvalid:
-		status = fiber.StatusBadRequest
-	case shortlink.CodeNotFound:
-		status = fiber.StatusNotFound
-	case shortlink.CodeConflict:
-		status = fiber.StatusConflict
-	case shortlink.CodeGone:
-		status = fiber.StatusGone
-	case shortlink.CodeUnavailable:
-		status = fiber.StatusServiceUnavailable
-	}
-	msg := shortlink.ErrorMessage(err)
-	if status == fiber.StatusInternalServerError {
-		msg = "internal error"
-	}
-	return &apiError{Status: status, Code: code, Message: msg, Field: shortlink.ErrorField(err), Cause: err}
-}
 
 // optTime is a JSON time that remembers whether it was present (null
 // clears it in a PATCH).
@@ -319,7 +293,7 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 			return errBadRequest(fmt.Sprintf("target: longer than the limit of %d bytes", s.opts.MaxInput))
 		}
 		if err := shortlink.ValidateTarget(in); err != nil {
-			return storeError(err)
+			return err
 		}
 		e := resolver.Parse(in)
 		if !e.Known() {
@@ -337,7 +311,7 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 		}
 		target, err := shortlink.CleanTarget(in, e)
 		if err != nil {
-			return storeError(err)
+			return err
 		}
 		l.Target, l.Entity = target, e
 		if l.Title == "" && e.Title != "" {
@@ -356,7 +330,7 @@ func (s *Server) apply(l *shortlink.Link, r *linkRequest, lookup bool) error {
 		// alike); an unchanged one may have passed.
 		if r.ExpiresAt.T != nil && (l.ExpiresAt == nil || !l.ExpiresAt.Equal(*r.ExpiresAt.T)) {
 			if err := shortlink.ValidateExpiresAt(r.ExpiresAt.T, s.now()); err != nil {
-				return storeError(err)
+				return err
 			}
 		}
 		l.ExpiresAt = r.ExpiresAt.T
@@ -435,7 +409,7 @@ func (s *Server) createLink(ctx context.Context, r *linkRequest) (shortlink.Link
 	}
 	out, err := s.deps.Service.Create(ctx, l)
 	if err != nil {
-		return out, storeError(err)
+		return out, err
 	}
 	return out, nil
 }
@@ -468,7 +442,7 @@ func (s *Server) bulkCreate(ctx context.Context, rows []*linkRequest, rowErrs ma
 	out, berrs := s.deps.Service.CreateMany(ctx, batch)
 	for j, i := range idx {
 		if berrs[j] != nil {
-			errs[i] = storeError(berrs[j])
+			errs[i] = berrs[j]
 		} else {
 			links[i] = out[j]
 		}
@@ -511,7 +485,7 @@ func (s *Server) getLink(c *fiber.Ctx) (shortlink.Link, error) {
 	defer cancel()
 	l, err := s.deps.Service.Get(ctx, d, strings.Clone(c.Params("code")))
 	if err != nil {
-		return l, storeError(err)
+		return l, err
 	}
 	return l, nil
 }
@@ -548,7 +522,7 @@ func (s *Server) handlePatchLink(c *fiber.Ctx) error {
 	}
 	out, err := s.deps.Service.Update(ctx, l)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	return c.JSON(s.linkJSON(c, out))
 }
@@ -561,7 +535,7 @@ func (s *Server) handleDeleteLink(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	if err := s.deps.Service.Delete(ctx, d, strings.Clone(c.Params("code"))); err != nil {
-		return storeError(err)
+		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
@@ -588,7 +562,7 @@ func (s *Server) handleListLinks(c *fiber.Ctx) error {
 	defer cancel()
 	p, err := s.deps.Service.List(ctx, f)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	out := struct {
 		Links []linkResponse `json:"links"`

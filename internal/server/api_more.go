@@ -48,7 +48,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 		strings.HasPrefix(ct, "application/json"), ct == "":
 		rows, rowErrs, err = parseJSONLRows(body)
 	default:
-		return &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "invalid",
+		return &shortlink.Error{Code: shortlink.CodeUnsupportedMediaType,
 			Message: "send text/csv (with a header row) or application/x-ndjson (one JSON object per line)"}
 	}
 	if err != nil {
@@ -58,7 +58,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 		return errBadRequest("no rows: the file is empty")
 	}
 	if len(rows) > MaxBulkRows {
-		return &apiError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
+		return &shortlink.Error{Code: shortlink.CodeTooLarge,
 			Message: fmt.Sprintf("%d rows: at most %d per import; split the file", len(rows), MaxBulkRows)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -102,10 +102,8 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 }
 
 func detailOf(err error) *errorDetail {
-	if ae, ok := asAPIError(err); ok {
-		return &errorDetail{Code: ae.Code, Message: ae.Message}
-	}
-	return &errorDetail{Code: "invalid", Message: err.Error()}
+	_, d := httpError(err)
+	return &errorDetail{Code: d.Code, Message: d.Message}
 }
 
 // bulkColumns are the CSV columns a bulk import understands.
@@ -349,7 +347,7 @@ func (s *Server) statsError(err error) error {
 	if errors.Is(err, track.ErrInvalidQuery) {
 		return errBadRequest(strings.TrimPrefix(err.Error(), "track: "))
 	}
-	return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: "stats are unavailable right now; retry later", Cause: err}
+	return &shortlink.Error{Code: shortlink.CodeUnavailable, Message: "stats are unavailable right now; retry later", Err: err}
 }
 
 func (s *Server) handleLinkStats(c *fiber.Ctx) error {
@@ -442,7 +440,7 @@ func (s *Server) handleListKeys(c *fiber.Ctx) error {
 	defer cancel()
 	keys, err := s.deps.Keys.ListKeys(ctx)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	for i := range keys {
 		keys[i].Hash = "" // never shown
@@ -463,12 +461,12 @@ func (s *Server) handleCreateKey(c *fiber.Ctx) error {
 	secret := shortlink.NewSecret()
 	k, err := shortlink.NewAPIKey(secret, r.Name, r.Scopes, s.now())
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	if err := s.deps.Keys.CreateKey(ctx, k); err != nil {
-		return storeError(err)
+		return err
 	}
 	k.Hash = ""
 	return c.Status(fiber.StatusCreated).JSON(struct {
@@ -481,7 +479,7 @@ func (s *Server) handleRevokeKey(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	if err := s.deps.Keys.RevokeKey(ctx, strings.Clone(c.Params("id")), s.now()); err != nil {
-		return storeError(err)
+		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -128,7 +128,7 @@ func (s *Server) handleListDomains(c *fiber.Ctx) error {
 	defer cancel()
 	all, err := st.ListDomains(ctx)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	return c.JSON(s.domainsBody(all))
 }
@@ -230,7 +230,7 @@ func (s *Server) handleCreateDomain(c *fiber.Ctx) error {
 	defer cancel()
 	d, err = st.CreateDomain(ctx, d)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	s.domainChanged(ctx, d, "", who(c, r.Reason)+": added")
 	c.Set(fiber.HeaderLocation, "/api/v1/domains/"+d.Host)
@@ -281,7 +281,7 @@ func (s *Server) handlePatchDomain(c *fiber.Ctx) error {
 		return nil
 	})
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	s.domainChanged(ctx, d, prev, who(c, r.Reason))
 	return c.JSON(domainJSON{Domain: d, StrikeCount: d.StrikeCount(now)})
@@ -297,7 +297,7 @@ func (s *Server) handleDeleteDomain(c *fiber.Ctx) error {
 	defer cancel()
 	old, _ := s.deps.Domain.Registry.Lookup(host)
 	if err := st.DeleteDomain(ctx, host); err != nil {
-		return storeError(err)
+		return err
 	}
 	old.Host = host
 	prev := old.Status

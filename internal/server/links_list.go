@@ -97,7 +97,7 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 	defer cancel()
 	r, err := s.counter().List(ctx, s.deps.Service, q)
 	if err != nil {
-		return true, storeError(err)
+		return true, err
 	}
 	if sortBy == "" {
 		sortBy = "code"

@@ -9,7 +9,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -194,17 +193,7 @@ func (s *Server) logPanic(c *fiber.Ctx, e any) {
 
 // errorHandler is the one place errors become HTTP answers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	var fe *fiber.Error
-	status := fiber.StatusInternalServerError
-	code := "internal"
-	msg := "internal error"
-	field := ""
-	if errors.As(err, &fe) {
-		status = fe.Code
-		code, msg = fiberErrorCode(fe)
-	} else if ae, ok := asAPIError(err); ok {
-		status, code, msg, field = ae.Status, ae.Code, ae.Message, ae.Field
-	}
+	status, d := httpError(err)
 	if status >= 500 {
 		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", requestID(c))
 	}
@@ -214,9 +203,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	// asked for HTML.
 	tooLarge := status == fiber.StatusRequestEntityTooLarge && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
 	if tooLarge || wantsJSON(c) {
-		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+		return c.Status(status).JSON(errorBody{Error: d})
 	}
-	return s.errorPage(c, status, code, msg)
+	return s.errorPage(c, status, d.Code, d.Message)
 }
 
 // reqNow is the time of the request being served: fasthttp's start time of

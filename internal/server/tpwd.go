@@ -113,7 +113,7 @@ func (s *Server) attachTpwd(ctx context.Context, l *shortlink.Link, r *linkReque
 	case tpwdPaste:
 		tok := tokenIn(t.Pasted)
 		if tok == "" {
-			return &apiError{Status: fiber.StatusUnprocessableEntity, Code: "invalid_tpwd",
+			return &shortlink.Error{Code: shortlink.CodeInvalidTpwd,
 				Message: "tpwd: no 淘口令 found in the pasted text: paste the ￥…￥ token (or the whole share text) from the Taobao app or the Alimama console"}
 		}
 		simple := "￥" + tok + "￥"
@@ -125,7 +125,7 @@ func (s *Server) attachTpwd(ctx context.Context, l *shortlink.Link, r *linkReque
 	}
 	err := s.mintTpwd(ctx, l, now)
 	if err != nil && t.Mode == tpwdOptional {
-		var ae *apiError
+		var ae *shortlink.Error
 		if errors.As(err, &ae) {
 			t.warning = ae.Message
 		} else {
@@ -152,11 +152,11 @@ func (s *Server) mintTpwd(ctx context.Context, l *shortlink.Link, now time.Time)
 			l.Tpwd = &shortlink.Tpwd{Model: "￥" + tok + "￥", Simple: "￥" + tok + "￥", CreatedAt: now, Source: shortlink.TpwdInput}
 			return nil
 		}
-		return &apiError{Status: fiber.StatusUnprocessableEntity, Code: "not_promotion_link",
+		return &shortlink.Error{Code: shortlink.CodeNotPromotionLink,
 			Message: `tpwd: the Taobao Open Platform makes a 淘口令 only for an Alimama promotion link: make the target an https://s.click.taobao.com/… or https://uland.taobao.com/… link from the Alimama console or the taobao.tbk.* APIs, paste your own token as "tpwd": "￥…￥", or send "tpwd": "optional" to make the link without one`}
 	}
 	if s.deps.Tpwd == nil || !s.deps.Tpwd.Enabled() {
-		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "tpwd_not_configured",
+		return &shortlink.Error{Code: shortlink.CodeTpwdNotConfigured,
 			Message: "tpwd: minting 淘口令 is not configured on this server: the operator sets --top-app-key and --top-app-secret (a Taobao Open Platform app with the 淘宝客 permission)"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, tpwdTimeout)
@@ -175,31 +175,31 @@ func tpwdError(err error) error {
 	var te *remote.TOPError
 	switch {
 	case errors.Is(err, remote.ErrNotPromotionLink):
-		return &apiError{Status: fiber.StatusUnprocessableEntity, Code: "not_promotion_link", Message: "tpwd: " + err.Error(), Cause: err}
+		return &shortlink.Error{Code: shortlink.CodeNotPromotionLink, Message: "tpwd: " + err.Error(), Err: err}
 	case errors.Is(err, resolver.ErrNotConfigured):
-		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "tpwd_not_configured",
-			Message: "tpwd: the Taobao Open Platform client is not configured correctly (app key, secret, sign method, gateway)", Cause: err}
+		return &shortlink.Error{Code: shortlink.CodeTpwdNotConfigured,
+			Message: "tpwd: the Taobao Open Platform client is not configured correctly (app key, secret, sign method, gateway)", Err: err}
 	case errors.Is(err, remote.ErrCircuitOpen):
-		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "tpwd_unavailable",
-			Message: "tpwd: the Taobao Open Platform failed repeatedly just now; hutong pauses calls for a while: retry in a minute, or send \"tpwd\": \"optional\"", Cause: err}
+		return &shortlink.Error{Code: shortlink.CodeTpwdUnavailable,
+			Message: "tpwd: the Taobao Open Platform failed repeatedly just now; hutong pauses calls for a while: retry in a minute, or send \"tpwd\": \"optional\"", Err: err}
 	case errors.As(err, &te):
 		pm := platformMessage(te)
 		switch {
 		case te.Code == 7:
-			return &apiError{Status: fiber.StatusTooManyRequests, Code: "tpwd_rate_limited",
-				Message: "tpwd: the Taobao Open Platform call limit of this app is reached: " + pm + "; retry later", Cause: err}
+			return &shortlink.Error{Code: shortlink.CodeTpwdRateLimited,
+				Message: "tpwd: the Taobao Open Platform call limit of this app is reached: " + pm + "; retry later", Err: err}
 		case te.Code == 11 || te.Code == 26 || te.Code == 27 || strings.Contains(te.SubCode, "permission"):
-			return &apiError{Status: fiber.StatusForbidden, Code: "tpwd_forbidden",
-				Message: "tpwd: the Taobao Open Platform app lacks the permission for taobao.tbk.tpwd.create (淘宝客 / affiliate API package): " + pm, Cause: err}
+			return &shortlink.Error{Code: shortlink.CodeTpwdForbidden,
+				Message: "tpwd: the Taobao Open Platform app lacks the permission for taobao.tbk.tpwd.create (淘宝客 / affiliate API package): " + pm, Err: err}
 		case te.Code == 15 && strings.HasPrefix(te.SubCode, "isv."), te.Code == 41:
-			return &apiError{Status: fiber.StatusUnprocessableEntity, Code: "tpwd_rejected",
-				Message: "tpwd: the Taobao Open Platform refused this link: " + pm, Cause: err}
+			return &shortlink.Error{Code: shortlink.CodeTpwdRejected,
+				Message: "tpwd: the Taobao Open Platform refused this link: " + pm, Err: err}
 		}
-		return &apiError{Status: fiber.StatusBadGateway, Code: "tpwd_upstream",
-			Message: "tpwd: the Taobao Open Platform answered an error (check the app key, secret and the server clock for codes 25, 29, 31): " + pm, Cause: err}
+		return &shortlink.Error{Code: shortlink.CodeTpwdUpstream,
+			Message: "tpwd: the Taobao Open Platform answered an error (check the app key, secret and the server clock for codes 25, 29, 31): " + pm, Err: err}
 	}
-	return &apiError{Status: fiber.StatusBadGateway, Code: "tpwd_upstream",
-		Message: "tpwd: the Taobao Open Platform did not answer in time or answered garbage; the link was not made: retry, or send \"tpwd\": \"optional\"", Cause: err}
+	return &shortlink.Error{Code: shortlink.CodeTpwdUpstream,
+		Message: "tpwd: the Taobao Open Platform did not answer in time or answered garbage; the link was not made: retry, or send \"tpwd\": \"optional\"", Err: err}
 }
 
 // platformMessage is "msg (sub_code: sub_msg), code N" of a TOP error.
@@ -277,7 +277,7 @@ func (s *Server) handleBeacon(c *fiber.Ctx) error {
 		return errBadRequest("action: want copy_tpwd")
 	}
 	if s.deps.Links == nil {
-		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Message: "no such link"}
+		return &shortlink.Error{Code: shortlink.CodeNotFound, Message: "no such link"}
 	}
 	d, err := s.linkDomain(c)
 	if err != nil {
@@ -287,7 +287,7 @@ func (s *Server) handleBeacon(c *fiber.Ctx) error {
 	defer cancel()
 	l, err := s.deps.Links.Get(ctx, d, strings.Clone(c.Params("code")))
 	if err != nil && shortlink.ErrorCode(err) != shortlink.CodeGone {
-		return storeError(err)
+		return err
 	}
 	if s.deps.Events != nil {
 		cl := s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))

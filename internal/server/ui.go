@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -112,7 +111,7 @@ func (b uiBackend) UpdateLink(ctx context.Context, l shortlink.Link, in ui.LinkI
 	}
 	out, err := b.s.deps.Service.Update(ctx, l)
 	if err != nil {
-		return out, uiError(storeError(err))
+		return out, uiError(err)
 	}
 	return out, nil
 }
@@ -165,12 +164,6 @@ func uiError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if ae, ok := asAPIError(err); ok {
-		return &ui.Error{Status: ae.Status, Code: ae.Code, Message: ae.Message, Err: err}
-	}
-	var se *shortlink.Error
-	if errors.As(err, &se) {
-		return uiError(storeError(err))
-	}
-	return &ui.Error{Status: fiber.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
+	status, d := httpError(err)
+	return &ui.Error{Status: status, Code: d.Code, Message: d.Message, Err: err}
 }
