@@ -137,7 +137,6 @@ func (s *Server) writeLimiter() fiber.Handler {
 	})
 }
 
-
 // optTime is a JSON time that remembers whether it was present (null
 // clears it in a PATCH).
 type optTime struct {
