@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
 // Options are the HTTP-level settings of a Server.
@@ -70,9 +72,12 @@ func (o *Options) defaults() {
 
 // Server is the Fiber application with its dependencies.
 type Server struct {
-	app     *fiber.App
-	opts    Options
-	deps    Deps
+	app  *fiber.App
+	opts Options
+	deps Deps
+	// links is deps.Service checking link input with this install's
+	// rules (linkRules): the API and the UI make links through it.
+	links   *shortlink.Service
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -108,6 +113,9 @@ func New(deps Deps, opts Options) (*Server, error) {
 	s.expandTimeout = deps.ExpandTimeout
 	if s.expandTimeout <= 0 {
 		s.expandTimeout = defaultExpandTimeout
+	}
+	if deps.Service != nil {
+		s.links = deps.Service.WithRules(s.linkRules())
 	}
 	for _, p := range opts.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)

@@ -47,11 +47,11 @@ type uiBackend struct{ s *Server }
 
 var _ ui.Backend = uiBackend{}
 
-func (b uiBackend) request(in ui.LinkInput) *linkRequest {
-	r := &linkRequest{
+func (b uiBackend) request(in ui.LinkInput) *shortlink.Input {
+	r := &shortlink.Input{
 		Target: &in.Target, MaxClicks: &in.MaxClicks, Campaign: &in.Campaign,
 		Description: &in.Description, Image: &in.Image,
-		ExpiresAt: optTime{Set: true, T: in.ExpiresAt},
+		ExpiresAt: shortlink.OptTime{Set: true, T: in.ExpiresAt},
 	}
 	tags := in.Tags
 	if tags == nil {
@@ -69,7 +69,7 @@ func (b uiBackend) request(in ui.LinkInput) *linkRequest {
 		r.Title = &in.Title // empty on create: the share text's title
 	}
 	if in.Tpwd {
-		r.Tpwd = tpwdRequest{Set: true, Mode: tpwdMint}
+		r.Tpwd = shortlink.TpwdRequest{Set: true, Mode: shortlink.TpwdMint}
 	}
 	return r
 }
@@ -88,13 +88,12 @@ func (b uiBackend) CreateLink(ctx context.Context, in ui.LinkInput) (shortlink.L
 	if in.Domain != "" {
 		r.Domain = &in.Domain
 	}
-	l, err := b.s.createLink(ctx, r)
-	return l, uiError(err)
+	m, err := b.s.links.Make(ctx, *r)
+	return m.Link, uiError(err)
 }
 
 // UpdateLink implements ui.Backend.
 func (b uiBackend) UpdateLink(ctx context.Context, l shortlink.Link, in ui.LinkInput) (shortlink.Link, error) {
-	l = l.Clone()
 	if in.Target == l.Target {
 		in.Target = "" // unchanged: keep the stored entity (it may have been expanded)
 	}
@@ -103,47 +102,33 @@ func (b uiBackend) UpdateLink(ctx context.Context, l shortlink.Link, in ui.LinkI
 	if in.Target == "" {
 		r.Target = nil
 	}
-	if err := b.s.apply(&l, r, true); err != nil {
-		return l, uiError(err)
-	}
-	if err := b.s.attachTpwd(ctx, &l, r, r.Target != nil); err != nil {
-		return l, uiError(err)
-	}
-	out, err := b.s.deps.Service.Update(ctx, l)
-	if err != nil {
-		return out, uiError(err)
-	}
-	return out, nil
+	out, err := b.s.links.Edit(ctx, l, *r)
+	return out, uiError(err)
 }
 
 // Import implements ui.Backend with the bulk API's parsers and row loop.
 func (b uiBackend) Import(ctx context.Context, body []byte, format string) ([]ui.ImportRow, error) {
 	var (
-		rows    []*linkRequest
-		rowErrs map[int]error
-		err     error
+		rows []shortlink.Row
+		err  error
 	)
 	if format == "csv" {
-		rows, rowErrs, err = parseCSVRows(body)
+		rows, err = shortlink.ParseCSV(body)
 	} else {
-		rows, rowErrs, err = parseJSONLRows(body)
+		rows, err = shortlink.ParseJSONL(body)
 	}
 	if err != nil {
 		return nil, uiError(err)
 	}
-	if len(rows) == 0 {
-		return nil, uiError(errBadRequest("no rows: the file is empty"))
+	links, errs, err := b.s.links.Import(ctx, rows)
+	if err != nil {
+		return nil, uiError(err)
 	}
-	if len(rows) > MaxBulkRows {
-		return nil, &ui.Error{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
-			Message: "more than " + itoa(MaxBulkRows) + " rows: split the file"}
-	}
-	links, errs := b.s.bulkCreate(ctx, rows, rowErrs)
 	out := make([]ui.ImportRow, len(rows))
 	for i, r := range rows {
 		out[i].Row = i + 1
-		if r != nil && r.Target != nil {
-			out[i].Target = *r.Target
+		if r.Input.Target != nil {
+			out[i].Target = *r.Input.Target
 		}
 		if errs[i] != nil {
 			out[i].Error = detailOf(errs[i]).Message
