@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
+	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -131,22 +132,9 @@ func (s *Server) writeLimiter() fiber.Handler {
 	})
 }
 
-// linkResponse is a link as the API shows it.
-type linkResponse struct {
-	shortlink.Link
-	// Clicks is the link's human taps from the stats (links_list.go); it
-	// hides Link.Clicks, the counter of a click cap, shown as CapClicks.
-	Clicks      int64  `json:"clicks"`
-	CapClicks   int64  `json:"cap_clicks"`
-	ClicksError string `json:"clicks_error,omitempty"`
-	ShortURL    string `json:"short_url"`
-	QRURL       string `json:"qr_url"`
-	// QRShortURL is what the link's QR code encodes: short_url, or the
-	// pool's qr host when it has one (domain pools).
-	QRShortURL string `json:"qr_short_url"`
-	// TpwdError says why "tpwd": "optional" made the link without one.
-	TpwdError string `json:"tpwd_error,omitempty"`
-}
+// linkResponse is a link as the API shows it (linkquery.LinkJSON: the
+// JSON Lines export writes the same objects).
+type linkResponse = linkquery.LinkJSON
 
 func (s *Server) linkJSON(c *fiber.Ctx, l shortlink.Link) linkResponse {
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
@@ -165,9 +153,9 @@ func (s *Server) linkJSONWith(c *fiber.Ctx, l shortlink.Link, clicks int64, clic
 		}
 		cancel()
 	}
-	r := linkResponse{Link: l, Clicks: clicks, CapClicks: l.Clicks, ShortURL: s.shortURL(c, l.Domain, l.Code),
-		QRShortURL: s.qrShortURL(c, l.Domain, l.Code),
-		QRURL:      s.origin(c) + "/api/v1/links/" + l.Code + "/qr.png" + domainQuery(l.Domain)}
+	u := s.urls(c)
+	r := linkResponse{Link: l, Clicks: clicks, CapClicks: l.Clicks, ShortURL: u.Short(l.Domain, l.Code),
+		QRShortURL: u.QR(l.Domain, l.Code), QRURL: u.QRImage(l.Domain, l.Code)}
 	if clicksErr != nil {
 		s.log.Warn("link clicks not counted", "code", l.Code, "err", clicksErr)
 		r.ClicksError = "click counts are unavailable right now"

@@ -55,6 +55,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 		return err
 	}
 	out := make([]bulkRow, len(rows))
+	urls := s.urls(c)
 	created := 0
 	for i, r := range rows {
 		out[i].Row = i + 1
@@ -66,7 +67,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 			continue
 		}
 		created++
-		out[i].Code, out[i].ShortURL = links[i].Code, s.shortURL(c, links[i].Domain, links[i].Code)
+		out[i].Code, out[i].ShortURL = links[i].Code, urls.Short(links[i].Domain, links[i].Code)
 	}
 	if strings.Contains(c.Get(fiber.HeaderAccept), "text/csv") {
 		var buf bytes.Buffer
@@ -117,7 +118,7 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 		}
 		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
 	}
-	text := s.qrShortURL(c, l.Domain, l.Code)
+	text := s.urls(c).QR(l.Domain, l.Code)
 	svg := strings.HasSuffix(c.Path(), ".svg")
 	etag := qr.ETag(text, o)
 	if svg {
