@@ -169,7 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters
 		}
-		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas})
+		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas, Encoding: eventsEncoding(cfg)})
 		if err == nil {
 			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := rs.Init(ictx)
@@ -188,7 +188,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
 		}
 		m.store = bs
-		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != ""})
+		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != "", Encoding: eventsEncoding(cfg)})
 		if err != nil {
 			return fmt.Errorf("embedded event store %s: %w", filepath.Join(cfg.Data, "events.db"), err)
 		}
@@ -482,6 +482,13 @@ func (m *Main) rulesName() string {
 		return "defaults"
 	}
 	return m.Config.Rules
+}
+
+// eventsEncoding maps --events-compression (checked by config) to the
+// sinks' Encoding.
+func eventsEncoding(cfg config.Serve) track.Encoding {
+	enc, _ := track.ParseEncoding(cfg.EventsCompression)
+	return enc
 }
 
 func ipPolicy(cfg config.Serve) track.IPPolicy {
