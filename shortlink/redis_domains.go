@@ -1,0 +1,137 @@
+package shortlink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/internal/domains"
+)
+
+var _ DomainStore = (*RedisStore)(nil)
+
+func (s *RedisStore) domainsKey() string       { return s.prefix + ":{domains}:all" }
+func (s *RedisStore) domainsSeededKey() string { return s.prefix + ":{domains}:seeded" }
+
+// ListDomains implements DomainStore (one HGETALL).
+func (s *RedisStore) ListDomains(ctx context.Context) ([]domains.Domain, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	m, err := s.rdb.HGetAll(ctx, s.domainsKey()).Result()
+	if err != nil {
+		return nil, redisErr(err, "list domains")
+	}
+	out := make([]domains.Domain, 0, len(m))
+	for _, v := range m {
+		d, err := decodeDomain([]byte(v))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	sortDomains(out)
+	return out, nil
+}
+
+// CreateDomain implements DomainStore (HSETNX).
+func (s *RedisStore) CreateDomain(ctx context.Context, d domains.Domain) (domains.Domain, error) {
+	if err := validDomain(&d); err != nil {
+		return d, err
+	}
+	v, err := json.Marshal(d)
+	if err != nil {
+		return d, wrap(CodeInternal, err, "cannot encode domain")
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	ok, err := s.rdb.HSetNX(ctx, s.domainsKey(), d.Host, v).Result()
+	if err != nil {
+		return d, redisErr(err, "create domain")
+	}
+	if !ok {
+		return d, Errorf(CodeConflict, "domain %s exists already", d.Host)
+	}
+	return d, nil
+}
+
+// UpdateDomain implements DomainStore (optimistic WATCH/MULTI on the hash).
+func (s *RedisStore) UpdateDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
+	host = domains.NormalizeHost(host)
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	key := s.domainsKey()
+	var out domains.Domain
+	var err error
+	for range 10 {
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			v, err := tx.HGet(ctx, key, host).Bytes()
+			if errors.Is(err, redis.Nil) {
+				return Errorf(CodeNotFound, "domain %s is not configured", host)
+			}
+			if err != nil {
+				return err
+			}
+			d, nv, err := changeDomain(v, host, fn)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, key, host, nv)
+				return nil
+			})
+			out = d
+			return err
+		}, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return out, redisErr(err, "update domain")
+		}
+	}
+	return out, redisErr(err, "update domain")
+}
+
+// DeleteDomain implements DomainStore.
+func (s *RedisStore) DeleteDomain(ctx context.Context, host string) error {
+	host = domains.NormalizeHost(host)
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := s.rdb.HDel(ctx, s.domainsKey(), host).Result()
+	if err != nil {
+		return redisErr(err, "delete domain")
+	}
+	if n == 0 {
+		return Errorf(CodeNotFound, "domain %s is not configured", host)
+	}
+	return nil
+}
+
+// SeedDomains implements DomainStore: SETNX on a marker, then HSETNX per
+// host (an instance that loses the marker race seeds nothing).
+func (s *RedisStore) SeedDomains(ctx context.Context, ds []domains.Domain) (bool, error) {
+	for i := range ds {
+		if err := validDomain(&ds[i]); err != nil {
+			return false, err
+		}
+	}
+	if len(ds) == 0 {
+		return false, nil
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	first, err := s.rdb.SetNX(ctx, s.domainsSeededKey(), "1", 0).Result()
+	if err != nil || !first {
+		return false, redisErr(err, "seed domains")
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, d := range ds {
+			v, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			p.HSetNX(ctx, s.domainsKey(), d.Host, v)
+		}
+		return nil
+	})
+	return err == nil, redisErr(err, "seed domains")
+}
