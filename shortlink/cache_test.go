@@ -218,10 +218,9 @@ func TestCacheTap(t *testing.T) {
 // prefix and channel), as two hutong processes would.
 func twoInstances(t *testing.T, cfg shortlink.CacheConfig) (a, b *shortlink.CachedStore, raw shortlink.Store) {
 	p := testPrefix(t)
-	cfg.Channel = p + ":invalidate"
 	mk := func() *shortlink.CachedStore {
 		rdb := redisClient(t, p)
-		cfg.Redis = rdb
+		cfg.Bus = shortlink.NewPubSub(rdb, p+":invalidate", nil)
 		c := newCached(t, shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p}), cfg)
 		select {
 		case <-c.Subscribed():
@@ -302,7 +301,7 @@ func TestCacheResubscribeClears(t *testing.T) {
 	defer srv.Stop()
 	rdb, _ := redisconn.New(srv.URL(), redisconn.Config{DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
-	c := newCached(t, shortlink.NewRedisStore(rdb, shortlink.RedisOptions{}), shortlink.CacheConfig{Redis: rdb, TTL: time.Hour})
+	c := newCached(t, shortlink.NewRedisStore(rdb, shortlink.RedisOptions{}), shortlink.CacheConfig{Bus: shortlink.NewPubSub(rdb, "", nil), TTL: time.Hour})
 	<-c.Subscribed()
 	ctx := context.Background()
 	c.Create(ctx, link("blip"))

@@ -164,7 +164,7 @@ func cachedRedisService(b *testing.B) *shortlink.Service {
 	p := testPrefix(b)
 	rdb := redisClient(b, p)
 	c, err := shortlink.NewCachedStore(shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p}),
-		shortlink.CacheConfig{Redis: rdb, Channel: p + ":invalidate"})
+		shortlink.CacheConfig{Bus: shortlink.NewPubSub(rdb, p+":invalidate", nil)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -203,8 +203,12 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	var bus shortlink.InvalidationBus // none on the embedded store
+	if m.rdb != nil {
+		bus = shortlink.NewPubSub(m.rdb, "", m.Logger)
+	}
 	m.links, err = shortlink.NewCachedStore(m.store, shortlink.CacheConfig{
-		MaxEntries: cfg.LinkCacheSize, Redis: m.rdb, Logger: m.Logger,
+		MaxEntries: cfg.LinkCacheSize, Bus: bus, Logger: m.Logger,
 		StaleIfError: cfg.StaleIfError,
 	})
 	if err != nil {
