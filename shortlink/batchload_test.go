@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
 // multiStore is a real RedisStore that counts GetMany calls and the links
@@ -17,7 +18,7 @@ import (
 // before reading Redis, or after when gateAfterRead is set (a read whose
 // answer is on its way back).
 type multiStore struct {
-	*shortlink.RedisStore
+	*redisstore.Store
 	calls, refs   atomic.Int64
 	gate          chan struct{}
 	gateAfterRead bool
@@ -28,7 +29,7 @@ func (s *multiStore) GetMany(ctx context.Context, refs []shortlink.LinkRef, link
 	s.calls.Add(1)
 	s.refs.Add(int64(len(refs)))
 	if s.gateAfterRead {
-		s.RedisStore.GetMany(ctx, refs, links, errs)
+		s.Store.GetMany(ctx, refs, links, errs)
 	}
 	if s.started != nil {
 		s.started <- len(refs)
@@ -37,14 +38,14 @@ func (s *multiStore) GetMany(ctx context.Context, refs []shortlink.LinkRef, link
 		<-s.gate
 	}
 	if !s.gateAfterRead {
-		s.RedisStore.GetMany(ctx, refs, links, errs)
+		s.Store.GetMany(ctx, refs, links, errs)
 	}
 }
 
 func newMultiStore(t *testing.T) *multiStore {
 	t.Helper()
 	p := testPrefix(t)
-	return &multiStore{RedisStore: shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})}
+	return &multiStore{Store: redisstore.New(redisClient(t, p), redisstore.Options{Prefix: p})}
 }
 
 // TestBatchLoadCoalesces: misses that arrive while reads are in flight are

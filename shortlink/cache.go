@@ -68,7 +68,7 @@ type CacheConfig struct {
 	LoadTimeout time.Duration
 	// NoBatchLoads turns off the coalescing of cache misses: by default,
 	// when the store reads several links in one round trip (MultiGetter:
-	// RedisStore), misses that arrive while a read is in flight are queued
+	// redisstore.Store), misses that arrive while a read is in flight are queued
 	// and read together in the next one, so a burst of cold taps costs a
 	// few round trips instead of one each. Concurrent misses of one code
 	// share one read either way. Optional. Default: false.
@@ -256,7 +256,7 @@ func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, erro
 		e, err := c.batch.get(ctx, key{domain, code})
 		return c.result(e, err)
 	}
-	ch := c.sf.DoChan(storeKey(domain, code), func() (any, error) {
+	ch := c.sf.DoChan(StoreKey(domain, code), func() (any, error) {
 		c.loads.Add(1)
 		c.reads.Add(1)
 		epoch := c.epoch.Load()
@@ -397,7 +397,7 @@ func (c *CachedStore) CreateMany(ctx context.Context, links []Link) ([]Link, []e
 		}
 		d, code := out[i].Domain, out[i].Code
 		c.cache.Invalidate(key{d, code})
-		c.sf.Forget(storeKey(d, code))
+		c.sf.Forget(StoreKey(d, code))
 		if c.bus != nil {
 			msgs = append(msgs, c.id+" "+d+"/"+code)
 		}
@@ -450,7 +450,7 @@ func (c *CachedStore) InvalidateAll() {
 func (c *CachedStore) invalidate(ctx context.Context, domain, code string, publish bool) {
 	c.epoch.Add(1)
 	c.cache.Invalidate(key{domain, code})
-	c.sf.Forget(storeKey(domain, code))
+	c.sf.Forget(StoreKey(domain, code))
 	if c.batch != nil {
 		c.batch.forget(key{domain, code})
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // DomainStore keeps domain records (internal/domains), keyed by host. Both
-// BoltStore and RedisStore implement it; safe for concurrent use. Errors
+// boltstore.Store and redisstore.Store implement it (contract:
+// storetest.RunDomains), with the record rules below; safe for concurrent use. Errors
 // come from this package's vocabulary: CodeNotFound, CodeConflict,
 // CodeInvalid (from domains.Domain.Validate), CodeUnavailable.
 type DomainStore interface {
@@ -29,7 +30,8 @@ type DomainStore interface {
 	SeedDomains(ctx context.Context, ds []domains.Domain) (bool, error)
 }
 
-func sortDomains(ds []domains.Domain) {
+// SortDomains orders ds by pool, priority, host: ListDomains' order.
+func SortDomains(ds []domains.Domain) {
 	sort.Slice(ds, func(i, j int) bool {
 		a, b := ds[i], ds[j]
 		if a.Pool != b.Pool {
@@ -42,14 +44,17 @@ func sortDomains(ds []domains.Domain) {
 	})
 }
 
-func validDomain(d *domains.Domain) error {
+// CheckDomain is d.Validate as a CodeInvalid error.
+func CheckDomain(d *domains.Domain) error {
 	if err := d.Validate(); err != nil {
 		return Errorf(CodeInvalid, "%s", err.Error())
 	}
 	return nil
 }
 
-func decodeDomain(v []byte) (domains.Domain, error) {
+// DecodeDomain decodes a stored domain record (JSON); CodeInternal when
+// it is corrupt.
+func DecodeDomain(v []byte) (domains.Domain, error) {
 	var d domains.Domain
 	if err := json.Unmarshal(v, &d); err != nil {
 		return d, wrap(CodeInternal, err, "corrupt domain record")
@@ -57,10 +62,10 @@ func decodeDomain(v []byte) (domains.Domain, error) {
 	return d, nil
 }
 
-// changeDomain applies fn to the stored record v of host and returns the
+// ChangeDomain applies fn to the stored record v of host and returns the
 // checked result and its encoding: one rule for both stores' UpdateDomain.
-func changeDomain(v []byte, host string, fn func(*domains.Domain) error) (domains.Domain, []byte, error) {
-	d, err := decodeDomain(v)
+func ChangeDomain(v []byte, host string, fn func(*domains.Domain) error) (domains.Domain, []byte, error) {
+	d, err := DecodeDomain(v)
 	if err != nil {
 		return d, nil, err
 	}
@@ -68,7 +73,7 @@ func changeDomain(v []byte, host string, fn func(*domains.Domain) error) (domain
 		return d, nil, err
 	}
 	d.Host = host // fn cannot move a record to another host
-	if err := validDomain(&d); err != nil {
+	if err := CheckDomain(&d); err != nil {
 		return d, nil, err
 	}
 	nv, err := json.Marshal(d)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 	"github.com/hutong-dev/hutong/shortlink/storetest"
 )
 
@@ -108,9 +109,9 @@ func BenchmarkCacheMemory(b *testing.B) {
 	b.ReportMetric(per, "B/entry")
 }
 
-func redisBenchStore(b *testing.B) (*shortlink.RedisStore, string) {
+func redisBenchStore(b *testing.B) (*redisstore.Store, string) {
 	p := testPrefix(b)
-	return shortlink.NewRedisStore(redisClient(b, p), shortlink.RedisOptions{Prefix: p}), p
+	return redisstore.New(redisClient(b, p), redisstore.Options{Prefix: p}), p
 }
 
 // BenchmarkRedisGet is a cold read: RedisStore.Get of existing links on
@@ -163,8 +164,8 @@ func BenchmarkRedisCreateLoop(b *testing.B) {
 func cachedRedisService(b *testing.B) *shortlink.Service {
 	p := testPrefix(b)
 	rdb := redisClient(b, p)
-	c, err := shortlink.NewCachedStore(shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p}),
-		shortlink.CacheConfig{Bus: shortlink.NewPubSub(rdb, p+":invalidate", nil)})
+	c, err := shortlink.NewCachedStore(redisstore.New(rdb, redisstore.Options{Prefix: p}),
+		shortlink.CacheConfig{Bus: redisstore.NewPubSub(rdb, p+":invalidate", nil)})
 	if err != nil {
 		b.Fatal(err)
 	}

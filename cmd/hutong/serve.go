@@ -30,6 +30,8 @@ import (
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/resolver/remote"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
 // runServe runs the service until ctx is cancelled (SIGINT/SIGTERM), then
@@ -164,7 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 			cancel()
 		}
 		m.Logger.Info("capped links and click-event batches wait for replicas", "redis_min_replicas", minReplicas)
-		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{MinReplicas: minReplicas})
+		m.store = redisstore.New(rdb, redisstore.Options{MinReplicas: minReplicas})
 		shards := cfg.EventsShards
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters
@@ -183,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.events = rs
 		sink = rs
 	} else {
-		bs, err := shortlink.OpenBolt(filepath.Join(cfg.Data, "links.db"), shortlink.BoltOptions{})
+		bs, err := boltstore.Open(filepath.Join(cfg.Data, "links.db"), boltstore.Options{})
 		if err != nil {
 			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
 		}
@@ -205,7 +207,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	var bus shortlink.InvalidationBus // none on the embedded store
 	if m.rdb != nil {
-		bus = shortlink.NewPubSub(m.rdb, "", m.Logger)
+		bus = redisstore.NewPubSub(m.rdb, "", m.Logger)
 	}
 	m.links, err = shortlink.NewCachedStore(m.store, shortlink.CacheConfig{
 		MaxEntries: cfg.LinkCacheSize, Bus: bus, Logger: m.Logger,

@@ -1,4 +1,4 @@
-package shortlink
+package boltstore
 
 import (
 	"context"
@@ -7,9 +7,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hutong-dev/hutong/internal/domains"
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
-var _ DomainStore = (*BoltStore)(nil)
+var _ shortlink.DomainStore = (*Store)(nil)
 
 // Bucket of domain records: host → Domain JSON; bucketMeta holds
 // "domains_seeded".
@@ -26,8 +27,8 @@ func boltDomains(tx *bolt.Tx, create bool) (*bolt.Bucket, error) {
 	return tx.Bucket(bucketDomains), nil
 }
 
-// ListDomains implements DomainStore.
-func (s *BoltStore) ListDomains(ctx context.Context) ([]domains.Domain, error) {
+// ListDomains implements shortlink.DomainStore.
+func (s *Store) ListDomains(ctx context.Context) ([]domains.Domain, error) {
 	var out []domains.Domain
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b, _ := boltDomains(tx, false)
@@ -35,23 +36,23 @@ func (s *BoltStore) ListDomains(ctx context.Context) ([]domains.Domain, error) {
 			return nil
 		}
 		return b.ForEach(func(_, v []byte) error {
-			d, err := decodeDomain(v)
+			d, err := shortlink.DecodeDomain(v)
 			out = append(out, d)
 			return err
 		})
 	})
-	sortDomains(out)
+	shortlink.SortDomains(out)
 	return out, err
 }
 
-// CreateDomain implements DomainStore.
-func (s *BoltStore) CreateDomain(ctx context.Context, d domains.Domain) (domains.Domain, error) {
-	if err := validDomain(&d); err != nil {
+// CreateDomain implements shortlink.DomainStore.
+func (s *Store) CreateDomain(ctx context.Context, d domains.Domain) (domains.Domain, error) {
+	if err := shortlink.CheckDomain(&d); err != nil {
 		return d, err
 	}
 	v, err := json.Marshal(d)
 	if err != nil {
-		return d, wrap(CodeInternal, err, "cannot encode domain")
+		return d, wrap(shortlink.CodeInternal, err, "cannot encode domain")
 	}
 	return d, s.update(ctx, func(tx *bolt.Tx) error {
 		b, err := boltDomains(tx, true)
@@ -59,14 +60,14 @@ func (s *BoltStore) CreateDomain(ctx context.Context, d domains.Domain) (domains
 			return err
 		}
 		if b.Get([]byte(d.Host)) != nil {
-			return Errorf(CodeConflict, "domain %s exists already", d.Host)
+			return shortlink.Errorf(shortlink.CodeConflict, "domain %s exists already", d.Host)
 		}
 		return b.Put([]byte(d.Host), v)
 	})
 }
 
-// UpdateDomain implements DomainStore.
-func (s *BoltStore) UpdateDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
+// UpdateDomain implements shortlink.DomainStore.
+func (s *Store) UpdateDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
 	host = domains.NormalizeHost(host)
 	var out domains.Domain
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -76,9 +77,9 @@ func (s *BoltStore) UpdateDomain(ctx context.Context, host string, fn func(*doma
 		}
 		v := b.Get([]byte(host))
 		if v == nil {
-			return Errorf(CodeNotFound, "domain %s is not configured", host)
+			return shortlink.Errorf(shortlink.CodeNotFound, "domain %s is not configured", host)
 		}
-		d, nv, err := changeDomain(v, host, fn)
+		d, nv, err := shortlink.ChangeDomain(v, host, fn)
 		if err != nil {
 			return err
 		}
@@ -88,8 +89,8 @@ func (s *BoltStore) UpdateDomain(ctx context.Context, host string, fn func(*doma
 	return out, err
 }
 
-// DeleteDomain implements DomainStore.
-func (s *BoltStore) DeleteDomain(ctx context.Context, host string) error {
+// DeleteDomain implements shortlink.DomainStore.
+func (s *Store) DeleteDomain(ctx context.Context, host string) error {
 	host = domains.NormalizeHost(host)
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		b, err := boltDomains(tx, true)
@@ -97,16 +98,16 @@ func (s *BoltStore) DeleteDomain(ctx context.Context, host string) error {
 			return err
 		}
 		if b.Get([]byte(host)) == nil {
-			return Errorf(CodeNotFound, "domain %s is not configured", host)
+			return shortlink.Errorf(shortlink.CodeNotFound, "domain %s is not configured", host)
 		}
 		return b.Delete([]byte(host))
 	})
 }
 
-// SeedDomains implements DomainStore.
-func (s *BoltStore) SeedDomains(ctx context.Context, ds []domains.Domain) (bool, error) {
+// SeedDomains implements shortlink.DomainStore.
+func (s *Store) SeedDomains(ctx context.Context, ds []domains.Domain) (bool, error) {
 	for i := range ds {
-		if err := validDomain(&ds[i]); err != nil {
+		if err := shortlink.CheckDomain(&ds[i]); err != nil {
 			return false, err
 		}
 	}

@@ -1,4 +1,4 @@
-package shortlink
+package redisstore
 
 import (
 	"context"
@@ -8,15 +8,16 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hutong-dev/hutong/internal/domains"
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
-var _ DomainStore = (*RedisStore)(nil)
+var _ shortlink.DomainStore = (*Store)(nil)
 
-func (s *RedisStore) domainsKey() string       { return s.prefix + ":{domains}:all" }
-func (s *RedisStore) domainsSeededKey() string { return s.prefix + ":{domains}:seeded" }
+func (s *Store) domainsKey() string       { return s.prefix + ":{domains}:all" }
+func (s *Store) domainsSeededKey() string { return s.prefix + ":{domains}:seeded" }
 
-// ListDomains implements DomainStore (one HGETALL).
-func (s *RedisStore) ListDomains(ctx context.Context) ([]domains.Domain, error) {
+// ListDomains implements shortlink.DomainStore (one HGETALL).
+func (s *Store) ListDomains(ctx context.Context) ([]domains.Domain, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.domainsKey()).Result()
@@ -25,24 +26,24 @@ func (s *RedisStore) ListDomains(ctx context.Context) ([]domains.Domain, error) 
 	}
 	out := make([]domains.Domain, 0, len(m))
 	for _, v := range m {
-		d, err := decodeDomain([]byte(v))
+		d, err := shortlink.DecodeDomain([]byte(v))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, d)
 	}
-	sortDomains(out)
+	shortlink.SortDomains(out)
 	return out, nil
 }
 
-// CreateDomain implements DomainStore (HSETNX).
-func (s *RedisStore) CreateDomain(ctx context.Context, d domains.Domain) (domains.Domain, error) {
-	if err := validDomain(&d); err != nil {
+// CreateDomain implements shortlink.DomainStore (HSETNX).
+func (s *Store) CreateDomain(ctx context.Context, d domains.Domain) (domains.Domain, error) {
+	if err := shortlink.CheckDomain(&d); err != nil {
 		return d, err
 	}
 	v, err := json.Marshal(d)
 	if err != nil {
-		return d, wrap(CodeInternal, err, "cannot encode domain")
+		return d, wrap(shortlink.CodeInternal, err, "cannot encode domain")
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -51,13 +52,13 @@ func (s *RedisStore) CreateDomain(ctx context.Context, d domains.Domain) (domain
 		return d, redisErr(err, "create domain")
 	}
 	if !ok {
-		return d, Errorf(CodeConflict, "domain %s exists already", d.Host)
+		return d, shortlink.Errorf(shortlink.CodeConflict, "domain %s exists already", d.Host)
 	}
 	return d, nil
 }
 
-// UpdateDomain implements DomainStore (optimistic WATCH/MULTI on the hash).
-func (s *RedisStore) UpdateDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
+// UpdateDomain implements shortlink.DomainStore (optimistic WATCH/MULTI on the hash).
+func (s *Store) UpdateDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
 	host = domains.NormalizeHost(host)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -68,12 +69,12 @@ func (s *RedisStore) UpdateDomain(ctx context.Context, host string, fn func(*dom
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			v, err := tx.HGet(ctx, key, host).Bytes()
 			if errors.Is(err, redis.Nil) {
-				return Errorf(CodeNotFound, "domain %s is not configured", host)
+				return shortlink.Errorf(shortlink.CodeNotFound, "domain %s is not configured", host)
 			}
 			if err != nil {
 				return err
 			}
-			d, nv, err := changeDomain(v, host, fn)
+			d, nv, err := shortlink.ChangeDomain(v, host, fn)
 			if err != nil {
 				return err
 			}
@@ -91,8 +92,8 @@ func (s *RedisStore) UpdateDomain(ctx context.Context, host string, fn func(*dom
 	return out, redisErr(err, "update domain")
 }
 
-// DeleteDomain implements DomainStore.
-func (s *RedisStore) DeleteDomain(ctx context.Context, host string) error {
+// DeleteDomain implements shortlink.DomainStore.
+func (s *Store) DeleteDomain(ctx context.Context, host string) error {
 	host = domains.NormalizeHost(host)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -101,16 +102,16 @@ func (s *RedisStore) DeleteDomain(ctx context.Context, host string) error {
 		return redisErr(err, "delete domain")
 	}
 	if n == 0 {
-		return Errorf(CodeNotFound, "domain %s is not configured", host)
+		return shortlink.Errorf(shortlink.CodeNotFound, "domain %s is not configured", host)
 	}
 	return nil
 }
 
-// SeedDomains implements DomainStore: SETNX on a marker, then HSETNX per
+// SeedDomains implements shortlink.DomainStore: SETNX on a marker, then HSETNX per
 // host (an instance that loses the marker race seeds nothing).
-func (s *RedisStore) SeedDomains(ctx context.Context, ds []domains.Domain) (bool, error) {
+func (s *Store) SeedDomains(ctx context.Context, ds []domains.Domain) (bool, error) {
 	for i := range ds {
-		if err := validDomain(&ds[i]); err != nil {
+		if err := shortlink.CheckDomain(&ds[i]); err != nil {
 			return false, err
 		}
 	}

@@ -1,4 +1,4 @@
-package shortlink
+package redisstore
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
-// DefaultInvalidateChannel is the Redis pub/sub channel CachedStore
+// DefaultInvalidateChannel is the Redis pub/sub channel shortlink.CachedStore
 // instances announce edits on.
 const DefaultInvalidateChannel = "hutong:invalidate"
 
-// PubSub is the InvalidationBus on Redis pub/sub: every instance
+// PubSub is the shortlink.InvalidationBus on Redis pub/sub: every instance
 // publishes on and subscribes to one channel. When the subscription's
 // connection drops, go-redis reconnects and resubscribes (messages sent
 // meanwhile are lost; Subscribe reports it). Safe for concurrent use.
@@ -24,7 +26,7 @@ type PubSub struct {
 	log     *slog.Logger
 }
 
-var _ InvalidationBus = (*PubSub)(nil)
+var _ shortlink.InvalidationBus = (*PubSub)(nil)
 
 // NewPubSub returns the bus on channel (Optional. Default:
 // DefaultInvalidateChannel) of rdb, which the caller owns and closes.
@@ -40,7 +42,7 @@ func NewPubSub(rdb redis.UniversalClient, channel string, logger *slog.Logger) *
 	return &PubSub{rdb: rdb, channel: channel, log: logger}
 }
 
-// Publish implements InvalidationBus: one PUBLISH, or several in one pipeline.
+// Publish implements shortlink.InvalidationBus: one PUBLISH, or several in one pipeline.
 func (b *PubSub) Publish(ctx context.Context, msgs ...string) (int, error) {
 	if len(msgs) == 1 {
 		if err := b.rdb.Publish(ctx, b.channel, msgs[0]).Err(); err != nil {
@@ -65,7 +67,7 @@ func (b *PubSub) Publish(ctx context.Context, msgs ...string) (int, error) {
 	return failed, err
 }
 
-// Subscribe implements InvalidationBus. An idle subscription is pinged
+// Subscribe implements shortlink.InvalidationBus. An idle subscription is pinged
 // every 30 s, so a dead connection is noticed; a lost one is retried with
 // a backoff from 100 ms to 5 s.
 func (b *PubSub) Subscribe(ctx context.Context, subscribed func(again bool), onMessage func(string)) {
