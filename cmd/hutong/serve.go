@@ -23,6 +23,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/config"
 	"github.com/hutong-dev/hutong/internal/pages"
+	"github.com/hutong-dev/hutong/internal/postback"
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/server"
@@ -360,14 +361,14 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 		return err
 	}
 	pcfg.Registerer, pcfg.Logger = reg, m.Logger
-	poster, err := track.NewPoster(pcfg)
+	poster, err := postback.NewPoster(pcfg)
 	if err != nil {
 		return fmt.Errorf("--postbacks: %w", err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	switch {
 	case m.natsLog != nil:
-		w := track.NewNATSPostbackWorker(m.natsLog, poster, track.NATSWorkerConfig{})
+		w := postback.NewNATSWorker(m.natsLog, poster, postback.NATSWorkerConfig{})
 		// The consumer exists before the first tap when NATS answers now
 		// (a new consumer starts with the taps from then on); else Run
 		// keeps trying.
@@ -393,12 +394,12 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 		return nil
 	case m.rdb != nil:
 		m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
-		w := track.NewPostbackWorker(m.events, poster, track.WorkerConfig{})
+		w := postback.NewWorker(m.events, poster, postback.WorkerConfig{})
 		go w.Run(wctx)
 		return nil
 	}
 	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
-	lp := track.NewLocalPostbacks(poster, 10000, func(d track.DeadLetter) {
+	lp := postback.NewLocal(poster, 10000, func(d postback.DeadLetter) {
 		m.Logger.Warn("postback dead-lettered", "postback", d.Postback, "visit_id", d.VisitID, "reason", d.Reason)
 	})
 	tcfg.AfterWrite = lp.Enqueue
