@@ -286,7 +286,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.stats = sink
 	if m.rdb != nil {
-		deps.LimiterStorage = server.NewRedisStorage(m.rdb, "hutong:ratelimit")
+		deps.LimiterStorage = redisconn.NewLimiterStorage(m.rdb, "hutong:ratelimit")
 	}
 	if cfg.QRLogo != "" {
 		if deps.QRLogo, deps.QRLogoID, err = loadLogo(cfg.QRLogo); err != nil {
