@@ -13,7 +13,7 @@ import (
 	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
-// multiStore is a real RedisStore that counts GetMany calls and the links
+// multiStore is a real redisstore.Store that counts GetMany calls and the links
 // they asked for; when gate is set, each GetMany waits for a value from it,
 // before reading Redis, or after when gateAfterRead is set (a read whose
 // answer is on its way back).
@@ -266,7 +266,7 @@ func TestBatchLoadOff(t *testing.T) {
 	if l, err := c.Get(ctx, "", "off1"); err != nil || l.Code != "off1" {
 		t.Fatalf("Get = %q, %v", l.Code, err)
 	}
-	// RedisStore.Get is GetMany of one link, called on the store itself.
+	// redisstore.Store.Get is GetMany of one link, called on the store itself.
 	if calls := ms.calls.Load(); calls != 0 {
 		t.Errorf("GetMany through the cache %d times; want 0 with NoBatchLoads", calls)
 	}

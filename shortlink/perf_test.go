@@ -114,7 +114,7 @@ func redisBenchStore(b *testing.B) (*redisstore.Store, string) {
 	return redisstore.New(redisClient(b, p), redisstore.Options{Prefix: p}), p
 }
 
-// BenchmarkRedisGet is a cold read: RedisStore.Get of existing links on
+// BenchmarkRedisGet is a cold read: redisstore.Store.Get of existing links on
 // the local Redis, round robin over 1000 links.
 func BenchmarkRedisGet(b *testing.B) {
 	s, _ := redisBenchStore(b)

@@ -15,7 +15,7 @@ func openBolt(t *testing.T, path string) *boltstore.Store {
 	t.Helper()
 	s, err := boltstore.Open(path, boltstore.Options{NoSync: true, Timeout: 200 * time.Millisecond})
 	if err != nil {
-		t.Fatalf("OpenBolt: %v", err)
+		t.Fatalf("boltstore.Open: %v", err)
 	}
 	return s
 }
@@ -71,10 +71,10 @@ func TestBoltLockedFileTimesOut(t *testing.T) {
 	start := time.Now()
 	_, err := boltstore.Open(path, boltstore.Options{Timeout: 100 * time.Millisecond})
 	if shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
-		t.Fatalf("second OpenBolt: err = %v; want unavailable", err)
+		t.Fatalf("second Open: err = %v; want unavailable", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("second OpenBolt took %v; want about the 100ms timeout", d)
+		t.Errorf("second Open took %v; want about the 100ms timeout", d)
 	}
 }
 
