@@ -160,7 +160,7 @@ func BenchmarkRedisCreateLoop(b *testing.B) {
 }
 
 // cachedRedisService is the server's write path: Service on a CachedStore
-// on RedisStore, invalidations published on Redis.
+// on redisstore.Store, invalidations published on Redis.
 func cachedRedisService(b *testing.B) *shortlink.Service {
 	p := testPrefix(b)
 	rdb := redisClient(b, p)
@@ -196,7 +196,7 @@ func BenchmarkServiceCreateLoop(b *testing.B) {
 }
 
 // BenchmarkRedisCreateMany creates 10,000 links per op with one
-// RedisStore.CreateMany.
+// redisstore.Store.CreateMany.
 func BenchmarkRedisCreateMany(b *testing.B) {
 	s, _ := redisBenchStore(b)
 	ctx := context.Background()
@@ -223,7 +223,7 @@ func BenchmarkRedisCreateMany(b *testing.B) {
 
 // BenchmarkServiceCreateMany is the bulk endpoint's new path: one
 // Service.CreateMany of 10,000 links (random codes) on a CachedStore on
-// RedisStore, invalidations published.
+// redisstore.Store, invalidations published.
 func BenchmarkServiceCreateMany(b *testing.B) {
 	svc := cachedRedisService(b)
 	ctx := context.Background()
