@@ -1,8 +1,7 @@
 // Package track records taps: click events enqueued on the request path into
 // a bounded buffer, written in batches by a background writer (a Redis Stream
-// plus counters, or the embedded store's own file, or a NATS JetStream log),
-// spilled to disk when the sink is down, and aggregated into stats. Postbacks
-// to ad systems are a consumer of this log: internal/postback.
+// plus counters, or the embedded store's own file), spilled to disk when the
+// sink is down, aggregated into stats, and handed to ad systems as postbacks.
 package track
 
 import "time"
