@@ -282,6 +282,25 @@ func (l *NATSLog) Subject() string { return l.subject }
 // Stream is the stream's name.
 func (l *NATSLog) Stream() string { return l.cfg.Stream }
 
+// The accessors below are for the log's consumers outside this package
+// (internal/postback's NATSWorker creates its durable consumer and its
+// dead-letter stream beside the log's stream).
+
+// JetStream is the JetStream context the log publishes through.
+func (l *NATSLog) JetStream() jetstream.JetStream { return l.js }
+
+// Replicas is the stream's replica count (NATSConfig.Replicas).
+func (l *NATSLog) Replicas() int { return l.cfg.Replicas }
+
+// SubjectPrefix is NATSConfig.SubjectPrefix: the stream holds
+// SubjectPrefix + ".>".
+func (l *NATSLog) SubjectPrefix() string { return l.cfg.SubjectPrefix }
+
+// SetupError turns a failure to set up something on this log's server
+// (a stream, a consumer) into a message an operator can act on, wrapping
+// ErrNATSSetup, as OpenNATSLog's errors do.
+func (l *NATSLog) SetupError(err error) error { return natsSetupError(l.nc, err) }
+
 // natsHeaderRoom is what a batch message's headers take at most (the
 // payload limit is on headers plus data).
 const natsHeaderRoom = 512

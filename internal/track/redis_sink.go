@@ -152,6 +152,11 @@ func NewRedisSink(rdb redis.UniversalClient, cfg RedisConfig) *RedisSink {
 // Shards is the number of shards.
 func (s *RedisSink) Shards() int { return len(s.tags) }
 
+// Client is the Redis client the sink writes through (the caller's; the
+// sink does not close it). internal/postback's Worker writes its dead
+// letters with it.
+func (s *RedisSink) Client() redis.UniversalClient { return s.rdb }
+
 // StreamKey is the stream key of shard i ("{S:i}").
 func (s *RedisSink) StreamKey(i int) string { return s.tags[i] }
 
