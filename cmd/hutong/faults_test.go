@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hutong-dev/hutong/internal/config"
 	"github.com/hutong-dev/hutong/internal/testredis"
 )
@@ -402,4 +404,119 @@ func TestSentinelPlannedFailoverUnderLoad(t *testing.T) {
 		t.Errorf("%d taps on cached uncapped links failed; want none", uncappedFailed)
 	}
 	checkExactlyOnce(t, s.URL(), bases[0], l)
+}
+
+// TestRedisOutage60s stops the private redis-server under a running
+// hutong for 60 s (kill -9 after a SAVE, so the restart finds its data
+// again): taps on cached uncapped links keep answering 302 throughout (past
+// the cache's 30 s TTL: --stale-if-error), capped links fail closed, and the
+// click events spilled meanwhile replay once Redis is back: every answered
+// tap is in the log exactly once and counted once.
+//
+// The outage starts before t.Parallel: while this test waits to be resumed
+// the rest of the package's tests run, and the 60 s pass under them
+// instead of after them.
+func TestRedisOutage60s(t *testing.T) {
+	srv, err := testredis.Start(t.TempDir())
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(srv.Stop)
+	m, base := startMain(t, func(c *config.Serve) {
+		c.InitialAPIKey = adminKey
+		c.Redis = srv.URL()
+		c.EventFlushInterval = 50 * time.Millisecond
+	})
+	t.Cleanup(func() { closeAll(t, []*Main{m}) })
+	links := faultLinks(t, base, 3)
+	l := newTapLoad(t, []string{base}, nil)
+	for _, fl := range links {
+		if !fl.capped {
+			l.links = append(l.links, fl)
+		}
+	}
+	l.uas = []string{wechatUA, corpusUA(t, "wechat/android")} // WeChat taps answer 302
+	for _, fl := range links { // warm the cache; a HEAD is not a click
+		if a := do(t, "HEAD", base+"/"+fl.code, map[string]string{"User-Agent": wechatUA}, nil); a.Status != 302 {
+			t.Fatalf("warm HEAD %s: %d", fl.code, a.Status)
+		}
+	}
+	cl := redisClient(srv.URL())
+	if err := cl.Save(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	srv.Stop()
+	down := time.Now()
+	l.start(4, 50*time.Millisecond) // ~80 taps/s on the uncapped links
+	capped := make(chan []int, 1)
+	go func() {
+		var got []int
+		for time.Since(down) < 60*time.Second {
+			for _, fl := range links {
+				if fl.capped {
+					resp, err := noFollow.Get(base + "/" + fl.code)
+					if err == nil {
+						resp.Body.Close()
+						got = append(got, resp.StatusCode)
+					}
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		capped <- got
+	}()
+	t.Parallel()
+	time.Sleep(time.Until(down.Add(60 * time.Second)))
+	l.halt()
+	cappedStatus := <-capped
+	outage := time.Since(down)
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	taps := l.snapshot()
+	_, _, failed := failureWindow(taps, func(int) bool { return true })
+	stale := do(t, "GET", base+"/metrics", nil, nil)
+	t.Logf("Redis down %.1fs: %d taps on cached uncapped links, %d not answered; %d capped taps answered %v",
+		outage.Seconds(), len(taps), failed, len(cappedStatus), countStatus(cappedStatus))
+	for _, line := range strings.Split(stale.Body, "\n") {
+		if strings.HasPrefix(line, "hutong_link_cache_stale_total") {
+			t.Logf("%s", line)
+		}
+	}
+	if failed > 0 || len(taps) == 0 {
+		t.Errorf("%d of %d taps on cached uncapped links were not answered during the outage; want every one 302", failed, len(taps))
+	}
+	for _, r := range taps {
+		if r.status != 302 {
+			t.Errorf("tap %s during the outage: %d; want 302", r.clickID, r.status)
+			break
+		}
+	}
+	for _, st := range cappedStatus {
+		if st >= 200 && st < 400 {
+			t.Errorf("a capped link answered %d with Redis down; want it to fail closed", st)
+			break
+		}
+	}
+	if last := taps[len(taps)-1].at; last.Sub(down) < 55*time.Second {
+		t.Errorf("the load stopped %.1fs into the outage; want it to cover the 60 s", last.Sub(down).Seconds())
+	}
+	checkExactlyOnce(t, srv.URL(), base, l)
+}
+
+func countStatus(ss []int) map[int]int {
+	out := map[int]int{}
+	for _, s := range ss {
+		out[s]++
+	}
+	return out
+}
+
+func redisClient(u string) *redis.Client {
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		panic(err)
+	}
+	return redis.NewClient(opt)
 }
