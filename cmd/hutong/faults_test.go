@@ -436,7 +436,8 @@ func TestRedisOutage60s(t *testing.T) {
 		}
 	}
 	l.uas = []string{wechatUA, corpusUA(t, "wechat/android")} // WeChat taps answer 302
-	for _, fl := range links {                                // warm the cache; a HEAD is not a click
+	// Warm the cache; a HEAD is not a click.
+	for _, fl := range links {
 		if a := do(t, "HEAD", base+"/"+fl.code, map[string]string{"User-Agent": wechatUA}, nil); a.Status != 302 {
 			t.Fatalf("warm HEAD %s: %d", fl.code, a.Status)
 		}
