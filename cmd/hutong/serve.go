@@ -212,7 +212,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.links.Close() })
 	registerCacheMetrics(reg, m.links)
-	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{})
+	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{CursorKey: m.cursorKey(ctx)}) // cursorkey.go
 	if cfg.InitialAPIKey != "" {
 		created, err := m.service.EnsureInitialKey(ctx, cfg.InitialAPIKey)
 		if err != nil {
