@@ -133,3 +133,4 @@ func TestNewPing(t *testing.T) {
 		t.Fatalf("Ping: %v", err)
 	}
 }
+
