@@ -133,4 +133,3 @@ func TestNewPing(t *testing.T) {
 		t.Fatalf("Ping: %v", err)
 	}
 }
-
