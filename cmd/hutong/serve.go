@@ -199,7 +199,17 @@ func (m *Main) Run(ctx context.Context) error {
 		m.closers = append(m.closers, func(context.Context) error { return es.Close() })
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.store.Close() })
-	ready = append(ready, server.Check{Name: "store", Func: m.store.Ping})
+	storeReady := m.store.Ping
+	if m.rdb != nil {
+		// Redis: the keys hutong needs answer (every Cluster slot range,
+		// the Sentinels' master), not only a PING (redisconn.Probe).
+		probe, err := redisconn.NewProbe(cfg.Redis, m.rdb, redisconn.Config{})
+		if err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+		storeReady = probe.Check
+	}
+	ready = append(ready, server.Check{Name: "store", Func: storeReady})
 	if cfg.EventsURL != "" {
 		if sink, err = m.openNATSLog(ctx, cfg, sink, reg); err != nil {
 			return fmt.Errorf("--events-url: %w", err)
@@ -219,7 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.links.Close() })
 	registerCacheMetrics(reg, m.links)
-	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{})
+	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{CursorKey: m.cursorKey(ctx)}) // cursorkey.go
 	if cfg.InitialAPIKey != "" {
 		created, err := m.service.EnsureInitialKey(ctx, cfg.InitialAPIKey)
 		if err != nil {

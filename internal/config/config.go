@@ -112,6 +112,13 @@ type Serve struct {
 	// IPHashKey) or "none".
 	IPPolicy  string
 	IPHashKey string
+	// CursorSecret signs the list cursors the API hands out (next of GET
+	// /api/v1/links), so a cursor from one instance is good on every
+	// instance behind the same load balancer and a forged one is refused.
+	// Default "": a random secret generated once and kept in the store
+	// (Redis: the key hutong:{cursor}:secret, set if absent; embedded:
+	// DATA/cursor.key), which every instance on that store reads.
+	CursorSecret string
 	// EventBatchSize is the most click events written to the store in one
 	// batch (on Redis, one Lua script run). Default 512, at most 4096.
 	EventBatchSize int
@@ -215,6 +222,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")
 	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
 	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
+	b.str(&c.CursorSecret, "cursor-secret", "", "secret that signs API list cursors (default: generated once and kept in the store, shared by every instance on it)")
 	b.str(&c.Events, "events", "on", "record click events (stream, counters, postbacks): on or off")
 	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per batch record (one stream entry, one script run per shard)")
 	b.dur(&c.StaleIfError, "stale-if-error", 10*time.Minute, "how long a cached link (without a click cap) is still served while Redis cannot be read; 0: off, at most 24h")
@@ -338,6 +346,9 @@ func (c Serve) Validate() error {
 	}
 	if c.EventsMaxLen < 0 {
 		errs = append(errs, fmt.Errorf("--events-max-len must be 0 or positive, got %d", c.EventsMaxLen))
+	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < 16 {
+		errs = append(errs, errors.New("--cursor-secret must be at least 16 characters (or unset: generated once and kept in the store)"))
 	}
 	if c.StaleIfError < 0 || c.StaleIfError > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--stale-if-error must be between 0 (off) and 24h, got %v", c.StaleIfError))
