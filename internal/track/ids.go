@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"net/netip"
-	"strings"
 	"time"
+
+	"github.com/hutong-dev/hutong/resolver"
 )
 
 // crockford is the ULID alphabet (Crockford base32, lexically ordered).
@@ -188,19 +189,12 @@ func (p IPPolicy) ApplyAddr(ip netip.Addr) string {
 }
 
 // ClickIDParams are the query parameters on a hutong link that identify an
-// ad click (ROUTING.md "Parameters"). Names ending in "_" are prefixes
-// ("utm_" matches utm_source, utm_campaign, …). Read-only.
-var ClickIDParams = []string{"gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid", "utm_"}
+// ad click: resolver.ClickIDParams, the one list. Read-only.
+var ClickIDParams = resolver.ClickIDParams
 
 // IsClickIDParam reports whether the query parameter name is one of
-// ClickIDParams (exact, or with the utm_ prefix). It does not allocate.
-func IsClickIDParam(name string) bool {
-	switch name {
-	case "gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid":
-		return true
-	}
-	return len(name) > 4 && strings.HasPrefix(name, "utm_")
-}
+// ClickIDParams (resolver.IsClickIDParam). It does not allocate.
+func IsClickIDParam(name string) bool { return resolver.IsClickIDParam(name) }
 
 // AddClickID records name=value in m if name is a click-ID parameter,
 // allocating m on first use, and returns m. name and value are copied, so
