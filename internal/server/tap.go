@@ -114,9 +114,9 @@ func (s *Server) decide(c *fiber.Ctx, t *tap) {
 }
 
 // lookup replaces a short link or a bare 淘口令 on a tap by what it points
-// to (see deepen), within the configured timeout. On failure the entity
-// stays as it is and the router sends the person to the guide/info page with
-// the link or token to copy; t.lookupErr says why.
+// to (resolver.Deepen), within the configured timeout. On failure the
+// entity stays as it is and the router sends the person to the guide/info
+// page with the link or token to copy; t.lookupErr says why.
 func (s *Server) lookup(c *fiber.Ctx, t *tap) {
 	if !s.canDeepen(t.entity) {
 		return
@@ -125,11 +125,11 @@ func (s *Server) lookup(c *fiber.Ctx, t *tap) {
 	defer cancel()
 	e, err := s.deepen(ctx, t.entity)
 	if t.entity.Kind == resolver.KindShort {
-		s.metrics.expansion(err == nil || errors.Is(err, errLookedUpToUnknown))
+		s.metrics.expansion(err == nil || errors.Is(err, resolver.ErrLedToUnknown))
 	}
 	if err != nil {
 		t.lookupErr = err
-		if err != errDecodeNotConfigured {
+		if !errors.Is(err, resolver.ErrDecodeNotConfigured) {
 			s.log.Warn("short link or 淘口令 lookup failed", "kind", t.entity.Kind, "url", t.entity.URL, "err", err, "request_id", requestID(c))
 		}
 		return
@@ -139,55 +139,13 @@ func (s *Server) lookup(c *fiber.Ctx, t *tap) {
 
 // canDeepen reports whether deepen has anything to do for e.
 func (s *Server) canDeepen(e resolver.Entity) bool {
-	switch e.Kind {
-	case resolver.KindShort:
-		return s.deps.Expander != nil && e.URL != ""
-	case resolver.KindPassword:
-		return s.deps.Decoder != nil
-	}
-	return false
+	return resolver.CanDeepen(e, s.deps.Expander, s.deps.Decoder)
 }
 
-// deepen resolves what a short link or a bare 淘口令 points to: the short
-// link expanded, the token decoded through the Taobao Open Platform when
-// configured; both cached by their implementations. The share text's token
-// and title are kept on the result. Other entities come back unchanged.
+// deepen is resolver.Deepen with the server's expander and decoder.
 func (s *Server) deepen(ctx context.Context, e resolver.Entity) (resolver.Entity, error) {
-	var long string
-	var err error
-	switch {
-	case e.Kind == resolver.KindShort && s.deps.Expander != nil && e.URL != "":
-		long, err = s.deps.Expander.Expand(ctx, e.URL)
-	case e.Kind == resolver.KindPassword && s.deps.Decoder != nil:
-		var d resolver.Decoded
-		d, err = s.deps.Decoder.Decode(ctx, e.ID)
-		if errors.Is(err, resolver.ErrNotConfigured) {
-			return e, errDecodeNotConfigured
-		}
-		long = d.URL
-		if e.Title == "" {
-			e.Title = d.Title
-		}
-	default:
-		return e, nil
-	}
-	if err != nil {
-		return e, err
-	}
-	inner := resolver.Parse(long)
-	if !inner.Known() || inner.Kind == resolver.KindShort || inner.Kind == resolver.KindPassword {
-		return e, errLookedUpToUnknown
-	}
-	if inner.Tpwd == "" {
-		inner.Tpwd = e.Tpwd
-		if e.Kind == resolver.KindPassword {
-			inner.Tpwd = e.ID
-		}
-	}
-	if inner.Title == "" {
-		inner.Title = e.Title
-	}
-	return inner, nil
+	e, _, err := resolver.Deepen(ctx, e, s.deps.Expander, s.deps.Decoder)
+	return e, err
 }
 
 // respond writes the answer for t.dec.
@@ -262,11 +220,6 @@ func (s *Server) forwardParams(c *fiber.Ctx, t *tap) string {
 	}
 	return string(b)
 }
-
-var (
-	errLookedUpToUnknown   = errors.New("the short link or 淘口令 did not lead to a Taobao/Tmall page hutong understands")
-	errDecodeNotConfigured = errors.New("淘口令 decoding is not configured on this server (--top-app-key, --top-app-secret): copy the token into the Taobao app")
-)
 
 // expandTimeout default; overridden by Options.
 const defaultExpandTimeout = 1500 * time.Millisecond

@@ -82,21 +82,18 @@ type landing struct {
 }
 
 // landings routes the link for every persona with the routing table in
-// force, the same call a tap makes. An m.tb.cn target is expanded first
-// when an Expander is configured (taps expand it too); expanded reports it.
+// force, the same call a tap makes. An m.tb.cn target or a bare 淘口令 is
+// looked up first by resolver.Deepen, the rule taps use, when the lookup is
+// configured; expanded reports that it succeeded. On failure the stored
+// entity is routed, as a tap would.
 func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
 	e := l.Entity
-	if e.Kind == resolver.KindShort && u.d.Expander != nil && e.URL != "" {
+	if resolver.CanDeepen(e, u.d.Expander, u.d.Decoder) {
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-		long, err := u.d.Expander.Expand(ctx, e.URL)
+		deep, _, err := resolver.Deepen(ctx, e, u.d.Expander, u.d.Decoder)
 		cancel()
 		if err == nil {
-			if inner := resolver.Parse(long); inner.Known() && inner.Kind != resolver.KindShort {
-				if inner.Tpwd == "" {
-					inner.Tpwd = e.Tpwd
-				}
-				e, expanded = inner, true
-			}
+			e, expanded = deep, true
 		}
 	}
 	t := u.d.Rules.Load()
