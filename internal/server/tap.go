@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/route"
+	tapcore "github.com/hutong-dev/hutong/internal/tap"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -190,35 +190,20 @@ func (t *tap) copyText() string {
 	return t.input
 }
 
-// forwardParams builds the per-link part of what is appended to the
-// destination: the link's UTM parameters and the ad click IDs the link
-// forwards. Click IDs forwarded for every link (rules: forward_params) are
-// added by the router from Request.Query. WeChat's from/isappinstalled and
-// everything else stay behind.
+// forwardParams is tap.Forward for this tap: the link's UTM parameters and
+// the ad click IDs of the query that the link forwards.
 func (s *Server) forwardParams(c *fiber.Ctx, t *tap) string {
 	if t.link == nil || (len(t.link.UTM) == 0 && len(t.link.ForwardClickIDs) == 0) {
 		return ""
 	}
-	var b []byte
-	add := func(k, v string) {
-		if len(b) > 0 {
-			b = append(b, '&')
-		}
-		b = append(b, url.QueryEscape(k)...)
-		b = append(b, '=')
-		b = append(b, url.QueryEscape(v)...)
-	}
-	for _, k := range sortedKeys(t.link.UTM) {
-		add(k, t.link.UTM[k])
-	}
+	var buf [8]tapcore.Param
+	q := buf[:0]
 	if len(t.link.ForwardClickIDs) > 0 {
 		c.Context().QueryArgs().VisitAll(func(key, value []byte) {
-			if track.IsClickIDParam(string(key)) && contains(t.link.ForwardClickIDs, string(key)) {
-				add(string(key), string(value))
-			}
+			q = append(q, tapcore.Param{Key: utils.UnsafeString(key), Value: utils.UnsafeString(value)})
 		})
 	}
-	return string(b)
+	return tapcore.Forward(t.link, q)
 }
 
 // expandTimeout default; overridden by Options.

@@ -3,11 +3,11 @@ package ui
 import (
 	"context"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/internal/tap"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -97,7 +97,7 @@ func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
 		}
 	}
 	t := u.d.Rules.Load()
-	fwd := forwardUTM(l.UTM)
+	fwd := tap.Forward(l, nil) // the tap path's encoder; a preview has no click IDs
 	for _, p := range personas {
 		cl := u.d.Clients.Detect(p.UA)
 		d := t.Decide(route.Request{Entity: e, Client: cl, Overrides: l.Route, Forward: fwd})
@@ -109,24 +109,4 @@ func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
 			AppURL: d.AppURL, PayChannel: d.PayChannel, Reason: d.Reason})
 	}
 	return out, expanded
-}
-
-// forwardUTM encodes a link's UTM parameters as the tap path does (sorted).
-func forwardUTM(utm map[string]string) string {
-	if len(utm) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(utm))
-	for k := range utm {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(utm[k]))
-	}
-	return b.String()
 }
