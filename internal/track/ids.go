@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/click"
 	"github.com/hutong-dev/hutong/resolver"
 )
 
@@ -196,24 +197,11 @@ var ClickIDParams = resolver.ClickIDParams
 // ClickIDParams (resolver.IsClickIDParam). It does not allocate.
 func IsClickIDParam(name string) bool { return resolver.IsClickIDParam(name) }
 
-// AddClickID records name=value in m if name is a click-ID parameter,
-// allocating m on first use, and returns m. name and value are copied, so
-// byte slices borrowed from a fasthttp/Fiber request are safe to pass:
+// AddClickID records name=value in m if name is a click-ID parameter: see
+// click.AddClickID. It copies name and value; borrowed bytes are safe:
 //
 //	var ids map[string]string
 //	c.Context().QueryArgs().VisitAll(func(k, v []byte) { ids = track.AddClickID(ids, k, v) })
-//
-// Values longer than 2048 bytes are cut to bound event size.
 func AddClickID(m map[string]string, name, value []byte) map[string]string {
-	if !IsClickIDParam(string(name)) { // no allocation: compiler optimises the conversion
-		return m
-	}
-	if len(value) > 2048 {
-		value = value[:2048]
-	}
-	if m == nil {
-		m = make(map[string]string, 2)
-	}
-	m[string(name)] = string(value)
-	return m
+	return click.AddClickID(m, name, value)
 }

@@ -1,10 +1,14 @@
-// Package track records taps: click events enqueued on the request path into
-// a bounded buffer, written in batches by a background writer (a Redis Stream
-// plus counters, or the embedded store's own file), spilled to disk when the
-// sink is down, aggregated into stats, and handed to ad systems as postbacks.
-package track
+// Package click is the click event of one tap: the type the tap core
+// (internal/tap) builds and the recorder (internal/track) writes, in a
+// package of its own so that the tap core depends on no sink driver.
+// Standard library and resolver (the click-ID list) only.
+package click
 
-import "time"
+import (
+	"time"
+
+	"github.com/hutong-dev/hutong/resolver"
+)
 
 // Event is one tap. JSON field names are the stream/file schema documented in
 // the README; keep them stable.
@@ -40,4 +44,22 @@ type Event struct {
 	// ClickIDs are the ad click IDs on the tapped link (gdt_vid, qz_gdt,
 	// click_id, clickid, callback, bd_vid, utm_*), name → value.
 	ClickIDs map[string]string `json:"click_ids,omitempty"`
+}
+
+// AddClickID records name=value in m if name is a click-ID parameter
+// (resolver.IsClickIDParam), allocating m on first use, and returns m. name
+// and value are copied, so byte slices borrowed from a request are safe to
+// pass. Values longer than 2048 bytes are cut to bound event size.
+func AddClickID(m map[string]string, name, value []byte) map[string]string {
+	if !resolver.IsClickIDParam(string(name)) { // no allocation: compiler optimises the conversion
+		return m
+	}
+	if len(value) > 2048 {
+		value = value[:2048]
+	}
+	if m == nil {
+		m = make(map[string]string, 2)
+	}
+	m[string(name)] = string(value)
+	return m
 }
