@@ -5,6 +5,7 @@
 package click
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hutong-dev/hutong/resolver"
@@ -46,20 +47,40 @@ type Event struct {
 	ClickIDs map[string]string `json:"click_ids,omitempty"`
 }
 
+// MaxClickIDLen bounds a recorded click ID's value (bytes); longer values
+// are cut, to bound event size.
+const MaxClickIDLen = 2048
+
 // AddClickID records name=value in m if name is a click-ID parameter
 // (resolver.IsClickIDParam), allocating m on first use, and returns m. name
 // and value are copied, so byte slices borrowed from a request are safe to
-// pass. Values longer than 2048 bytes are cut to bound event size.
+// pass. Values longer than MaxClickIDLen bytes are cut.
 func AddClickID(m map[string]string, name, value []byte) map[string]string {
 	if !resolver.IsClickIDParam(string(name)) { // no allocation: compiler optimises the conversion
 		return m
 	}
-	if len(value) > 2048 {
-		value = value[:2048]
+	if len(value) > MaxClickIDLen {
+		value = value[:MaxClickIDLen]
 	}
 	if m == nil {
 		m = make(map[string]string, 2)
 	}
 	m[string(name)] = string(value)
+	return m
+}
+
+// AddClickIDString is AddClickID for strings that may alias request
+// memory: name and value are cloned when recorded.
+func AddClickIDString(m map[string]string, name, value string) map[string]string {
+	if !resolver.IsClickIDParam(name) {
+		return m
+	}
+	if len(value) > MaxClickIDLen {
+		value = value[:MaxClickIDLen]
+	}
+	if m == nil {
+		m = make(map[string]string, 2)
+	}
+	m[strings.Clone(name)] = strings.Clone(value)
 	return m
 }
