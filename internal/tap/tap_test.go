@@ -15,6 +15,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/tap"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 const (
@@ -36,7 +37,7 @@ type env struct {
 
 func newEnv(t testing.TB, tweak func(*tap.Config)) *env {
 	t.Helper()
-	bs, err := shortlink.OpenBolt(filepath.Join(t.TempDir(), "links.db"), shortlink.BoltOptions{})
+	bs, err := boltstore.Open(filepath.Join(t.TempDir(), "links.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
