@@ -26,6 +26,7 @@ func (s *Server) mountUI() {
 		Clients:       s.deps.Clients,
 		Stats:         s.deps.Stats,
 		Expander:      s.deps.Expander,
+		Decoder:       s.deps.Decoder,
 		Domains:       s.opts.Domains,
 		DomainList:    s.uiDomainList(),
 		MinHealthy:    s.deps.Domain.MinHealthy,
