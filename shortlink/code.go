@@ -104,13 +104,20 @@ var reservedByLen = func() [][]string {
 func ValidateCode(code string) error {
 	switch codeProblem(code) {
 	case codeBadLength:
-		return Errorf(CodeInvalid, "alias %q must be %d to %d characters long", code, MinAliasLength, MaxAliasLength)
+		return aliasError("alias %q must be %d to %d characters long", code, MinAliasLength, MaxAliasLength)
 	case codeBadChar:
-		return Errorf(CodeInvalid, "alias %q may contain only letters, digits, '_' and '-'", code)
+		return aliasError("alias %q may contain only letters, digits, '_' and '-'", code)
 	case codeReserved:
-		return Errorf(CodeInvalid, "alias %q is reserved; choose another", code)
+		return aliasError("alias %q is reserved; choose another", code)
 	}
 	return nil
+}
+
+// aliasError is a CodeInvalid *Error about the alias (its message names it).
+func aliasError(format string, args ...any) *Error {
+	e := Errorf(CodeInvalid, format, args...)
+	e.Field = "alias"
+	return e
 }
 
 // IsCode reports whether ValidateCode accepts code, without building the
@@ -148,12 +155,14 @@ func ValidateDomain(d string) error {
 		return nil
 	}
 	if len(d) > 253 {
-		return Errorf(CodeInvalid, "domain is longer than 253 characters")
+		return &Error{Code: CodeInvalid, Field: "domain", Message: "domain is longer than 253 characters"}
 	}
 	for i := 0; i < len(d); i++ {
 		c := d[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
-			return Errorf(CodeInvalid, "domain %q must be a lower-case host name", d)
+			e := Errorf(CodeInvalid, "domain %q must be a lower-case host name", d)
+			e.Field = "domain"
+			return e
 		}
 	}
 	return nil

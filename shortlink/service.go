@@ -36,6 +36,8 @@ type Service struct {
 	now     func() time.Time
 	newCode func(int) string
 	curKey  []byte
+	// rules check link input (Make, Edit, Import); see WithRules.
+	rules Rules
 }
 
 // NewService returns a Service on s.
@@ -52,7 +54,8 @@ func NewService(s Store, cfg ServiceConfig) *Service {
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = []byte("hutong list cursor v1")
 	}
-	return &Service{store: s, codeLen: cfg.CodeLength, now: cfg.Now, newCode: cfg.NewCode, curKey: cfg.CursorKey}
+	svc := &Service{store: s, codeLen: cfg.CodeLength, now: cfg.Now, newCode: cfg.NewCode, curKey: cfg.CursorKey}
+	return svc.WithRules(Rules{})
 }
 
 // Random-code attempts: collisionsPerLength at each length, then one

@@ -41,10 +41,12 @@ var MaxExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // Message starts with it so a person reading only the message knows what
 // to fix.
 func invalidField(field, format string, args ...any) *Error {
-	e := Errorf(CodeInvalid, format, args...)
-	e.Field = field
-	e.Message = field + ": " + e.Message
-	return e
+	return FieldError(CodeInvalid, field, "", format, args...)
+}
+
+// invalidBecause is invalidField with a Reason.
+func invalidBecause(field, reason, format string, args ...any) *Error {
+	return FieldError(CodeInvalid, field, reason, format, args...)
 }
 
 // textRule is how checkText treats one field.
@@ -62,12 +64,12 @@ type textRule struct {
 func checkText(field, v string, r textRule) error {
 	if v == "" {
 		if r.required {
-			return invalidField(field, "is required")
+			return invalidBecause(field, ReasonRequired, "is required")
 		}
 		return nil
 	}
 	if len(v) > r.max {
-		return invalidField(field, "is %d bytes, longer than the limit of %d", len(v), r.max)
+		return invalidBecause(field, ReasonTooLong, "is %d bytes, longer than the limit of %d", len(v), r.max)
 	}
 	for i := 0; i < len(v); {
 		c, size := utf8.DecodeRuneInString(v[i:])
@@ -128,7 +130,7 @@ func (l *Link) Validate() error {
 	case len(l.ForwardClickIDs) > MaxClickIDs:
 		return invalidField("forward_click_ids", "at most %d forwarded click IDs, got %d", MaxClickIDs, len(l.ForwardClickIDs))
 	case l.Route.Quantity < 0 || l.Route.Quantity > MaxQuantity:
-		return invalidField("route.quantity", "want 0 (one item) to %d, got %d", MaxQuantity, l.Route.Quantity)
+		return invalidBecause("route.quantity", ReasonRange, "want 0 (one item) to %d, got %d", MaxQuantity, l.Route.Quantity)
 	}
 	for _, f := range [...]struct {
 		name, v string
@@ -171,7 +173,7 @@ func (l *Link) Validate() error {
 	}
 	if l.Image != "" {
 		if u, err := url.Parse(l.Image); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-			return invalidField("image", "must be an http(s) URL")
+			return invalidBecause("image", ReasonURL, "must be an http(s) URL")
 		}
 	}
 	if l.ExpiresAt != nil && l.ExpiresAt.After(MaxExpiry) {
@@ -196,7 +198,7 @@ func ValidateExpiresAt(t *time.Time, now time.Time) error {
 	case t == nil:
 		return nil
 	case !t.After(now):
-		return invalidField("expires_at", "%s is not in the future: send a later time, or null for no expiry", t.Format(time.RFC3339))
+		return invalidBecause("expires_at", ReasonPast, "%s is not in the future: send a later time, or null for no expiry", t.Format(time.RFC3339))
 	case t.After(MaxExpiry):
 		return invalidField("expires_at", "later than %s", MaxExpiry.Format(time.RFC3339))
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/config"
-	"github.com/hutong-dev/hutong/internal/server"
+	"github.com/hutong-dev/hutong/internal/linkquery"
 )
 
 // waitClicks polls GET /api/v1/links/{code} until its clicks reach want
@@ -130,8 +130,8 @@ func TestClicksSortAndExport(t *testing.T) {
 			if err != nil {
 				t.Fatalf("export %+v is not CSV: %v\n%s", ask, err, a.Body)
 			}
-			if !slices.Equal(recs[0], server.LinkCSVColumns) || len(recs) != 4 {
-				t.Fatalf("export %+v: header %v, %d rows; want %v and 3 rows", ask, recs[0], len(recs)-1, server.LinkCSVColumns)
+			if !slices.Equal(recs[0], linkquery.CSVColumns) || len(recs) != 4 {
+				t.Fatalf("export %+v: header %v, %d rows; want %v and 3 rows", ask, recs[0], len(recs)-1, linkquery.CSVColumns)
 			}
 			col := func(row []string, name string) string { return row[slices.Index(recs[0], name)] }
 			if col(recs[1], "code") != "mm-new" || col(recs[2], "clicks") != "5" || col(recs[2], "cap_clicks") != "5" ||

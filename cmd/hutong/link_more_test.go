@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/hutong-dev/hutong/internal/config"
-	"github.com/hutong-dev/hutong/internal/server"
+	"github.com/hutong-dev/hutong/internal/linkquery"
 )
 
 // TestLinkCLI drives hutong link create|import|export|stats|update|
@@ -57,7 +57,7 @@ func TestLinkCLI(t *testing.T) {
 
 	code, out, errOut = runCLI(t, "", m("link", "export", "--sort", "code")...)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if code != 0 || err != nil || !slices.Equal(recs[0], server.LinkCSVColumns) || len(recs) != 5 || recs[1][0] != "cli-five" {
+	if code != 0 || err != nil || !slices.Equal(recs[0], linkquery.CSVColumns) || len(recs) != 5 || recs[1][0] != "cli-five" {
 		t.Errorf("link export: exit %d %v %q %s", code, err, out, errOut)
 	}
 	jl := filepath.Join(dir, "links.jsonl")

@@ -262,7 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	var dec resolver.PasswordDecoder = remote.Disabled{}
-	var minter server.TpwdCreator
+	var minter shortlink.TpwdCreator
 	if cfg.TOPAppKey != "" {
 		// One Open Platform client (and circuit breaker) for decoding and
 		// minting; minting is called only when a link is created.

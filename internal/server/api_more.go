@@ -1,14 +1,12 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +17,6 @@ import (
 	"github.com/hutong-dev/hutong/shortlink"
 	"github.com/hutong-dev/hutong/shortlink/qr"
 )
-
-// MaxBulkRows is the most rows one bulk import may carry.
-const MaxBulkRows = 10000
 
 // bulkRow is the outcome of one row of a bulk import.
 type bulkRow struct {
@@ -38,45 +33,41 @@ type bulkRow struct {
 func (s *Server) handleBulk(c *fiber.Ctx) error {
 	body := c.Body()
 	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
-	var rows []*linkRequest
-	var rowErrs map[int]error
+	var rows []shortlink.Row
 	var err error
 	switch {
 	case strings.HasPrefix(ct, "text/csv"):
-		rows, rowErrs, err = parseCSVRows(body)
+		rows, err = shortlink.ParseCSV(body)
 	case strings.HasPrefix(ct, "application/x-ndjson"), strings.HasPrefix(ct, "application/jsonl"),
 		strings.HasPrefix(ct, "application/json"), ct == "":
-		rows, rowErrs, err = parseJSONLRows(body)
+		rows, err = shortlink.ParseJSONL(body)
 	default:
-		return &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "invalid",
+		return &shortlink.Error{Code: shortlink.CodeUnsupportedMediaType,
 			Message: "send text/csv (with a header row) or application/x-ndjson (one JSON object per line)"}
 	}
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
-		return errBadRequest("no rows: the file is empty")
-	}
-	if len(rows) > MaxBulkRows {
-		return &apiError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
-			Message: fmt.Sprintf("%d rows: at most %d per import; split the file", len(rows), MaxBulkRows)}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	links, errs := s.bulkCreate(ctx, rows, rowErrs)
+	links, errs, err := s.links.Import(ctx, rows)
+	if err != nil {
+		return err
+	}
 	out := make([]bulkRow, len(rows))
+	urls := s.urls(c)
 	created := 0
 	for i, r := range rows {
 		out[i].Row = i + 1
-		if r != nil && r.Target != nil {
-			out[i].Target = *r.Target
+		if r.Input.Target != nil {
+			out[i].Target = *r.Input.Target
 		}
 		if errs[i] != nil {
 			out[i].Error = detailOf(errs[i])
 			continue
 		}
 		created++
-		out[i].Code, out[i].ShortURL = links[i].Code, s.shortURL(c, links[i].Domain, links[i].Code)
+		out[i].Code, out[i].ShortURL = links[i].Code, urls.Short(links[i].Domain, links[i].Code)
 	}
 	if strings.Contains(c.Get(fiber.HeaderAccept), "text/csv") {
 		var buf bytes.Buffer
@@ -102,170 +93,8 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 }
 
 func detailOf(err error) *errorDetail {
-	if ae, ok := asAPIError(err); ok {
-		return &errorDetail{Code: ae.Code, Message: ae.Message}
-	}
-	return &errorDetail{Code: "invalid", Message: err.Error()}
-}
-
-// bulkColumns are the CSV columns a bulk import understands.
-var bulkColumns = []string{"target", "alias", "domain", "expires_at", "max_clicks", "tags", "campaign",
-	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign", "tpwd", "wechat_tpwd_guide"}
-
-func parseCSVRows(body []byte) ([]*linkRequest, map[int]error, error) {
-	r := csv.NewReader(bytes.NewReader(body))
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		return nil, nil, errBadRequest("CSV: cannot read the header row: " + err.Error())
-	}
-	idx := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !contains(bulkColumns, h) {
-			return nil, nil, errBadRequest(fmt.Sprintf("CSV header: unknown column %q (known: %s)", h, strings.Join(bulkColumns, ", ")))
-		}
-		idx[h] = i
-	}
-	if _, ok := idx["target"]; !ok {
-		return nil, nil, errBadRequest("CSV header: a target column is required")
-	}
-	var rows []*linkRequest
-	errs := map[int]error{}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		n := len(rows)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
-				rows = append(rows, nil)
-				errs[n] = errBadRequest("CSV: " + err.Error())
-				if len(rows) > MaxBulkRows {
-					break
-				}
-				continue
-			}
-		}
-		get := func(col string) string {
-			if i, ok := idx[col]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		lr, rerr := csvRow(get)
-		rows = append(rows, lr)
-		if rerr != nil {
-			errs[n] = rerr
-		}
-		if len(rows) > MaxBulkRows {
-			break
-		}
-	}
-	return rows, errs, nil
-}
-
-func csvRow(get func(string) string) (*linkRequest, error) {
-	str := func(v string) *string { return &v }
-	lr := &linkRequest{Target: str(get("target"))}
-	if v := get("alias"); v != "" {
-		lr.Alias = str(v)
-	}
-	if v := get("domain"); v != "" {
-		lr.Domain = str(v)
-	}
-	if v := get("expires_at"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return lr, errBadRequest("expires_at: want an RFC 3339 time such as 2026-12-31T23:59:59+08:00")
-		}
-		lr.ExpiresAt = optTime{Set: true, T: &t}
-	}
-	if v := get("max_clicks"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return lr, errBadRequest("max_clicks: want a whole number")
-		}
-		lr.MaxClicks = &n
-	}
-	if v := get("tags"); v != "" {
-		var tags []string
-		for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '|' }) {
-			if t = strings.TrimSpace(t); t != "" {
-				tags = append(tags, t)
-			}
-		}
-		lr.Tags = &tags
-	}
-	for col, p := range map[string]**string{"campaign": &lr.Campaign, "title": &lr.Title, "description": &lr.Description, "image": &lr.Image} {
-		if v := get(col); v != "" {
-			*p = str(v)
-		}
-	}
-	if v := get("buy_now") + get("sku") + get("quantity") + get("prefer_web") + get("wechat_tpwd_guide"); v != "" {
-		lr.Route = new(routeOverrides)
-		lr.Route.BuyNow = truthy(get("buy_now"))
-		lr.Route.PreferWeb = truthy(get("prefer_web"))
-		lr.Route.WeChatTpwdGuide = truthy(get("wechat_tpwd_guide"))
-		lr.Route.SKU = get("sku")
-		if q := get("quantity"); q != "" {
-			n, err := strconv.Atoi(q)
-			if err != nil || n < 1 {
-				return lr, errBadRequest("quantity: want a whole number of at least 1")
-			}
-			lr.Route.Quantity = n
-		}
-	}
-	utm := map[string]string{}
-	for _, k := range []string{"utm_source", "utm_medium", "utm_campaign"} {
-		if v := get(k); v != "" {
-			utm[k] = v
-		}
-	}
-	if len(utm) > 0 {
-		lr.UTM = &utm
-	}
-	if v := get("tpwd"); v != "" {
-		if err := lr.Tpwd.parseText(v); err != nil {
-			return lr, errBadRequest(err.Error())
-		}
-	}
-	return lr, nil
-}
-
-func truthy(s string) bool {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes", "y":
-		return true
-	}
-	return false
-}
-
-func parseJSONLRows(body []byte) ([]*linkRequest, map[int]error, error) {
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var rows []*linkRequest
-	errs := map[int]error{}
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var lr linkRequest
-		if err := decodeStrict(line, &lr); err != nil {
-			errs[len(rows)] = err
-		}
-		rows = append(rows, &lr)
-		if len(rows) > MaxBulkRows {
-			break
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, errBadRequest("JSONL: " + err.Error() + " (one JSON object per line, each under 1 MiB)")
-	}
-	return rows, errs, nil
+	_, d := httpError(err)
+	return &errorDetail{Code: d.Code, Message: d.Message}
 }
 
 // handleQR answers the QR code of a link's short URL as PNG or SVG. It
@@ -283,13 +112,13 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 	if err != nil {
 		return errBadRequest(err.Error())
 	}
-	if truthy(c.Query("logo")) {
+	if shortlink.Truthy(c.Query("logo")) {
 		if s.deps.QRLogo == nil {
 			return errBadRequest("logo: no logo is configured on this install (hutong serve --qr-logo FILE.png)")
 		}
 		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
 	}
-	text := s.qrShortURL(c, l.Domain, l.Code)
+	text := s.urls(c).QR(l.Domain, l.Code)
 	svg := strings.HasSuffix(c.Path(), ".svg")
 	etag := qr.ETag(text, o)
 	if svg {
@@ -349,7 +178,7 @@ func (s *Server) statsError(err error) error {
 	if errors.Is(err, track.ErrInvalidQuery) {
 		return errBadRequest(strings.TrimPrefix(err.Error(), "track: "))
 	}
-	return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: "stats are unavailable right now; retry later", Cause: err}
+	return &shortlink.Error{Code: shortlink.CodeUnavailable, Message: "stats are unavailable right now; retry later", Err: err}
 }
 
 func (s *Server) handleLinkStats(c *fiber.Ctx) error {
@@ -442,7 +271,7 @@ func (s *Server) handleListKeys(c *fiber.Ctx) error {
 	defer cancel()
 	keys, err := s.deps.Keys.ListKeys(ctx)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	for i := range keys {
 		keys[i].Hash = "" // never shown
@@ -463,12 +292,12 @@ func (s *Server) handleCreateKey(c *fiber.Ctx) error {
 	secret := shortlink.NewSecret()
 	k, err := shortlink.NewAPIKey(secret, r.Name, r.Scopes, s.now())
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	if err := s.deps.Keys.CreateKey(ctx, k); err != nil {
-		return storeError(err)
+		return err
 	}
 	k.Hash = ""
 	return c.Status(fiber.StatusCreated).JSON(struct {
@@ -481,7 +310,7 @@ func (s *Server) handleRevokeKey(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	if err := s.deps.Keys.RevokeKey(ctx, strings.Clone(c.Params("id")), s.now()); err != nil {
-		return storeError(err)
+		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -69,7 +69,7 @@ type Deps struct {
 	// Tpwd mints 淘口令 for links created with "tpwd": true. Nil or not
 	// enabled: such requests answer 503 (or, with "optional", make the link
 	// without one).
-	Tpwd TpwdCreator
+	Tpwd shortlink.TpwdCreator
 
 	// Links serves the short-link route GET /{code} (shortlink.CachedStore).
 	// Nil: every code is not found.

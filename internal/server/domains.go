@@ -69,29 +69,6 @@ func (s *Server) servedDomain(d string) bool {
 	return ok && rec.Serves()
 }
 
-// poolURL is scheme://host/code on the best healthy host of role in the
-// pool of a link stored under domain key k, when pools are on and the
-// link is the pool's (k == ""); links pinned to a host stay on it.
-func (s *Server) poolURL(c *fiber.Ctx, k, code string, role domains.Role) (string, bool) {
-	if k != "" || !s.poolsOn() {
-		return "", false
-	}
-	d, ok := s.deps.Domain.Registry.Pick(domains.DefaultPool, role)
-	if !ok {
-		return "", false
-	}
-	return s.scheme(c) + "://" + d.Host + "/" + code, true
-}
-
-// qrShortURL is what a link's QR code encodes: the pool's best qr host
-// (printed codes, never shared in chats) when it has one, else short_url.
-func (s *Server) qrShortURL(c *fiber.Ctx, k, code string) string {
-	if u, ok := s.poolURL(c, k, code, domains.QR); ok {
-		return u
-	}
-	return s.shortURL(c, k, code)
-}
-
 func (s *Server) domainRoutes(api fiber.Router) {
 	read := s.auth(shortlink.ScopeRead)
 	admin := []fiber.Handler{s.auth(shortlink.ScopeAdmin), s.writeLimiter()}
@@ -132,7 +109,7 @@ func (s *Server) handleListDomains(c *fiber.Ctx) error {
 	defer cancel()
 	all, err := st.ListDomains(ctx)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	return c.JSON(s.domainsBody(all))
 }
@@ -256,7 +233,7 @@ func (s *Server) handleCreateDomain(c *fiber.Ctx) error {
 	defer cancel()
 	d, err = st.CreateDomain(ctx, d)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	s.domainChanged(ctx, d, "", who(c, r.Reason)+": added")
 	c.Set(fiber.HeaderLocation, "/api/v1/domains/"+d.Host)
@@ -316,7 +293,7 @@ func (s *Server) handlePatchDomain(c *fiber.Ctx) error {
 		return nil
 	})
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	s.domainChanged(ctx, d, prev, who(c, r.Reason))
 	return c.JSON(domainJSON{Domain: d, StrikeCount: d.StrikeCount(now)})
@@ -332,7 +309,7 @@ func (s *Server) handleDeleteDomain(c *fiber.Ctx) error {
 	defer cancel()
 	old, _ := s.deps.Domain.Registry.Lookup(host)
 	if err := st.DeleteDomain(ctx, host); err != nil {
-		return storeError(err)
+		return err
 	}
 	old.Host = host
 	prev := old.Status

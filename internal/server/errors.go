@@ -5,37 +5,88 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
-// apiError is an error with the status, machine code and human message a
-// client sees. Handlers return it; errorHandler renders it as JSON for API
-// clients and as a page for people.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-	// Field names the input field at fault, when there is one.
-	Field string
-	Cause error // for logs only
+// Handlers return errors of one vocabulary, *shortlink.Error (a kind, a
+// field, a message a person can act on, a cause for logs); Fiber's own
+// errors (*fiber.Error: no route, body too large, …) are read as the same
+// kinds. httpError turns either into the status and the JSON body
+// ({"error":{"code","message","field"}}, openapi.json's Error) the API
+// answers: the one place errors become HTTP.
+
+// statusOf is the HTTP status of each kind of error (shortlink.Code*).
+var statusOf = map[string]int{
+	shortlink.CodeInvalid:              fiber.StatusBadRequest,
+	shortlink.CodeUnauthorized:         fiber.StatusUnauthorized,
+	shortlink.CodeForbidden:            fiber.StatusForbidden,
+	shortlink.CodeNotFound:             fiber.StatusNotFound,
+	shortlink.CodeMethodNotAllowed:     fiber.StatusMethodNotAllowed,
+	shortlink.CodeTimeout:              fiber.StatusRequestTimeout,
+	shortlink.CodeConflict:             fiber.StatusConflict,
+	shortlink.CodeGone:                 fiber.StatusGone,
+	shortlink.CodeTooLarge:             fiber.StatusRequestEntityTooLarge,
+	shortlink.CodeUnsupportedMediaType: fiber.StatusUnsupportedMediaType,
+	shortlink.CodeRateLimited:          fiber.StatusTooManyRequests,
+	shortlink.CodeUnavailable:          fiber.StatusServiceUnavailable,
+	shortlink.CodeInternal:             fiber.StatusInternalServerError,
+	shortlink.CodeInvalidTpwd:          fiber.StatusUnprocessableEntity,
+	shortlink.CodeNotPromotionLink:     fiber.StatusUnprocessableEntity,
+	shortlink.CodeTpwdRejected:         fiber.StatusUnprocessableEntity,
+	shortlink.CodeTpwdForbidden:        fiber.StatusForbidden,
+	shortlink.CodeTpwdRateLimited:      fiber.StatusTooManyRequests,
+	shortlink.CodeTpwdUpstream:         fiber.StatusBadGateway,
+	shortlink.CodeTpwdNotConfigured:    fiber.StatusServiceUnavailable,
+	shortlink.CodeTpwdUnavailable:      fiber.StatusServiceUnavailable,
 }
 
-func (e *apiError) Error() string {
-	if e.Cause != nil {
-		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
+// httpError is the status and the JSON error of err: a *shortlink.Error's
+// kind, message and field; a *fiber.Error's status read as a kind; 500
+// "internal error" for anything else (and for every 5xx without its own
+// message to show). The cause stays in err, for the log.
+func httpError(err error) (int, errorDetail) {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code, msg := fiberErrorCode(fe)
+		return fe.Code, errorDetail{Code: code, Message: msg}
 	}
-	return e.Code + ": " + e.Message
+	var se *shortlink.Error
+	if !errors.As(err, &se) {
+		return fiber.StatusInternalServerError, errorDetail{Code: shortlink.CodeInternal, Message: "internal error"}
+	}
+	status, ok := statusOf[se.Code]
+	if !ok {
+		status = fiber.StatusInternalServerError
+	}
+	d := errorDetail{Code: se.Code, Message: se.Message, Field: se.Field}
+	if status == fiber.StatusInternalServerError {
+		d.Code, d.Message = shortlink.CodeInternal, "internal error"
+	}
+	return status, d
 }
 
-func (e *apiError) Unwrap() error { return e.Cause }
-
-func asAPIError(err error) (*apiError, bool) {
-	var ae *apiError
-	ok := errors.As(err, &ae)
-	return ae, ok
+// errorStatus is httpError's status alone (metrics).
+func errorStatus(err error) int {
+	status, _ := httpError(err)
+	return status
 }
 
 func errBadRequest(msg string) error {
-	return &apiError{Status: fiber.StatusBadRequest, Code: "invalid", Message: msg}
+	return &shortlink.Error{Code: shortlink.CodeInvalid, Message: msg}
+}
+
+// errField is a CodeInvalid error about field; msg starts with its name.
+func errField(field, msg string) error {
+	return &shortlink.Error{Code: shortlink.CodeInvalid, Field: field, Message: msg}
+}
+
+func errUnavailable(msg string) error {
+	return &shortlink.Error{Code: shortlink.CodeUnavailable, Message: msg}
+}
+
+func errNotFound(msg string) error {
+	return &shortlink.Error{Code: shortlink.CodeNotFound, Message: msg}
 }
 
 type errorBody struct {
@@ -51,20 +102,20 @@ type errorDetail struct {
 func fiberErrorCode(fe *fiber.Error) (code, msg string) {
 	switch fe.Code {
 	case fiber.StatusNotFound:
-		return "not_found", "no such page"
+		return shortlink.CodeNotFound, "no such page"
 	case fiber.StatusMethodNotAllowed:
-		return "method_not_allowed", fe.Message
+		return shortlink.CodeMethodNotAllowed, fe.Message
 	case fiber.StatusRequestEntityTooLarge:
-		return "too_large", "request body too large"
+		return shortlink.CodeTooLarge, "request body too large"
 	case fiber.StatusTooManyRequests:
-		return "rate_limited", "too many requests: slow down and retry later"
+		return shortlink.CodeRateLimited, "too many requests: slow down and retry later"
 	case fiber.StatusRequestTimeout:
-		return "timeout", "request timed out"
+		return shortlink.CodeTimeout, "request timed out"
 	}
 	if fe.Code >= 500 {
-		return "internal", "internal error"
+		return shortlink.CodeInternal, "internal error"
 	}
-	return "invalid", fe.Message
+	return shortlink.CodeInvalid, fe.Message
 }
 
 // wantsJSON reports whether the caller is an API client rather than a person.

@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
-	"github.com/hutong-dev/hutong/internal/domains"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,7 +94,7 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 	defer cancel()
 	r, err := s.counter().List(ctx, s.deps.Service, q)
 	if err != nil {
-		return true, storeError(err)
+		return true, err
 	}
 	if sortBy == "" {
 		sortBy = "code"
@@ -116,109 +113,27 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 	return true, c.JSON(out)
 }
 
-// LinkCSVColumns are the columns of a links export (?format=csv); tags
-// are joined with ";" (the separator bulk import splits on).
-var LinkCSVColumns = []string{"code", "domain", "short_url", "target", "title", "campaign", "tags", "clicks", "cap_clicks",
-	"max_clicks", "status", "created_at", "expires_at", "platform", "kind", "entity_id"}
-
-// exportLinks streams every link matching q as CSV or JSON Lines, in
-// store order (or q.Sort's), with their clicks. Rows are written as they
-// are read; a failure after the first row ends the body early (logged).
+// exportLinks streams every link matching q as CSV or JSON Lines
+// (linkquery.Export). Rows are written as they are read; a failure after
+// the first row ends the body early (logged).
 func (s *Server) exportLinks(c *fiber.Ctx, format string, q linkquery.Query) error {
 	// The stream runs after the handler returns: nothing of c may be used
-	// in it, so the origin parts are copied now. (As shortURL in util.go.)
-	origin := strings.Clone(s.origin(c))
-	scheme := "https"
-	if u, err := url.Parse(origin); err == nil && u.Scheme != "" {
-		scheme = u.Scheme
-	}
-	// With domain pools, links of the default pool are on its best
-	// healthy host, picked once for the whole export (as poolURL).
-	poolHost := ""
-	if s.poolsOn() {
-		if d, ok := s.deps.Domain.Registry.Pick(domains.DefaultPool, domains.Entry); ok {
-			poolHost = d.Host
-		}
-	}
-	short := func(domain, code string) string {
-		switch {
-		case domain == "" && poolHost != "":
-			return scheme + "://" + poolHost + "/" + code
-		case domain == "":
-			return origin + "/" + code
-		}
-		return scheme + "://" + domain + "/" + code
-	}
-	now := s.now
-	cnt, lister, log := s.counter(), s.deps.Service, s.log
-	name := "hutong-links"
-	if q.Filter.Campaign != "" {
-		name += "-" + safeFileName(q.Filter.Campaign)
-	}
-	if format == "csv" {
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
-	} else {
-		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.jsonl"`)
-	}
+	// in it, so the URLs are built (copied) now.
+	u := s.urls(c)
+	u.Origin, u.Scheme = strings.Clone(u.Origin), strings.Clone(u.Scheme)
+	ex := linkquery.Export{Format: format, Query: q, URLs: u, Now: s.now}
+	c.Set(fiber.HeaderContentType, ex.ContentType())
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ex.FileName()+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	cnt, lister, log := s.counter(), s.deps.Service, s.log
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		defer cancel()
-		var write func(linkquery.Item) error
-		cw := csv.NewWriter(w)
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		if format == "csv" {
-			_ = cw.Write(LinkCSVColumns)
-			write = func(it linkquery.Item) error {
-				l := &it.Link
-				exp := ""
-				if l.ExpiresAt != nil {
-					exp = l.ExpiresAt.UTC().Format(time.RFC3339)
-				}
-				cw.Write([]string{l.Code, l.Domain, short(l.Domain, l.Code), l.Target, l.Title, l.Campaign, strings.Join(l.Tags, ";"),
-					strconv.FormatInt(it.Clicks, 10), strconv.FormatInt(l.Clicks, 10), strconv.FormatInt(l.MaxClicks, 10),
-					string(l.StatusAt(now())), l.CreatedAt.UTC().Format(time.RFC3339), exp,
-					string(l.Entity.Platform), string(l.Entity.Kind), l.Entity.ID})
-				cw.Flush()
-				return cw.Error()
-			}
-		} else {
-			write = func(it linkquery.Item) error {
-				return enc.Encode(linkResponse{Link: it.Link, Clicks: it.Clicks, CapClicks: it.Link.Clicks,
-					ShortURL: short(it.Link.Domain, it.Link.Code),
-					QRURL:    origin + "/api/v1/links/" + it.Link.Code + "/qr.png" + domainQuery(it.Link.Domain)})
-			}
-		}
-		n := 0
-		err := cnt.Each(ctx, lister, q, func(it linkquery.Item) error {
-			n++
-			if err := write(it); err != nil {
-				return err
-			}
-			if n%256 == 0 {
-				return w.Flush() // an error here: the client went away
-			}
-			return nil
-		})
-		cw.Flush()
-		if err != nil {
+		if n, err := cnt.Export(ctx, w, lister, ex); err != nil {
 			log.Warn("links export ended early", "rows", n, "err", err)
 		}
-		_ = w.Flush()
 	})
 	return nil
-}
-
-func safeFileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || strings.ContainsRune(`"\/:*?<>|;`, r) {
-			return '_'
-		}
-		return r
-	}, s)
 }
 
 // sendStatsCSV answers a stats query as CSV: one row per non-empty bucket
@@ -255,6 +170,6 @@ func sendStatsCSV(c *fiber.Ctx, st *track.Stats) error {
 	row("total", st.Counts)
 	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hutong-stats-`+safeFileName(st.Scope+"-"+st.ID)+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hutong-stats-`+linkquery.SafeFileName(st.Scope+"-"+st.ID)+`.csv"`)
 	return c.SendString(b.String())
 }

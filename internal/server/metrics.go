@@ -201,13 +201,7 @@ func requestStart(c *fiber.Ctx) time.Time {
 func (m *Metrics) observe(c *fiber.Ctx, route string, start time.Time, err error) {
 	status := c.Response().StatusCode()
 	if err != nil {
-		if fe, ok := err.(*fiber.Error); ok {
-			status = fe.Code
-		} else if ae, ok := asAPIError(err); ok {
-			status = ae.Status
-		} else {
-			status = fiber.StatusInternalServerError
-		}
+		status = errorStatus(err)
 	}
 	ch := m.child(route, methodLabel(c.Method()), status)
 	ch.requests.Inc()

@@ -126,7 +126,7 @@ func (s *Server) handleResolveAPI(c *fiber.Ctx) error {
 		return errBadRequest("missing u: pass the Taobao/Tmall link or share text as ?u=")
 	}
 	if len(raw) > s.opts.MaxInput {
-		return &apiError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
+		return &shortlink.Error{Code: shortlink.CodeTooLarge,
 			Message: "u is longer than the limit of " + itoa(s.opts.MaxInput) + " bytes"}
 	}
 	t := s.core.Acquire()

@@ -9,7 +9,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	tapcore "github.com/hutong-dev/hutong/internal/tap"
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
 // Options are the HTTP-level settings of a Server.
@@ -74,9 +74,12 @@ func (o *Options) defaults() {
 
 // Server is the Fiber application with its dependencies.
 type Server struct {
-	app     *fiber.App
-	opts    Options
-	deps    Deps
+	app  *fiber.App
+	opts Options
+	deps Deps
+	// links is deps.Service checking link input with this install's
+	// rules (linkRules): the API and the UI make links through it.
+	links   *shortlink.Service
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -121,6 +124,9 @@ func New(deps Deps, opts Options) (*Server, error) {
 		Record: deps.Events != nil, AnonymizeIP: deps.IPPolicy.ApplyAddr,
 	})
 	s.pages = newPageCache()
+	if deps.Service != nil {
+		s.links = deps.Service.WithRules(s.linkRules())
+	}
 	for _, p := range opts.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {
@@ -205,17 +211,7 @@ func (s *Server) logPanic(c *fiber.Ctx, e any) {
 
 // errorHandler is the one place errors become HTTP answers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	var fe *fiber.Error
-	status := fiber.StatusInternalServerError
-	code := "internal"
-	msg := "internal error"
-	field := ""
-	if errors.As(err, &fe) {
-		status = fe.Code
-		code, msg = fiberErrorCode(fe)
-	} else if ae, ok := asAPIError(err); ok {
-		status, code, msg, field = ae.Status, ae.Code, ae.Message, ae.Field
-	}
+	status, d := httpError(err)
 	if status >= 500 {
 		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", requestID(c))
 	}
@@ -225,9 +221,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	// asked for HTML.
 	tooLarge := status == fiber.StatusRequestEntityTooLarge && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
 	if tooLarge || wantsJSON(c) {
-		return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+		return c.Status(status).JSON(errorBody{Error: d})
 	}
-	return s.errorPage(c, status, code, msg)
+	return s.errorPage(c, status, d.Code, d.Message)
 }
 
 // reqNow is the time of the request being served: fasthttp's start time of

@@ -26,6 +26,12 @@ func sortedKeys(m map[string]string) []string {
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
+// urls builds short links' public URLs as this request sees them
+// (domains.URLs: --base-url, else the request's scheme and host; pools).
+func (s *Server) urls(c *fiber.Ctx) domains.URLs {
+	return domains.NewURLs(s.opts.BaseURL, c.Protocol(), c.Hostname(), s.deps.Domain.Registry)
+}
+
 // origin is the public origin short links are made of: Options.BaseURL, else
 // the request's scheme and host.
 func (s *Server) origin(c *fiber.Ctx) string {
@@ -38,24 +44,7 @@ func (s *Server) origin(c *fiber.Ctx) string {
 // shortURL is the public URL of a short link on domain ("" = the default):
 // with domain pools, a link of the pool is on its best healthy host now.
 func (s *Server) shortURL(c *fiber.Ctx, domain, code string) string {
-	if u, ok := s.poolURL(c, domain, code, domains.Entry); ok {
-		return u
-	}
-	if domain == "" {
-		return s.origin(c) + "/" + code
-	}
-	return s.scheme(c) + "://" + domain + "/" + code
-}
-
-// scheme is the scheme of short URLs: --base-url's, else the request's.
-func (s *Server) scheme(c *fiber.Ctx) string {
-	if s.opts.BaseURL != "" {
-		if u, err := url.Parse(s.opts.BaseURL); err == nil {
-			return u.Scheme
-		}
-		return "https"
-	}
-	return c.Protocol()
+	return s.urls(c).Short(domain, code)
 }
 
 // shareURL is the hutong URL that was tapped, without WeChat's from= and

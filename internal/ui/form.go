@@ -1,14 +1,13 @@
 package ui
 
 import (
-	"errors"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -86,86 +85,85 @@ func formOf(l *shortlink.Link) *linkForm {
 	return f
 }
 
-// input validates what the UI can check itself (numbers, dates, the target
-// being something hutong understands) and builds the LinkInput; msgs are
-// the page's messages. The Backend checks the rest.
-func (f *linkForm) input(msgs map[string]string, now time.Time, maxInput int) LinkInput {
-	in := LinkInput{Target: f.V["target"], Alias: f.V["alias"], Domain: f.V["domain"], Campaign: f.V["campaign"],
-		Title: f.V["title"], Description: f.V["description"], Image: f.V["image"]}
-	switch {
-	case in.Target == "":
-		f.Errors["target"] = msgs["e.target.required"]
-	case len(in.Target) > maxInput:
-		f.Errors["target"] = msgs["e.target.long"]
-	default:
-		e := resolver.Parse(in.Target)
-		f.Entity = newEntityView(e)
-		if !e.Known() {
-			f.Errors["target"] = msgs["e.target.unknown"]
-		}
+// input reads the form into the shortlink.Input the create form asks for
+// (every shown field set, so an edit can clear it), and f.Entity for the
+// preview. It only reads: numbers and dates that cannot be read, a SKU
+// that is not digits and a quantity outside 1 to 999 come back as
+// *shortlink.Error (CodeInvalid, the API's field name, a Reason); every
+// other rule is shortlink's (Service.Make, Edit). The caller places the
+// errors with f.fail.
+func (f *linkForm) input(maxInput int) (shortlink.Input, []error) {
+	var errs []error
+	bad := func(field, reason string) {
+		errs = append(errs, shortlink.FieldError(shortlink.CodeInvalid, field, reason, "cannot be read"))
+	}
+	str := func(k string) *string { v := f.V[k]; return &v }
+	in := shortlink.Input{Target: str("target"), Campaign: str("campaign"),
+		Description: str("description"), Image: str("image"), ExpiresAt: shortlink.OptTime{Set: true}}
+	if v := f.V["title"]; v != "" {
+		in.Title = &v // empty on create: the share text's title
+	}
+	if v := f.V["alias"]; v != "" {
+		in.Alias = &v
+	}
+	if v := f.V["domain"]; v != "" {
+		in.Domain = &v
+	}
+	if t := f.V["target"]; t != "" && len(t) <= maxInput {
+		f.Entity = newEntityView(resolver.Parse(t))
 	}
 	if v := f.V["expires"]; v != "" {
 		t, err := time.ParseInLocation(dateLayout, v, track.ChinaTime)
 		if err != nil {
 			t, err = time.Parse(time.RFC3339, v)
 		}
-		switch {
-		case err != nil:
-			f.Errors["expires"] = msgs["e.expires.bad"]
-		case !t.After(now):
-			f.Errors["expires"] = msgs["e.expires.past"]
-		default:
-			in.ExpiresAt = &t
+		if err != nil {
+			bad("expires_at", shortlink.ReasonFormat)
+		} else {
+			in.ExpiresAt.T = &t
 		}
 	}
+	var maxClicks int64
 	if v := f.V["max_clicks"]; v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			f.Errors["max_clicks"] = msgs["e.number"]
+		if err != nil {
+			bad("max_clicks", shortlink.ReasonFormat)
 		}
-		in.MaxClicks = n
+		maxClicks = n
 	}
+	in.MaxClicks = &maxClicks
+	tags := []string{}
 	if v := f.V["tags"]; v != "" {
 		for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '，' || r == '、' || r == '；' }) {
-			if t = strings.TrimSpace(t); t != "" && !contains(in.Tags, t) {
-				in.Tags = append(in.Tags, t)
+			if t = strings.TrimSpace(t); t != "" && !contains(tags, t) {
+				tags = append(tags, t)
 			}
 		}
 	}
+	in.Tags = &tags
+	utm := map[string]string{}
 	for _, k := range utmFields {
 		if v := f.V[k]; v != "" {
-			if in.UTM == nil {
-				in.UTM = map[string]string{}
-			}
-			in.UTM[k] = v
+			utm[k] = v
 		}
 	}
-	in.Route.BuyNow, in.Route.PreferWeb, in.Route.SKU = f.BuyNow, f.PreferWeb, f.V["sku"]
-	in.Route.WeChatTpwdGuide = f.WeChatTpwdGuide
-	in.Tpwd = f.Tpwd
+	in.UTM = &utm
+	rt := route.Overrides{BuyNow: f.BuyNow, PreferWeb: f.PreferWeb, SKU: f.V["sku"], WeChatTpwdGuide: f.WeChatTpwdGuide}
 	if v := f.V["sku"]; v != "" && !digits(v) {
-		f.Errors["sku"] = msgs["e.sku"]
+		bad("route.sku", shortlink.ReasonFormat)
 	}
 	if v := f.V["quantity"]; v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 999 {
-			f.Errors["quantity"] = msgs["e.quantity"]
+		if err != nil || n < 1 || n > shortlink.MaxQuantity {
+			bad("route.quantity", shortlink.ReasonRange)
 		}
-		in.Route.Quantity = n
+		rt.Quantity = n
 	}
-	if v := f.V["image"]; v != "" {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			f.Errors["image"] = msgs["e.image"]
-		}
+	in.Route = &rt
+	if f.Tpwd {
+		in.Tpwd = shortlink.TpwdRequest{Set: true, Mode: shortlink.TpwdMint}
 	}
-	if v := f.V["domain"]; v != "" && !f.Edit && !contains(f.Domains, v) {
-		if len(f.Domains) == 0 {
-			f.Errors[""] = msgs["e.domain"] // the form has no domain field then
-		} else {
-			f.Errors["domain"] = msgs["e.domain"]
-		}
-	}
-	return in
+	return in, errs
 }
 
 func digits(s string) bool {
@@ -175,36 +173,4 @@ func digits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// fieldOf names the form field an API error message is about, from the
-// message's first word (the API's messages start with the field name).
-func fieldOf(e *Error) string {
-	m := strings.ToLower(e.Message)
-	if e.Code == shortlink.CodeConflict && !strings.HasPrefix(m, "version") {
-		return "alias"
-	}
-	for _, p := range []struct{ prefix, field string }{
-		{"target", "target"}, {"alias", "alias"}, {"domain", "domain"}, {"expires_at", "expires"},
-		{"max_clicks", "max_clicks"}, {"tag", "tags"}, {"at most 20 tags", "tags"}, {"campaign", "campaign"},
-		{"utm", "utm_source"}, {"at most 10 utm", "utm_source"}, {"route quantity", "quantity"}, {"quantity", "quantity"},
-		{"title", "title"}, {"description", "description"}, {"image", "image"}, {"route.desktop_url", ""},
-		{"tpwd", "tpwd"},
-	} {
-		if strings.HasPrefix(m, p.prefix) {
-			return p.field
-		}
-	}
-	return ""
-}
-
-// backendError puts a Backend error next to its field; it reports false
-// for errors that are not about the input (the store is down, …).
-func (f *linkForm) backendError(err error) (status int, ok bool) {
-	var e *Error
-	if !errors.As(err, &e) || (e.Status >= 500 && !strings.HasPrefix(e.Code, "tpwd")) || e.Status == 0 {
-		return fiber.StatusServiceUnavailable, false
-	}
-	f.Errors[fieldOf(e)] = e.Message
-	return e.Status, true
 }

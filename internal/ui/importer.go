@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
 	"io"
 	"path"
 	"strings"
@@ -78,23 +77,24 @@ func (u *ui) handleImport(c *fiber.Ctx, rq *req) error {
 	format := sniffFormat(d.Format, name, body)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rows, err := u.d.Backend.Import(ctx, body, format)
+	rows, err := u.importRows(ctx, body, format)
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Status < 500 {
-			d.Error = e.Message
-			return u.render(c, fiber.StatusUnprocessableEntity, "import", u.newView(c, rq, "import.title", "import", d))
+		status, _, msg, ok := userError(msgs, err)
+		if !ok {
+			u.log.Error("ui: import failed", "err", err)
+		} else {
+			status = fiber.StatusUnprocessableEntity
 		}
-		u.log.Error("ui: import failed", "err", err)
-		d.Error = msgs["err.unavailable"]
-		return u.render(c, fiber.StatusServiceUnavailable, "import", u.newView(c, rq, "import.title", "import", d))
+		d.Error = msg
+		return u.render(c, status, "import", u.newView(c, rq, "import.title", "import", d))
 	}
 	d.Done = true
+	urls := u.urls(c)
 	for _, r := range rows {
 		rv := importRowView{ImportRow: r}
 		if r.Error == "" {
 			d.Created++
-			rv.ShortURL = u.d.Backend.ShortURL(c, r.Domain, r.Code)
+			rv.ShortURL = urls.Short(r.Domain, r.Code)
 			rv.Path = linkPath(r.Domain, r.Code, "")
 			d.Links = append(d.Links, r.Domain+"|"+r.Code)
 		} else {
@@ -106,6 +106,38 @@ func (u *ui) handleImport(c *fiber.Ctx, rq *req) error {
 		d.Text = ""
 	}
 	return u.render(c, fiber.StatusOK, "import", u.newView(c, rq, "import.title", "import", d))
+}
+
+// importRows makes the links of a CSV ("csv") or JSONL file through
+// shortlink (ParseCSV or ParseJSONL, then Service.Import: the bulk API's
+// rules); each row's error is rowError's. A non-nil error refuses
+// the file as a whole (bad header, empty, too many rows).
+func (u *ui) importRows(ctx context.Context, body []byte, format string) ([]ImportRow, error) {
+	parse := shortlink.ParseJSONL
+	if format == "csv" {
+		parse = shortlink.ParseCSV
+	}
+	rows, err := parse(body)
+	if err != nil {
+		return nil, err
+	}
+	links, errs, err := u.d.Service.Import(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImportRow, len(rows))
+	for i, r := range rows {
+		out[i].Row = i + 1
+		if r.Input.Target != nil {
+			out[i].Target = *r.Input.Target
+		}
+		if errs[i] != nil {
+			out[i].Error = rowError(errs[i])
+			continue
+		}
+		out[i].Code, out[i].Domain = links[i].Code, links[i].Domain
+	}
+	return out, nil
 }
 
 // sniffFormat picks csv or jsonl: the form's choice, else the file's
@@ -148,7 +180,7 @@ func (u *ui) handleImportCSV(c *fiber.Ctx, rq *req) error {
 	buf.WriteString("\ufeff") // so spreadsheet apps read UTF-8 (Chinese titles)
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"code", "domain", "short_url", "target", "title", "campaign", "tags", "qr_png"})
-	origin := strings.TrimSuffix(u.d.Backend.ShortURL(c, "", "x"), "/x")
+	urls := u.urls(c)
 	ctx, cancel := ctxTimeout()
 	defer cancel()
 	for _, k := range keys {
@@ -160,11 +192,7 @@ func (u *ui) handleImportCSV(c *fiber.Ctx, rq *req) error {
 		if err != nil {
 			continue
 		}
-		short := u.d.Backend.ShortURL(c, l.Domain, l.Code)
-		qrURL := origin + "/api/v1/links/" + l.Code + "/qr.png"
-		if l.Domain != "" {
-			qrURL += "?domain=" + l.Domain
-		}
+		short, qrURL := urls.Short(l.Domain, l.Code), urls.QRImage(l.Domain, l.Code)
 		_ = w.Write([]string{l.Code, l.Domain, short, csvSafe(l.Target), csvSafe(l.Title), csvSafe(l.Campaign), csvSafe(strings.Join(l.Tags, ";")), qrURL})
 	}
 	w.Flush()

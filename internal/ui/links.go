@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -43,26 +44,28 @@ func (u *ui) handleNew(c *fiber.Ctx, rq *req) error {
 	f := readForm(c)
 	f.Domains = u.d.Domains
 	msgs := u.msgs[rq.lang]
-	in := f.input(msgs, u.now(), u.d.MaxInput)
+	in, errs := f.input(u.d.MaxInput)
+	status := fiber.StatusOK
+	for _, err := range errs {
+		status, _ = f.fail(msgs, err)
+	}
 	if c.FormValue("action") == "check" || len(f.Errors) > 0 {
-		status := fiber.StatusOK
-		if len(f.Errors) > 0 && c.FormValue("action") != "check" {
-			status = fiber.StatusUnprocessableEntity
+		if c.FormValue("action") == "check" {
+			status = fiber.StatusOK
 		}
 		return u.render(c, status, "new", u.newView(c, rq, "new.title", "new", f))
 	}
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	l, err := u.d.Backend.CreateLink(ctx, in)
+	m, err := u.d.Service.Make(ctx, in)
 	if err != nil {
-		status, ok := f.backendError(err)
+		status, ok := f.fail(msgs, err)
 		if !ok {
 			u.log.Error("ui: create failed", "err", err)
-			f.Errors[""] = msgs["err.unavailable"]
 		}
 		return u.render(c, status, "new", u.newView(c, rq, "new.title", "new", f))
 	}
-	return c.Redirect(linkPath(l.Domain, l.Code, "")+sep(l.Domain)+"created=1", fiber.StatusSeeOther)
+	return c.Redirect(linkPath(m.Domain, m.Code, "")+sep(m.Domain)+"created=1", fiber.StatusSeeOther)
 }
 
 // linkPath is the UI path of a link's page (suffix: "", "/edit", …).
@@ -129,7 +132,7 @@ type linkRow struct {
 }
 
 func (u *ui) row(c *fiber.Ctx, l shortlink.Link) linkRow {
-	return linkRow{L: l, ShortURL: u.d.Backend.ShortURL(c, l.Domain, l.Code), Status: string(l.StatusAt(u.now())),
+	return linkRow{L: l, ShortURL: u.urls(c).Short(l.Domain, l.Code), Status: string(l.StatusAt(u.now())),
 		Path: linkPath(l.Domain, l.Code, ""), Domain: l.Domain}
 }
 
@@ -240,11 +243,30 @@ func (d *listData) ExportURL() string {
 	return "/ui/links/export.csv?" + q.Encode()
 }
 
-// handleExport streams the list's links as CSV (the API's export).
+// handleExport streams the list's links as CSV (linkquery.Export, as the
+// API's export).
 func (u *ui) handleExport(c *fiber.Ctx, rq *req) error {
 	d := u.listQuery(c)
-	return u.d.Backend.ExportLinks(c, "csv", shortlink.Filter{Q: d.Q, Tag: d.Tag, Campaign: d.Campaign}, d.Sort)
+	urls := u.urls(c)
+	urls.Origin, urls.Scheme = strings.Clone(urls.Origin), strings.Clone(urls.Scheme)
+	ex := linkquery.Export{Format: "csv", URLs: urls, Now: u.now,
+		Query: linkquery.Query{Filter: shortlink.Filter{Q: d.Q, Tag: d.Tag, Campaign: d.Campaign}, Sort: d.Sort}}
+	c.Set(fiber.HeaderContentType, ex.ContentType())
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ex.FileName()+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	cnt, svc, log := linkquery.Counter{Stats: u.d.Stats, Now: u.now}, u.d.Service, u.log
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		defer cancel()
+		if n, err := cnt.Export(ctx, w, svc, ex); err != nil {
+			log.Warn("ui: links export ended early", "rows", n, "err", err)
+		}
+	})
+	return nil
 }
+
+// exportTimeout bounds one streamed export.
+const exportTimeout = 10 * time.Minute
 
 // ---- one link ----
 
@@ -479,32 +501,41 @@ func (u *ui) handleEdit(c *fiber.Ctx, rq *req) error {
 	f := readForm(c)
 	f.Edit, f.Code, f.Domain, f.Disabled = true, l.Code, l.Domain, l.Disabled
 	f.V["alias"], f.V["domain"] = l.Code, l.Domain
-	in := f.input(u.msgs[rq.lang], u.now(), u.d.MaxInput)
+	msgs := u.msgs[rq.lang]
+	in, errs := f.input(u.d.MaxInput)
 	if v, err := strconv.ParseInt(c.FormValue("version"), 10, 64); err == nil {
 		f.Version = v
 	}
+	status := fiber.StatusOK
+	for _, err := range errs {
+		status, _ = f.fail(msgs, err)
+	}
 	if c.FormValue("action") == "check" || len(f.Errors) > 0 {
-		status := fiber.StatusOK
-		if len(f.Errors) > 0 && c.FormValue("action") != "check" {
-			status = fiber.StatusUnprocessableEntity
+		if c.FormValue("action") == "check" {
+			status = fiber.StatusOK
 		}
 		return u.render(c, status, "edit", u.newView(c, rq, "edit.title", "links", f))
 	}
+	// Alias and domain cannot change; an unchanged target keeps the
+	// stored entity (it may have been looked up); the form shows the
+	// title, so an empty one clears it.
+	in.Alias, in.Domain = nil, nil
+	if *in.Target == l.Target {
+		in.Target = nil
+	}
+	title := f.V["title"]
+	in.Title = &title
 	// Keep the routing options the form does not show.
 	in.Route.NoCheckout, in.Route.DesktopURL = l.Route.NoCheckout, l.Route.DesktopURL
 	base := l.Clone()
 	base.Version = f.Version
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	out, err := u.d.Backend.UpdateLink(ctx, base, in)
+	out, err := u.d.Service.Edit(ctx, base, in)
 	if err != nil {
-		status, ok := f.backendError(err)
+		status, ok := f.fail(msgs, err)
 		if !ok {
 			u.log.Error("ui: update failed", "err", err)
-			f.Errors[""] = u.msgs[rq.lang]["err.unavailable"]
-		} else if e, _ := err.(*Error); e != nil && e.Code == shortlink.CodeConflict {
-			delete(f.Errors, "alias")
-			f.Errors[""] = u.msgs[rq.lang]["edit.conflict"]
 		}
 		return u.render(c, status, "edit", u.newView(c, rq, "edit.title", "links", f))
 	}

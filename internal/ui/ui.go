@@ -29,6 +29,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/domains"
 	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/track"
@@ -36,27 +37,6 @@ import (
 	"github.com/hutong-dev/hutong/shortlink"
 	"github.com/hutong-dev/hutong/templates"
 )
-
-// LinkInput is what the create and edit forms submit, already parsed from
-// the form. The Backend validates it the way the JSON API does.
-type LinkInput struct {
-	Target    string
-	Alias     string // create only
-	Domain    string // create only
-	ExpiresAt *time.Time
-	MaxClicks int64
-	Tags      []string
-	Campaign  string
-	UTM       map[string]string
-	Route     route.Overrides
-	Title     string
-	// Description and Image are the preview card fields.
-	Description string
-	Image       string
-	// Tpwd asks for a 淘口令 minted through the Taobao Open Platform (the
-	// target must be an Alimama promotion link). Create only.
-	Tpwd bool
-}
 
 // ImportRow is the outcome of one row of a bulk import.
 type ImportRow struct {
@@ -67,41 +47,6 @@ type ImportRow struct {
 	Error  string // empty when the link was created
 }
 
-// Error is an error the Backend returns with what the marketer sees: an
-// HTTP-like status, a machine code (shortlink's vocabulary: invalid,
-// conflict, not_found, …) and a message naming the problem.
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	Err     error // the cause, for logs
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Backend is what the UI needs from the API layer so that links made on the
-// page are validated exactly like links made through /api/v1 (the server
-// implements it with its own create/apply/bulk logic). Safe for concurrent use.
-type Backend interface {
-	// CreateLink validates in and stores a new link.
-	CreateLink(ctx context.Context, in LinkInput) (shortlink.Link, error)
-	// UpdateLink applies in (all fields but Alias and Domain) to l and
-	// stores it; l.Version guards against concurrent edits.
-	UpdateLink(ctx context.Context, l shortlink.Link, in LinkInput) (shortlink.Link, error)
-	// Import creates links from a CSV (format "csv", header row) or JSONL
-	// ("jsonl") file, trying every row. A non-nil error means the file as
-	// a whole was refused (bad header, too many rows, empty).
-	Import(ctx context.Context, body []byte, format string) ([]ImportRow, error)
-	// ShortURL is the public URL of a link as the request sees it.
-	ShortURL(c *fiber.Ctx, domain, code string) string
-	// ExportLinks answers c with every link matching f in sort order
-	// (internal/linkquery) as a streamed "csv" or "jsonl" download.
-	ExportLinks(c *fiber.Ctx, format string, f shortlink.Filter, sort string) error
-}
-
 // Rules gives the routing table in force (route.Holder).
 type Rules interface{ Load() *route.Table }
 
@@ -110,10 +55,12 @@ type ClientDetector interface {
 	Detect(ua string) clientinfo.Client
 }
 
-// Deps are what the UI is built on. Backend, Service, Keys, Rules and
-// Clients are required.
+// Deps are what the UI is built on. Service, Keys, Rules and Clients are
+// required.
 type Deps struct {
-	Backend Backend
+	// Service makes, edits and imports links: it must check input with the
+	// install's rules (shortlink.Service.WithRules), as the API's does, so
+	// links made on the page follow the API's rules exactly.
 	Service *shortlink.Service
 	Keys    shortlink.KeyStore
 	Rules   Rules
@@ -130,6 +77,11 @@ type Deps struct {
 	// Domains are the extra short domains of the install (server
 	// Options.Domains), offered in the create form. Optional.
 	Domains []string
+	// BaseURL is --base-url: short links are on it. Optional. Default:
+	// the request's scheme and host.
+	BaseURL string
+	// Pools are the domain pools short URLs are picked from. Optional.
+	Pools *domains.Registry
 	// DomainList feeds the Domains page (domain pools). Optional: without
 	// it the page says pools are not available.
 	DomainList DomainList
@@ -167,6 +119,11 @@ type ui struct {
 	log    *slog.Logger
 }
 
+// urls builds short links' public URLs as this request sees them.
+func (u *ui) urls(c *fiber.Ctx) domains.URLs {
+	return domains.NewURLs(u.d.BaseURL, c.Protocol(), c.Hostname(), u.d.Pools)
+}
+
 // timeout bounds every store and stats call a page makes.
 const timeout = 5 * time.Second
 
@@ -183,9 +140,6 @@ func Mount(r fiber.Router, d Deps) error {
 
 func newUI(d Deps) (*ui, error) {
 	var errs []error
-	if d.Backend == nil {
-		errs = append(errs, errors.New("ui: Deps.Backend is required"))
-	}
 	if d.Service == nil || d.Keys == nil {
 		errs = append(errs, errors.New("ui: Deps.Service and Deps.Keys are required"))
 	}

@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hutong-dev/hutong/shortlink"
+)
+
+// The web UI's one translation of errors. Every refusal it shows, from
+// shortlink (Service.Make, Edit, Import) or from reading a form, is a
+// *shortlink.Error with a kind and the API's name of the field at fault;
+// fieldErr says which form field it goes next to (by that name, never by
+// reading the message) and in which words: the page's language when the
+// rule is one formErrors lists, else shortlink's own message (English,
+// naming what to fix, as the API answers it). Errors that are not about
+// the input (the store is down, a bug) become err.unavailable, logged.
+
+// formErrors are the rules worded in the page's language: the API field
+// and Reason (shortlink.Reason*; "" matches any) → the catalogue key.
+var formErrors = []struct{ field, reason, key string }{
+	{"target", shortlink.ReasonRequired, "e.target.required"},
+	{"target", shortlink.ReasonTooLong, "e.target.long"},
+	{"target", shortlink.ReasonUnknown, "e.target.unknown"},
+	{"expires_at", shortlink.ReasonFormat, "e.expires.bad"},
+	{"expires_at", shortlink.ReasonPast, "e.expires.past"},
+	{"max_clicks", "", "e.number"},
+	{"route.sku", shortlink.ReasonFormat, "e.sku"},
+	{"route.quantity", "", "e.quantity"},
+	{"image", shortlink.ReasonURL, "e.image"},
+	{"domain", shortlink.ReasonNotServed, "e.domain"},
+}
+
+// formField is the form field of an API field name ("" for the whole
+// form: a field the form does not show).
+func formField(field string) string {
+	switch field {
+	case "expires_at":
+		return "expires"
+	case "route.quantity":
+		return "quantity"
+	case "route.sku":
+		return "sku"
+	case "utm":
+		return "utm_source"
+	case "target", "alias", "domain", "max_clicks", "tags", "campaign", "title", "description", "image", "tpwd":
+		return field
+	}
+	if k, ok := strings.CutPrefix(field, "utm."); ok && contains(utmFields, k) {
+		return k
+	}
+	return ""
+}
+
+// serverSide reports whether an error of kind code is not about what was
+// typed: the page says the store is unavailable. The 淘口令 minter's
+// outages are shown next to the tpwd box (the marketer can untick it).
+func serverSide(code string) bool {
+	switch code {
+	case shortlink.CodeInternal, shortlink.CodeUnavailable, shortlink.CodeGone, shortlink.CodeTimeout:
+		return true
+	}
+	return false
+}
+
+// userError is err as the UI shows it: the page status, the form field it
+// belongs to and the message in msgs' language; ok is false for an error
+// that is not about the input (the caller logs it and shows
+// err.unavailable with status 503).
+func userError(msgs map[string]string, err error) (status int, field, msg string, ok bool) {
+	var e *shortlink.Error
+	if !errors.As(err, &e) || serverSide(e.Code) {
+		return fiber.StatusServiceUnavailable, "", msgs["err.unavailable"], false
+	}
+	msg = e.Message
+	for _, r := range formErrors {
+		if r.field == e.Field && (r.reason == "" || r.reason == e.Reason) {
+			msg = msgs[r.key]
+			break
+		}
+	}
+	switch e.Code {
+	case shortlink.CodeConflict:
+		status = fiber.StatusConflict
+		if e.Field == "" { // an edit lost to a concurrent one
+			msg = msgs["edit.conflict"]
+		}
+	case shortlink.CodeTooLarge:
+		status = fiber.StatusRequestEntityTooLarge
+	default:
+		status = fiber.StatusUnprocessableEntity
+	}
+	return status, formField(e.Field), msg, true
+}
+
+// rowError is the message of a bulk import row's error: shortlink's own
+// (English, naming the column to fix, as the bulk API answers it), and
+// "internal error" for what is not an *shortlink.Error.
+func rowError(err error) string { return shortlink.ErrorMessage(err) }
+
+// fail puts err next to its field of f (see userError) and returns the
+// page status; ok is false when err is not about the input.
+func (f *linkForm) fail(msgs map[string]string, err error) (status int, ok bool) {
+	status, field, msg, ok := userError(msgs, err)
+	if field != "" && field == "domain" && len(f.Domains) == 0 && !f.Edit {
+		field = "" // the form has no domain field then
+	}
+	if _, taken := f.Errors[field]; !taken {
+		f.Errors[field] = msg
+	}
+	return status, ok
+}
