@@ -29,9 +29,9 @@ const (
 	// isappinstalled. Stripped.
 	ParamNoise
 	// ParamAdClick is an ad-platform click id meant for the hutong link
-	// itself (gdt_vid, qz_gdt, click_id, clickid, callback, bd_vid, utm_*):
-	// recorded on the click, passed on only where a rule says so. Not in
-	// Params.
+	// itself (ClickIDParams: gdt_vid, qz_gdt, click_id, clickid, callback,
+	// cb, bd_vid, utm_*): recorded on the click, passed on only where a rule
+	// says so. Not in Params.
 	ParamAdClick
 )
 
@@ -74,13 +74,37 @@ func ClassifyParam(name, value string) ParamClass {
 		"short_name", "app", "sourceType", "un_site", "price", "from",
 		"isappinstalled", "origin_price", "original_price":
 		return ParamNoise
-	case "gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "bd_vid":
-		return ParamAdClick
 	}
-	if strings.HasPrefix(name, "utm_") {
+	// A bare "utm_" is no click ID (IsClickIDParam) but is classified
+	// with them, as every utm_* parameter.
+	if IsClickIDParam(name) || strings.HasPrefix(name, "utm_") {
 		return ParamAdClick
 	}
 	return ParamUnknown
+}
+
+// ClickIDParams are the query parameters on a hutong link that identify an
+// ad click (ROUTING.md "Parameters"): the one list that classifies a
+// target's parameters (ParamAdClick), records click IDs on events
+// (internal/track) and validates a link's forward_click_ids. Names ending
+// in "_" are prefixes ("utm_" matches utm_source, utm_campaign, …).
+// Read-only.
+var ClickIDParams = []string{"gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid", "utm_"}
+
+// IsClickIDParam reports whether the query parameter name is one of
+// ClickIDParams: exact, or a prefix entry followed by at least one more
+// byte ("utm_source", not "utm_"). It does not allocate.
+func IsClickIDParam(name string) bool {
+	for _, p := range ClickIDParams {
+		if p[len(p)-1] == '_' {
+			if len(name) > len(p) && name[:len(p)] == p {
+				return true
+			}
+		} else if name == p {
+			return true
+		}
+	}
+	return false
 }
 
 // FilterQuery returns the parameters of rawQuery (an encoded query string

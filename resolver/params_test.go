@@ -92,3 +92,26 @@ func TestParamClassString(t *testing.T) {
 		t.Errorf("ParamClass(200).String() = %q", s)
 	}
 }
+
+// TestClickIDParamsAreAdClicks: the one click-ID list classifies a
+// target's parameters too ("cb" was missing from ClassifyParam while
+// internal/track recorded it).
+func TestClickIDParamsAreAdClicks(t *testing.T) {
+	for _, p := range ClickIDParams {
+		name := p
+		if p[len(p)-1] == '_' {
+			name = p + "source"
+		}
+		if !IsClickIDParam(name) {
+			t.Errorf("IsClickIDParam(%q) = false; want true", name)
+		}
+		if got := ClassifyParam(name, "x"); got != ParamAdClick {
+			t.Errorf("ClassifyParam(%q) = %v; want adclick", name, got)
+		}
+	}
+	for _, name := range []string{"utm_", "cbx", "c", "spm", "from", ""} {
+		if IsClickIDParam(name) {
+			t.Errorf("IsClickIDParam(%q) = true; want false", name)
+		}
+	}
+}

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
-// multiStore is a real RedisStore that counts GetMany calls and the links
+// multiStore is a real redisstore.Store that counts GetMany calls and the links
 // they asked for; when gate is set, each GetMany waits for a value from it,
 // before reading Redis, or after when gateAfterRead is set (a read whose
 // answer is on its way back).
 type multiStore struct {
-	*shortlink.RedisStore
+	*redisstore.Store
 	calls, refs   atomic.Int64
 	gate          chan struct{}
 	gateAfterRead bool
@@ -28,7 +29,7 @@ func (s *multiStore) GetMany(ctx context.Context, refs []shortlink.LinkRef, link
 	s.calls.Add(1)
 	s.refs.Add(int64(len(refs)))
 	if s.gateAfterRead {
-		s.RedisStore.GetMany(ctx, refs, links, errs)
+		s.Store.GetMany(ctx, refs, links, errs)
 	}
 	if s.started != nil {
 		s.started <- len(refs)
@@ -37,14 +38,14 @@ func (s *multiStore) GetMany(ctx context.Context, refs []shortlink.LinkRef, link
 		<-s.gate
 	}
 	if !s.gateAfterRead {
-		s.RedisStore.GetMany(ctx, refs, links, errs)
+		s.Store.GetMany(ctx, refs, links, errs)
 	}
 }
 
 func newMultiStore(t *testing.T) *multiStore {
 	t.Helper()
 	p := testPrefix(t)
-	return &multiStore{RedisStore: shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})}
+	return &multiStore{Store: redisstore.New(redisClient(t, p), redisstore.Options{Prefix: p})}
 }
 
 // TestBatchLoadCoalesces: misses that arrive while reads are in flight are
@@ -265,7 +266,7 @@ func TestBatchLoadOff(t *testing.T) {
 	if l, err := c.Get(ctx, "", "off1"); err != nil || l.Code != "off1" {
 		t.Fatalf("Get = %q, %v", l.Code, err)
 	}
-	// RedisStore.Get is GetMany of one link, called on the store itself.
+	// redisstore.Store.Get is GetMany of one link, called on the store itself.
 	if calls := ms.calls.Load(); calls != 0 {
 		t.Errorf("GetMany through the cache %d times; want 0 with NoBatchLoads", calls)
 	}

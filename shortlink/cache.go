@@ -2,22 +2,34 @@ package shortlink
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultInvalidateChannel is the Redis pub/sub channel CachedStore
-// instances announce edits on.
-const DefaultInvalidateChannel = "hutong:invalidate"
+// InvalidationBus carries cache invalidations between the instances that
+// share a store: redisstore.PubSub implements it on Redis pub/sub. The
+// messages are opaque to the bus. Delivery is at most once: a message sent
+// while a subscriber is disconnected is lost for it, which Subscribe
+// reports (resubscribed) so the subscriber can clear what it may have
+// missed. Implementations are safe for concurrent use.
+type InvalidationBus interface {
+	// Publish sends msgs to every subscriber, this instance's included,
+	// in one round trip when there are several. It returns how many of
+	// them are known to have failed (0 when it cannot tell) and the
+	// first error; nil when all were sent.
+	Publish(ctx context.Context, msgs ...string) (failed int, err error)
+	// Subscribe receives until ctx ends, retrying a lost subscription on
+	// its own. It calls subscribed(false) when the subscription is first
+	// confirmed and subscribed(true) each time it is confirmed again after
+	// a loss; onMessage for each message, in order, from one goroutine.
+	Subscribe(ctx context.Context, subscribed func(again bool), onMessage func(msg string))
+}
 
 // CacheConfig configures NewCachedStore. The zero value is ready to use
 // (no cross-instance invalidation).
@@ -48,7 +60,7 @@ type CacheConfig struct {
 	StaleIfError time.Duration
 	// NegativeTTL is how long "no such code" is remembered, so scans of
 	// random codes do not reach the store. Create invalidates it at once on
-	// this instance and, through Redis, on the others. Optional. Default: 5s.
+	// this instance and, through Bus, on the others. Optional. Default: 5s.
 	NegativeTTL time.Duration
 	// LoadTimeout bounds one store read on a miss. The read runs on its own
 	// context (shared by all callers waiting for the same code), not on the
@@ -56,7 +68,7 @@ type CacheConfig struct {
 	LoadTimeout time.Duration
 	// NoBatchLoads turns off the coalescing of cache misses: by default,
 	// when the store reads several links in one round trip (MultiGetter:
-	// RedisStore), misses that arrive while a read is in flight are queued
+	// redisstore.Store), misses that arrive while a read is in flight are queued
 	// and read together in the next one, so a burst of cold taps costs a
 	// few round trips instead of one each. Concurrent misses of one code
 	// share one read either way. Optional. Default: false.
@@ -64,13 +76,11 @@ type CacheConfig struct {
 	// HitTimeout bounds the store's Hit on the tap path for capped links.
 	// Optional. Default: 500ms.
 	HitTimeout time.Duration
-	// Redis, when set, carries invalidations between instances: every
-	// Create/Update/Delete publishes the link's key on Channel and every
-	// instance drops it. Optional. Default: nil (single instance; the
-	// embedded store).
-	Redis redis.UniversalClient
-	// Channel is the pub/sub channel. Optional. Default: DefaultInvalidateChannel.
-	Channel string
+	// Bus, when set, carries invalidations between instances: every
+	// Create/Update/Delete publishes the link's key and every instance
+	// drops it. Optional. Default: nil (single instance; the embedded
+	// store). With Redis: redisstore.NewPubSub.
+	Bus InvalidationBus
 	// Now is the clock for expiry checks and cache TTLs. Optional.
 	// Default: time.Now.
 	Now func() time.Time
@@ -92,22 +102,22 @@ type CacheStats struct {
 
 // CachedStore is a Store with a bounded in-process cache in front of Get,
 // for the tap path. Writes go through to the store and invalidate the cache
-// here and, with CacheConfig.Redis, on every other instance. All other
+// here and, with CacheConfig.Bus, on every other instance. All other
 // Store methods pass through. Safe for concurrent use.
 //
-// Invalidation is at-most-once (Redis pub/sub): a lost message is healed by
-// TTL. When the subscription's connection drops, go-redis reconnects and
-// resubscribes; messages sent meanwhile are lost, so on every resubscribe
-// the whole cache is cleared (a short burst of misses after a Redis blip).
+// Invalidation is at-most-once (InvalidationBus): a lost message is healed
+// by TTL. When the bus resubscribes after losing its subscription (a Redis
+// blip), messages sent meanwhile are lost, so on every resubscribe the
+// whole cache is cleared (a short burst of misses after a Redis blip).
 type CachedStore struct {
 	Store
-	cache   *otter.Cache[key, *packedLink]
-	sf      singleflight.Group
-	batch   *batchLoader  // nil unless the store is a MultiGetter
-	epoch   atomic.Uint64 // bumped by every invalidation; loads started before one are not cached
-	cfg     CacheConfig
-	log     *slog.Logger
-	channel string
+	cache *otter.Cache[key, *packedLink]
+	sf    singleflight.Group
+	batch *batchLoader  // nil unless the store is a MultiGetter
+	epoch atomic.Uint64 // bumped by every invalidation; loads started before one are not cached
+	cfg   CacheConfig
+	log   *slog.Logger
+	bus   InvalidationBus
 
 	hits, misses, loads, loadErrs   atomic.Uint64
 	stale                           atomic.Uint64
@@ -115,8 +125,6 @@ type CachedStore struct {
 	pubErrs, received, resubscribes atomic.Uint64
 
 	id         string // instance id: own messages are ignored
-	psMu       sync.Mutex
-	ps         *redis.PubSub
 	cancel     context.CancelFunc
 	done       chan struct{}
 	subscribed chan struct{}
@@ -130,9 +138,9 @@ type otterClock struct{ now func() time.Time }
 func (c otterClock) NowNano() int64                      { return c.now().UnixNano() }
 func (c otterClock) Tick(time.Duration) <-chan time.Time { return nil }
 
-// NewCachedStore wraps s. With cfg.Redis set it starts a goroutine that
-// subscribes to cfg.Channel; Subscribed reports when the first subscription
-// is confirmed. Close stops it.
+// NewCachedStore wraps s. With cfg.Bus set it starts a goroutine that
+// subscribes to it; Subscribed reports when the first subscription is
+// confirmed. Close stops it.
 func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 100_000
@@ -149,10 +157,7 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 	if cfg.HitTimeout <= 0 {
 		cfg.HitTimeout = 500 * time.Millisecond
 	}
-	if cfg.Channel == "" {
-		cfg.Channel = DefaultInvalidateChannel
-	}
-	c := &CachedStore{Store: s, cfg: cfg, log: cfg.Logger, channel: cfg.Channel, id: NewCode(10),
+	c := &CachedStore{Store: s, cfg: cfg, log: cfg.Logger, bus: cfg.Bus, id: NewCode(10),
 		done: make(chan struct{}), subscribed: make(chan struct{})}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -181,7 +186,7 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	if cfg.Redis != nil {
+	if c.bus != nil {
 		go c.subscribe(ctx)
 	} else {
 		close(c.done)
@@ -190,7 +195,7 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 }
 
 // Subscribed is closed once the invalidation subscription is confirmed by
-// Redis (never, without CacheConfig.Redis).
+// the bus (never, without CacheConfig.Bus).
 func (c *CachedStore) Subscribed() <-chan struct{} { return c.subscribed }
 
 // Stats returns the counters.
@@ -251,7 +256,7 @@ func (c *CachedStore) load(ctx context.Context, domain, code string) (Link, erro
 		e, err := c.batch.get(ctx, key{domain, code})
 		return c.result(e, err)
 	}
-	ch := c.sf.DoChan(storeKey(domain, code), func() (any, error) {
+	ch := c.sf.DoChan(StoreKey(domain, code), func() (any, error) {
 		c.loads.Add(1)
 		c.reads.Add(1)
 		epoch := c.epoch.Load()
@@ -380,8 +385,8 @@ func (c *CachedStore) Create(ctx context.Context, l Link) (Link, error) {
 }
 
 // CreateMany implements Store and invalidates the created codes (dropping
-// negative entries) here and, with CacheConfig.Redis, on the other
-// instances: all the messages in one pipeline.
+// negative entries) here and, with CacheConfig.Bus, on the other
+// instances: all the messages in one Publish (one pipeline on Redis).
 func (c *CachedStore) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
 	out, errs := c.Store.CreateMany(ctx, links)
 	var msgs []string
@@ -392,8 +397,8 @@ func (c *CachedStore) CreateMany(ctx context.Context, links []Link) ([]Link, []e
 		}
 		d, code := out[i].Domain, out[i].Code
 		c.cache.Invalidate(key{d, code})
-		c.sf.Forget(storeKey(d, code))
-		if c.cfg.Redis != nil {
+		c.sf.Forget(StoreKey(d, code))
+		if c.bus != nil {
 			msgs = append(msgs, c.id+" "+d+"/"+code)
 		}
 	}
@@ -402,20 +407,8 @@ func (c *CachedStore) CreateMany(ctx context.Context, links []Link) ([]Link, []e
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	cmds, err := c.cfg.Redis.Pipelined(pctx, func(p redis.Pipeliner) error {
-		for _, m := range msgs {
-			p.Publish(pctx, c.channel, m)
-		}
-		return nil
-	})
-	if err != nil {
+	if failed, err := c.bus.Publish(pctx, msgs...); err != nil {
 		// Other instances heal within NegativeTTL.
-		failed := 0
-		for _, cmd := range cmds {
-			if cmd.Err() != nil {
-				failed++
-			}
-		}
 		c.pubErrs.Add(uint64(max(failed, 1)))
 		c.log.Warn("shortlink: cannot publish invalidations", "links", len(msgs), "failed", failed, "err", err)
 	}
@@ -457,16 +450,16 @@ func (c *CachedStore) InvalidateAll() {
 func (c *CachedStore) invalidate(ctx context.Context, domain, code string, publish bool) {
 	c.epoch.Add(1)
 	c.cache.Invalidate(key{domain, code})
-	c.sf.Forget(storeKey(domain, code))
+	c.sf.Forget(StoreKey(domain, code))
 	if c.batch != nil {
 		c.batch.forget(key{domain, code})
 	}
-	if !publish || c.cfg.Redis == nil {
+	if !publish || c.bus == nil {
 		return
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	if err := c.cfg.Redis.Publish(pctx, c.channel, c.id+" "+domain+"/"+code).Err(); err != nil {
+	if _, err := c.bus.Publish(pctx, c.id+" "+domain+"/"+code); err != nil {
 		// Other instances heal within TTL.
 		c.pubErrs.Add(1)
 		c.log.Warn("shortlink: cannot publish invalidation", "domain", domain, "code", code, "err", err)
@@ -478,83 +471,39 @@ func (c *CachedStore) invalidate(ctx context.Context, domain, code string, publi
 // everything); every resubscription after the first clears the cache.
 func (c *CachedStore) subscribe(ctx context.Context) {
 	defer close(c.done)
-	c.psMu.Lock()
-	if ctx.Err() != nil {
-		c.psMu.Unlock()
-		return
-	}
-	ps := c.cfg.Redis.Subscribe(ctx, c.channel)
-	c.ps = ps
-	c.psMu.Unlock()
-	defer ps.Close()
-	first := true
-	backoff := 100 * time.Millisecond
-	for {
-		msg, err := ps.ReceiveTimeout(ctx, 30*time.Second)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				_ = ps.Ping(ctx) // health check; a dead connection fails the next receive
-				continue
-			}
-			c.log.Warn("shortlink: invalidation subscription lost; retrying", "err", err, "backoff", backoff)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 5*time.Second)
-			continue
+	c.bus.Subscribe(ctx, func(again bool) {
+		if !again {
+			close(c.subscribed)
+			return
 		}
-		backoff = 100 * time.Millisecond
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind != "subscribe" {
-				continue
-			}
-			if first {
-				first = false
-				close(c.subscribed)
-				continue
-			}
-			c.resubscribes.Add(1)
+		c.resubscribes.Add(1)
+		c.InvalidateAll()
+		if c.onResubscribe != nil {
+			c.onResubscribe()
+		}
+	}, func(p string) {
+		c.received.Add(1)
+		if p == "*" {
 			c.InvalidateAll()
-			if c.onResubscribe != nil {
-				c.onResubscribe()
-			}
-		case *redis.Message:
-			c.received.Add(1)
-			if m.Payload == "*" {
-				c.InvalidateAll()
-				continue
-			}
-			p := m.Payload
-			if from, rest, ok := strings.Cut(p, " "); ok {
-				if from == c.id {
-					continue
-				}
-				p = rest
-			}
-			if d, code, ok := strings.Cut(p, "/"); ok {
-				c.invalidate(ctx, d, code, false)
-			}
+			return
 		}
-	}
+		if from, rest, ok := strings.Cut(p, " "); ok {
+			if from == c.id {
+				return
+			}
+			p = rest
+		}
+		if d, code, ok := strings.Cut(p, "/"); ok {
+			c.invalidate(ctx, d, code, false)
+		}
+	})
 }
 
 // Close stops the subscription and closes the wrapped store.
 func (c *CachedStore) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		c.cancel()
-		c.psMu.Lock()
-		if c.ps != nil {
-			c.ps.Close() // unblocks a pending receive
-		}
-		c.psMu.Unlock()
+		c.cancel() // the bus's Subscribe returns
 		<-c.done
 		if c.batch != nil {
 			c.batch.close()

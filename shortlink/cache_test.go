@@ -11,6 +11,8 @@ import (
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/testredis"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 	"github.com/hutong-dev/hutong/shortlink/storetest"
 )
 
@@ -43,7 +45,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func boltStore(t testing.TB) shortlink.Store {
 	t.Helper()
-	s, err := shortlink.OpenBolt(filepath.Join(t.TempDir(), "hutong.db"), shortlink.BoltOptions{NoSync: true})
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "hutong.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,11 +220,10 @@ func TestCacheTap(t *testing.T) {
 // prefix and channel), as two hutong processes would.
 func twoInstances(t *testing.T, cfg shortlink.CacheConfig) (a, b *shortlink.CachedStore, raw shortlink.Store) {
 	p := testPrefix(t)
-	cfg.Channel = p + ":invalidate"
 	mk := func() *shortlink.CachedStore {
 		rdb := redisClient(t, p)
-		cfg.Redis = rdb
-		c := newCached(t, shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p}), cfg)
+		cfg.Bus = redisstore.NewPubSub(rdb, p+":invalidate", nil)
+		c := newCached(t, redisstore.New(rdb, redisstore.Options{Prefix: p}), cfg)
 		select {
 		case <-c.Subscribed():
 		case <-time.After(5 * time.Second):
@@ -230,7 +231,7 @@ func twoInstances(t *testing.T, cfg shortlink.CacheConfig) (a, b *shortlink.Cach
 		}
 		return c
 	}
-	return mk(), mk(), shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})
+	return mk(), mk(), redisstore.New(redisClient(t, p), redisstore.Options{Prefix: p})
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -302,7 +303,7 @@ func TestCacheResubscribeClears(t *testing.T) {
 	defer srv.Stop()
 	rdb, _ := redisconn.New(srv.URL(), redisconn.Config{DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
-	c := newCached(t, shortlink.NewRedisStore(rdb, shortlink.RedisOptions{}), shortlink.CacheConfig{Redis: rdb, TTL: time.Hour})
+	c := newCached(t, redisstore.New(rdb, redisstore.Options{}), shortlink.CacheConfig{Bus: redisstore.NewPubSub(rdb, "", nil), TTL: time.Hour})
 	<-c.Subscribed()
 	ctx := context.Background()
 	c.Create(ctx, link("blip"))

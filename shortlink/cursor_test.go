@@ -9,6 +9,7 @@ import (
 
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 // TestServiceCursorsSigned pages through a real embedded store: the cursors
@@ -16,7 +17,7 @@ import (
 // second instance would be), and garbage, a store cursor without its MAC
 // or one sealed with another key is refused as CodeInvalid naming cursor.
 func TestServiceCursorsSigned(t *testing.T) {
-	st, err := shortlink.OpenBolt(filepath.Join(t.TempDir(), "l.db"), shortlink.BoltOptions{NoSync: true, Timeout: time.Second})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "l.db"), boltstore.Options{NoSync: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("OpenBolt: %v", err)
 	}

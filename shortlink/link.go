@@ -1,7 +1,8 @@
 // Package shortlink is the short-link domain: the Link model, code generation
-// and aliases, expiry and click caps, the Store interface with its embedded
-// (bbolt) and Redis implementations, and the hot in-process cache in front of
-// them.
+// and aliases, expiry and click caps, the Store contract (implemented by
+// shortlink/boltstore, embedded, and shortlink/redisstore; checked by
+// shortlink/storetest), and the hot in-process cache in front of it. It
+// links no store driver (TestDependencies).
 package shortlink
 
 import (

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 	"github.com/hutong-dev/hutong/shortlink/storetest"
 )
 
@@ -108,12 +109,12 @@ func BenchmarkCacheMemory(b *testing.B) {
 	b.ReportMetric(per, "B/entry")
 }
 
-func redisBenchStore(b *testing.B) (*shortlink.RedisStore, string) {
+func redisBenchStore(b *testing.B) (*redisstore.Store, string) {
 	p := testPrefix(b)
-	return shortlink.NewRedisStore(redisClient(b, p), shortlink.RedisOptions{Prefix: p}), p
+	return redisstore.New(redisClient(b, p), redisstore.Options{Prefix: p}), p
 }
 
-// BenchmarkRedisGet is a cold read: RedisStore.Get of existing links on
+// BenchmarkRedisGet is a cold read: redisstore.Store.Get of existing links on
 // the local Redis, round robin over 1000 links.
 func BenchmarkRedisGet(b *testing.B) {
 	s, _ := redisBenchStore(b)
@@ -159,12 +160,12 @@ func BenchmarkRedisCreateLoop(b *testing.B) {
 }
 
 // cachedRedisService is the server's write path: Service on a CachedStore
-// on RedisStore, invalidations published on Redis.
+// on redisstore.Store, invalidations published on Redis.
 func cachedRedisService(b *testing.B) *shortlink.Service {
 	p := testPrefix(b)
 	rdb := redisClient(b, p)
-	c, err := shortlink.NewCachedStore(shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p}),
-		shortlink.CacheConfig{Redis: rdb, Channel: p + ":invalidate"})
+	c, err := shortlink.NewCachedStore(redisstore.New(rdb, redisstore.Options{Prefix: p}),
+		shortlink.CacheConfig{Bus: redisstore.NewPubSub(rdb, p+":invalidate", nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func BenchmarkServiceCreateLoop(b *testing.B) {
 }
 
 // BenchmarkRedisCreateMany creates 10,000 links per op with one
-// RedisStore.CreateMany.
+// redisstore.Store.CreateMany.
 func BenchmarkRedisCreateMany(b *testing.B) {
 	s, _ := redisBenchStore(b)
 	ctx := context.Background()
@@ -222,7 +223,7 @@ func BenchmarkRedisCreateMany(b *testing.B) {
 
 // BenchmarkServiceCreateMany is the bulk endpoint's new path: one
 // Service.CreateMany of 10,000 links (random codes) on a CachedStore on
-// RedisStore, invalidations published.
+// redisstore.Store, invalidations published.
 func BenchmarkServiceCreateMany(b *testing.B) {
 	svc := cachedRedisService(b)
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/testredis"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 	"github.com/hutong-dev/hutong/shortlink/storetest"
 )
 
@@ -29,7 +30,7 @@ func TestStaleIfErrorRedisDown(t *testing.T) {
 	defer rdb.Close()
 	clock := newClock()
 	clock.Advance(time.Until(storetest.Base) * -1) // today, so expiry checks are real
-	st := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: "staletest"})
+	st := redisstore.New(rdb, redisstore.Options{Prefix: "staletest"})
 	c, err := shortlink.NewCachedStore(st, shortlink.CacheConfig{TTL: 30 * time.Second, StaleIfError: 10 * time.Minute, Now: clock.Now, LoadTimeout: time.Second, HitTimeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -69,9 +69,12 @@ type KeyStore interface {
 	HasKeys(ctx context.Context) (bool, error)
 }
 
-// Store is everything the service needs from persistence. BoltStore
-// (embedded, the default) and RedisStore implement it and pass the same
-// contract suite (shortlink/storetest).
+// Store is everything the service needs from persistence. boltstore.Store
+// (embedded, the default) and redisstore.Store implement it and pass the
+// same contract suite (shortlink/storetest). The helpers below Store
+// (StoreKey, EncodeCursor, DecodeCursor, Filter.PageLimit, HitStatus,
+// DecodeLink, and the domain record rules in domains.go) are the rules
+// both implementations share, exported for them.
 type Store interface {
 	LinkStore
 	KeyStore
@@ -85,7 +88,7 @@ type Store interface {
 type LinkRef struct{ Domain, Code string }
 
 // MultiGetter is a store that reads several links in one round trip
-// (RedisStore). CachedStore coalesces concurrent cache misses into one
+// (redisstore.Store). CachedStore coalesces concurrent cache misses into one
 // GetMany when its store has it. links[i] and errs[i] answer refs[i], as
 // Get would (CodeNotFound for a missing link); both have len(refs).
 type MultiGetter interface {
@@ -131,8 +134,9 @@ func (r HitResult) Err() error {
 	return errDisabled
 }
 
-// hitStatus decides a Hit from the stored state, shared by both stores.
-func hitStatus(l *Link, now time.Time) HitResult {
+// HitStatus decides a Hit from the stored state: the rule every Store's
+// Hit applies (HitOK means the tap may be counted).
+func HitStatus(l *Link, now time.Time) HitResult {
 	switch l.StatusAt(now) {
 	case StatusDisabled:
 		return HitDisabled
@@ -166,7 +170,9 @@ const (
 	MaxPageSize     = 1000
 )
 
-func (f *Filter) limit() int {
+// PageLimit is the page size f asks for: Limit, or DefaultPageSize when
+// it is not positive, at most MaxPageSize.
+func (f *Filter) PageLimit() int {
 	switch {
 	case f.Limit <= 0:
 		return DefaultPageSize
@@ -214,21 +220,26 @@ type Page struct {
 	Next string `json:"next,omitempty"`
 }
 
-// storeKey is the bytewise-ordered identity both stores index by:
-// domain, NUL, code.
-func storeKey(domain, code string) string { return domain + "\x00" + code }
+// StoreKey is the bytewise-ordered identity both stores index by:
+// domain, NUL, code. List returns links in StoreKey order.
+func StoreKey(domain, code string) string { return domain + "\x00" + code }
 
-func splitStoreKey(k string) (domain, code string) {
+// SplitStoreKey is the inverse of StoreKey.
+func SplitStoreKey(k string) (domain, code string) {
 	domain, code, _ = strings.Cut(k, "\x00")
 	return domain, code
 }
 
-// Cursors are opaque to callers: the last store key of the page, base64url.
-func encodeCursor(storeKey string) string {
+// EncodeCursor returns the Page.Next for a page whose last link has
+// storeKey (see StoreKey). Cursors are opaque to callers: base64url of
+// the key.
+func EncodeCursor(storeKey string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(storeKey))
 }
 
-func decodeCursor(c string) (string, error) {
+// DecodeCursor returns the store key of Filter.Cursor c ("" for ""), or
+// CodeInvalid for a cursor EncodeCursor did not make.
+func DecodeCursor(c string) (string, error) {
 	if c == "" {
 		return "", nil
 	}
@@ -238,6 +249,10 @@ func decodeCursor(c string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// DecodeLink decodes a stored link record (the JSON of a Link) into l,
+// for the stores. It accepts what encoding/json accepts.
+func DecodeLink(data []byte, l *Link) error { return decodeLink(data, l) }
 
 // Scope is what an API key may do. Admin implies write, write implies read.
 type Scope string

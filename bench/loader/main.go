@@ -2,10 +2,10 @@
 // and Zipf scenarios of the load benchmark, and writes their codes, one per
 // line, to a file.
 //
-// It writes the key layout of shortlink.RedisStore directly (one hash and
+// It writes the key layout of redisstore.Store directly (one hash and
 // one index entry per link, pipelined), because creating a million links
 // through the API would take longer than the benchmark itself; a sample of
-// the links is then read back through shortlink.RedisStore.Get, so a change
+// the links is then read back through redisstore.Store.Get, so a change
 // of the layout fails the load instead of silently benchmarking 404s.
 // Bulk creation through the API is measured separately (bench/bulk).
 //
@@ -32,6 +32,7 @@ import (
 
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
 func main() {
@@ -57,7 +58,7 @@ func main() {
 	if err := writeCodes(*codesPath, codes); err != nil {
 		log.Fatal(err)
 	}
-	store := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{})
+	store := redisstore.New(rdb, redisstore.Options{})
 	if *skip {
 		if cnt, _ := rdb.ZCard(ctx, "hutong:{idx}:all").Result(); cnt >= int64(*n) && verify(ctx, store, codes, 20) == nil {
 			log.Printf("loader: %d links already loaded (index holds %d); codes in %s", *n, cnt, *codesPath)
@@ -85,7 +86,7 @@ func main() {
 						errc <- err
 						return
 					}
-					// The layout of shortlink.RedisStore.Create (see shortlink/redis.go).
+					// The layout of redisstore.Store.Create (see shortlink/redis.go).
 					p.HSet(ctx, "hutong:{/"+codes[i]+"}:link", "v", v, "max", 0, "exp", 0, "dis", "0", "ver", 1, "created", created)
 					p.ZAdd(ctx, "hutong:{idx}:all", redis.Z{Member: "\x00" + codes[i]})
 				}
@@ -112,7 +113,7 @@ func main() {
 	}
 	el := time.Since(start)
 	if err := verify(ctx, store, codes, 200); err != nil {
-		log.Fatalf("loader: read-back through shortlink.RedisStore failed (key layout changed?): %v", err)
+		log.Fatalf("loader: read-back through redisstore.Store failed (key layout changed?): %v", err)
 	}
 	log.Printf("loader: %d links in %s (%.0f links/s, pipelined); codes in %s", len(codes), el.Round(time.Millisecond), float64(len(codes))/el.Seconds(), *codesPath)
 }
@@ -165,7 +166,7 @@ func writeCodes(path string, codes []string) error {
 	return f.Close()
 }
 
-func verify(ctx context.Context, s *shortlink.RedisStore, codes []string, k int) error {
+func verify(ctx context.Context, s *redisstore.Store, codes []string, k int) error {
 	for j := 0; j < k; j++ {
 		i := j * (len(codes) / k)
 		l, err := s.Get(ctx, "", codes[i])

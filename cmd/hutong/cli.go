@@ -16,7 +16,9 @@ import (
 
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 	"github.com/hutong-dev/hutong/shortlink/qr"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
 // env reads HUTONG_* defaults for the CLI's own flags.
@@ -428,9 +430,9 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("--redis: %w", err)
 		}
 		defer rdb.Close()
-		st = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{})
+		st = redisstore.New(rdb, redisstore.Options{})
 	} else {
-		bs, err := shortlink.OpenBolt(filepath.Join(*data, "links.db"), shortlink.BoltOptions{Timeout: time.Second})
+		bs, err := boltstore.Open(filepath.Join(*data, "links.db"), boltstore.Options{Timeout: time.Second})
 		if err != nil {
 			// A serve holds the file: go through its API with the local
 			// key it left in the control file.

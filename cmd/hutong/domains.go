@@ -79,7 +79,9 @@ func startDomainPools(ctx context.Context, cfg config.Serve, store shortlink.Dom
 		return nil, err
 	}
 	if cfg.Domain.AlertURL != "" {
-		p.alert = &domains.Notifier{URL: cfg.Domain.AlertURL, Secret: []byte(cfg.Domain.AlertSecret)}
+		// A few quick retries per round; between rounds the alert waits in
+		// its record (domains.AlertBackoff), across restarts too.
+		p.alert = &domains.Notifier{URL: cfg.Domain.AlertURL, Secret: []byte(cfg.Domain.AlertSecret), Retries: 2}
 	}
 	if len(cfg.Domain.CheckURLs) > 0 {
 		every := cfg.Domain.Every
@@ -99,6 +101,7 @@ func startDomainPools(ctx context.Context, cfg config.Serve, store shortlink.Dom
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	p.ctx, p.cancel = lctx, cancel
+	p.retryAlerts() // what an earlier process left undelivered
 	p.wg.Add(1)
 	go p.reloadLoop(lctx)
 	if p.checker != nil {
@@ -108,7 +111,8 @@ func startDomainPools(ctx context.Context, cfg config.Serve, store shortlink.Dom
 	return p, nil
 }
 
-// Close stops the loops; alerts still being retried are dropped.
+// Close stops the loops. Alerts not yet delivered stay in their records
+// and are retried by the next instance to start (or any running one).
 func (p *domainPools) Close(context.Context) error {
 	p.cancel()
 	p.wg.Wait()
@@ -117,7 +121,7 @@ func (p *domainPools) Close(context.Context) error {
 
 // deps is what the server needs.
 func (p *domainPools) deps() server.DomainDeps {
-	return server.DomainDeps{Registry: p.reg, Store: p.store, Refresh: p.refresh, Changed: p.changed, MinHealthy: p.cfg.MinHealthy}
+	return server.DomainDeps{Registry: p.reg, Store: p.store, Refresh: p.refresh, Changed: p.changed, MinHealthy: p.cfg.MinHealthy, RetireGrace: p.cfg.RetireGrace}
 }
 
 // refresh reloads the registry and the status gauges from the store.
@@ -150,6 +154,7 @@ func (p *domainPools) reloadLoop(ctx context.Context) {
 			if err := p.refresh(ctx); err != nil && ctx.Err() == nil {
 				p.log.Warn("domain records not reloaded; serving the last ones", "err", err)
 			}
+			p.retryAlerts()
 		}
 	}
 }
@@ -201,12 +206,16 @@ func (p *domainPools) checkRound(ctx context.Context) {
 		var moved bool
 		now := time.Now().UTC()
 		uctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		reason := "verdicts " + verdictList(round)
 		d, err := p.store.UpdateDomain(uctx, h, func(d *domains.Domain) error {
 			prev, moved = d.Status, false
 			if d.LastCheck.After(start) { // another instance's round landed meanwhile
 				return nil
 			}
-			prev, moved = p.policy.Apply(d, round, now)
+			before := *d
+			if prev, moved = p.policy.Apply(d, round, now); moved {
+				d.Audit(before, "check", reason, now)
+			}
 			return nil
 		})
 		cancel()
@@ -217,7 +226,7 @@ func (p *domainPools) checkRound(ctx context.Context) {
 			continue
 		}
 		if moved {
-			changes = append(changes, change{d, prev, "check: verdicts " + verdictList(round)})
+			changes = append(changes, change{d, prev, "check: " + reason})
 		}
 	}
 	if len(changes) == 0 {
@@ -262,16 +271,95 @@ func (p *domainPools) changed(d domains.Domain, prev domains.Status, reason stri
 	}
 	a := domains.Alert{Host: d.Host, Pool: d.Pool, Role: d.Role, Status: d.Status, Previous: prev,
 		At: time.Now().UTC(), Reason: reason, Healthy: healthy, BelowMin: healthy < minH}
-	if d.Status == "" { // removed
+	if d.Status == "" { // removed: no record to keep the alert in, one round only
 		a.Status = "removed"
+		p.goSend(a, nil)
+		return
 	}
+	// Kept with the record first: delivered at least once even if this
+	// process stops before the receiver answers.
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	_, err := p.store.UpdateDomain(ctx, d.Host, func(d *domains.Domain) error {
+		d.QueueAlert(a)
+		return nil
+	})
+	cancel()
+	if err != nil {
+		p.log.Warn("domain alert not kept with its record; sending it once", "host", a.Host, "err", err)
+		p.goSend(a, nil)
+		return
+	}
+	p.deliver(d.Host)
+}
+
+// retryAlerts delivers the pending alerts that are due, on every domain
+// (those of other instances too: claiming one moves its next try on, so
+// two instances do not send it at once).
+func (p *domainPools) retryAlerts() {
+	if p.alert == nil {
+		return
+	}
+	now := time.Now()
+	for _, d := range p.reg.All() {
+		for _, pa := range d.PendingAlerts {
+			if !now.Before(pa.NextTry) || now.Sub(pa.At) > domains.AlertGiveUp {
+				p.deliver(d.Host)
+				break
+			}
+		}
+	}
+}
+
+// deliver claims host's due alerts in its record and sends them in the
+// background; a delivered alert is cleared from the record, a failed one
+// waits for its next try (retryAlerts).
+func (p *domainPools) deliver(host string) {
+	var due, expired []domains.PendingAlert
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	_, err := p.store.UpdateDomain(ctx, host, func(d *domains.Domain) error {
+		due, expired = d.ClaimAlerts(time.Now(), p.cfg.AlertRetry)
+		return nil
+	})
+	cancel()
+	if err != nil {
+		if p.ctx.Err() == nil && shortlink.ErrorCode(err) != shortlink.CodeNotFound {
+			p.log.Warn("pending domain alerts not claimed", "host", host, "err", err)
+		}
+		return
+	}
+	for _, pa := range expired {
+		p.log.Error("domain alert dropped: not delivered in 24 h", "host", pa.Host, "status", pa.Status, "at", pa.At, "attempts", pa.Attempts)
+	}
+	for _, pa := range due {
+		p.goSend(pa.Alert, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := p.store.UpdateDomain(ctx, host, func(d *domains.Domain) error {
+				d.ClearAlert(pa.Key())
+				return nil
+			}); err != nil && shortlink.ErrorCode(err) != shortlink.CodeNotFound {
+				p.log.Warn("delivered domain alert not cleared; it may be sent again", "host", host, "err", err)
+			}
+		})
+	}
+}
+
+// goSend sends a in the background (the Notifier's quick retries) and
+// calls done after a delivery.
+func (p *domainPools) goSend(a domains.Alert, done func()) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Minute)
+		ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
 		defer cancel()
 		if err := p.alert.Send(ctx, a); err != nil {
-			p.log.Error("domain alert not delivered", "host", a.Host, "status", a.Status, "err", err)
+			if p.ctx.Err() == nil {
+				p.log.Error("domain alert not delivered yet", "host", a.Host, "status", a.Status, "err", err)
+			}
+			return
+		}
+		if done != nil {
+			done()
 		}
 	}()
 }

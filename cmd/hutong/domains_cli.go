@@ -23,7 +23,8 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	client := newAPIClient(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON")
-	reason := fs.String("reason", "", "why (kept in the log line and the webhook)")
+	reason := fs.String("reason", "", "why (kept in the domain's history, the log line and the webhook)")
+	grace := fs.String("grace", "", "retire: how long the host still serves taps before it answers 404 (default the server's --domain-retire-grace; 0 for at once)")
 	switch sub {
 	case "list":
 		if err := parseFlags(fs, args); err != nil {
@@ -120,6 +121,12 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		body := map[string]any{"status": status}
 		if *reason != "" {
 			body["reason"] = *reason
+		}
+		if *grace != "" {
+			if sub != "retire" {
+				return usageError{"--grace goes with retire only"}
+			}
+			body["grace"] = *grace
 		}
 		return domainCall(ctx, c, "PATCH", "/api/v1/domains/"+url.PathEscape(fs.Arg(0)), body, stdout)
 	}

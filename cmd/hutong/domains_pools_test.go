@@ -14,7 +14,7 @@ import (
 
 	"github.com/hutong-dev/hutong/internal/config"
 	"github.com/hutong-dev/hutong/internal/domains"
-	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 // TestCheckRoundsAcrossInstances: two instances on one store check the same
@@ -26,7 +26,7 @@ func TestCheckRoundsAcrossInstances(t *testing.T) {
 		io.WriteString(w, `{"status":"blocked"}`)
 	}))
 	defer checker.Close()
-	store, err := shortlink.OpenBolt(filepath.Join(t.TempDir(), "links.db"), shortlink.BoltOptions{NoSync: true})
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "links.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -252,6 +252,9 @@ func TestDomainsAPIErrors(t *testing.T) {
 		{"POST", "/api/v1/domains", `{"host":"http://x.test/a"}`, 400, "bare host name"},
 		{"POST", "/api/v1/domains", `{"host":"q.test","role":"printer"}`, 400, "want entry, qr or landing"},
 		{"DELETE", "/api/v1/domains/nope.test", ``, 404, "not configured"},
+		{"PATCH", "/api/v1/domains/s1.test", `{"status":"retired","grace":"soon"}`, 400, "want a duration from 0s to 2160h"},
+		{"PATCH", "/api/v1/domains/s1.test", `{"status":"retired","grace":"-1h"}`, 400, "want a duration from 0s"},
+		{"PATCH", "/api/v1/domains/s1.test", `{"status":"blocked","grace":"1h"}`, 400, "grace goes with"},
 	} {
 		a := api(t, tc.method, base+tc.path, tc.body)
 		if tc.body == "" {
@@ -293,7 +296,7 @@ func TestDomainsCommand(t *testing.T) {
 	if out := cli("unblock", "s1.test"); out != "s1.test: standby\n" {
 		t.Errorf("unblock: %q", out)
 	}
-	cli("retire", "s2.test")
+	cli("retire", "s2.test", "--grace", "0s")
 	a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao})
 	var l struct{ Code string }
 	decodeJSON(t, a.Body, &l)

@@ -122,3 +122,32 @@ func TestClusterReadyzFollowsMasters(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSentinelReadyzFollowsMaster: on a Sentinel set, /readyz is 503 once
+// the master is killed and 200 again after the Sentinels promote the
+// replica and hutong follows it.
+func TestSentinelReadyzFollowsMaster(t *testing.T) {
+	s := testredis.StartSentinel(t, 1)
+	_, base := testMain(t, func(cfg *config.Serve) { cfg.InitialAPIKey = adminKey; cfg.Redis = s.URL() })
+	if st, ok := readyz(t, base); st != 200 || !ok {
+		t.Fatalf("/readyz on a healthy Sentinel set: %d, store %v", st, ok)
+	}
+	old := s.KillMaster()
+	if st, ok := readyz(t, base); st != 503 || ok {
+		t.Fatalf("/readyz right after killing the master %s: %d, store %v; want 503", old.Addr(), st, ok)
+	}
+	_, promoted, err := s.WaitPromotion(old, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if st, ok := readyz(t, base); st == 200 && ok {
+			t.Logf("/readyz 200 again %.2fs after the promotion", time.Since(promoted).Seconds())
+			break
+		}
+		if time.Since(promoted) > 10*time.Second {
+			t.Fatalf("/readyz still not ready 10 s after the promotion")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/hutong-dev/hutong/internal/track"
+	"github.com/hutong-dev/hutong/internal/postback"
 )
 
 // postbackFile is the format of --postbacks FILE:
@@ -40,8 +40,8 @@ type postbackFile struct {
 	} `json:"postbacks"`
 }
 
-func loadPostbacks(path string) (track.PostbackConfig, error) {
-	var cfg track.PostbackConfig
+func loadPostbacks(path string) (postback.Config, error) {
+	var cfg postback.Config
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return cfg, fmt.Errorf("--postbacks: %w", err)
@@ -59,7 +59,7 @@ func loadPostbacks(path string) (track.PostbackConfig, error) {
 		}
 	}
 	for _, p := range f.Postbacks {
-		cfg.Postbacks = append(cfg.Postbacks, track.Postback{Name: p.Name, Kind: p.Kind, URL: p.URL,
+		cfg.Postbacks = append(cfg.Postbacks, postback.Postback{Name: p.Name, Kind: p.Kind, URL: p.URL,
 			Method: p.Method, Secret: p.Secret, Codes: p.Codes, Campaigns: p.Campaigns})
 	}
 	if len(cfg.Postbacks) == 0 {

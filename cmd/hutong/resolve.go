@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -102,63 +101,11 @@ func resolveOne(ctx context.Context, in string, x resolver.Expander, dec resolve
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	long, err := lookupEntity(ctx, e, x, dec)
-	switch {
-	case err != nil:
-		out := newResolveOutput(in, e)
+	deep, long, err := resolver.Deepen(ctx, e, x, dec)
+	out := newResolveOutput(in, deep) // on error, what the text itself says
+	if err != nil {
 		out.Error = err.Error()
-		return out
-	case long == "":
-		return newResolveOutput(in, e)
 	}
-	inner := resolver.Parse(long)
-	if !inner.Known() {
-		out := newResolveOutput(in, e)
-		out.Error = "the link led to " + long + ", which is not a Taobao/Tmall page hutong understands"
-		return out
-	}
-	inner.Tpwd = firstNonEmpty(inner.Tpwd, e.Tpwd, passwordOf(e))
-	inner.Title = firstNonEmpty(inner.Title, e.Title)
-	out := newResolveOutput(in, inner)
 	out.Expanded = long
 	return out
-}
-
-// lookupEntity does the network lookup an entity needs: expanding a short
-// link, decoding a bare 淘口令. It returns "" when there is nothing to look up.
-func lookupEntity(ctx context.Context, e resolver.Entity, x resolver.Expander, dec resolver.PasswordDecoder) (string, error) {
-	switch e.Kind {
-	case resolver.KindShort:
-		long, err := x.Expand(ctx, e.URL)
-		if err != nil {
-			return "", fmt.Errorf("expand %s: %w", e.URL, err)
-		}
-		return long, nil
-	case resolver.KindPassword:
-		d, err := dec.Decode(ctx, e.ID)
-		if errors.Is(err, resolver.ErrNotConfigured) {
-			return "", errors.New("淘口令 decoding is not configured: set --top-app-key and --top-app-secret (Taobao Open Platform)")
-		}
-		if err != nil {
-			return "", fmt.Errorf("decode 淘口令: %w", err)
-		}
-		return d.URL, nil
-	}
-	return "", nil
-}
-
-func passwordOf(e resolver.Entity) string {
-	if e.Kind == resolver.KindPassword {
-		return e.ID
-	}
-	return ""
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

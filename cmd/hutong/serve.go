@@ -23,6 +23,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/config"
 	"github.com/hutong-dev/hutong/internal/pages"
+	"github.com/hutong-dev/hutong/internal/postback"
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/server"
@@ -30,6 +31,8 @@ import (
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/resolver/remote"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
 // runServe runs the service until ctx is cancelled (SIGINT/SIGTERM), then
@@ -164,12 +167,12 @@ func (m *Main) Run(ctx context.Context) error {
 			cancel()
 		}
 		m.Logger.Info("capped links and click-event batches wait for replicas", "redis_min_replicas", minReplicas)
-		m.store = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{MinReplicas: minReplicas})
+		m.store = redisstore.New(rdb, redisstore.Options{MinReplicas: minReplicas})
 		shards := cfg.EventsShards
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters
 		}
-		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas})
+		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas, Encoding: eventsEncoding(cfg)})
 		if err == nil {
 			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := rs.Init(ictx)
@@ -183,12 +186,12 @@ func (m *Main) Run(ctx context.Context) error {
 		m.events = rs
 		sink = rs
 	} else {
-		bs, err := shortlink.OpenBolt(filepath.Join(cfg.Data, "links.db"), shortlink.BoltOptions{})
+		bs, err := boltstore.Open(filepath.Join(cfg.Data, "links.db"), boltstore.Options{})
 		if err != nil {
 			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
 		}
 		m.store = bs
-		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != ""})
+		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != "", Encoding: eventsEncoding(cfg)})
 		if err != nil {
 			return fmt.Errorf("embedded event store %s: %w", filepath.Join(cfg.Data, "events.db"), err)
 		}
@@ -196,15 +199,29 @@ func (m *Main) Run(ctx context.Context) error {
 		m.closers = append(m.closers, func(context.Context) error { return es.Close() })
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.store.Close() })
-	ready = append(ready, server.Check{Name: "store", Func: m.store.Ping})
+	storeReady := m.store.Ping
+	if m.rdb != nil {
+		// Redis: the keys hutong needs answer (every Cluster slot range,
+		// the Sentinels' master), not only a PING (redisconn.Probe).
+		probe, err := redisconn.NewProbe(cfg.Redis, m.rdb, redisconn.Config{})
+		if err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+		storeReady = probe.Check
+	}
+	ready = append(ready, server.Check{Name: "store", Func: storeReady})
 	if cfg.EventsURL != "" {
 		if sink, err = m.openNATSLog(ctx, cfg, sink, reg); err != nil {
 			return fmt.Errorf("--events-url: %w", err)
 		}
 	}
 
+	var bus shortlink.InvalidationBus // none on the embedded store
+	if m.rdb != nil {
+		bus = redisstore.NewPubSub(m.rdb, "", m.Logger)
+	}
 	m.links, err = shortlink.NewCachedStore(m.store, shortlink.CacheConfig{
-		MaxEntries: cfg.LinkCacheSize, Redis: m.rdb, Logger: m.Logger,
+		MaxEntries: cfg.LinkCacheSize, Bus: bus, Logger: m.Logger,
 		StaleIfError: cfg.StaleIfError,
 	})
 	if err != nil {
@@ -212,7 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.links.Close() })
 	registerCacheMetrics(reg, m.links)
-	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{})
+	m.service = shortlink.NewService(m.links, shortlink.ServiceConfig{CursorKey: m.cursorKey(ctx)}) // cursorkey.go
 	if cfg.InitialAPIKey != "" {
 		created, err := m.service.EnsureInitialKey(ctx, cfg.InitialAPIKey)
 		if err != nil {
@@ -279,7 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.stats = sink
 	if m.rdb != nil {
-		deps.LimiterStorage = server.NewRedisStorage(m.rdb, "hutong:ratelimit")
+		deps.LimiterStorage = redisconn.NewLimiterStorage(m.rdb, "hutong:ratelimit")
 	}
 	if cfg.QRLogo != "" {
 		if deps.QRLogo, deps.QRLogoID, err = loadLogo(cfg.QRLogo); err != nil {
@@ -354,14 +371,14 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 		return err
 	}
 	pcfg.Registerer, pcfg.Logger = reg, m.Logger
-	poster, err := track.NewPoster(pcfg)
+	poster, err := postback.NewPoster(pcfg)
 	if err != nil {
 		return fmt.Errorf("--postbacks: %w", err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	switch {
 	case m.natsLog != nil:
-		w := track.NewNATSPostbackWorker(m.natsLog, poster, track.NATSWorkerConfig{})
+		w := postback.NewNATSWorker(m.natsLog, poster, postback.NATSWorkerConfig{})
 		// The consumer exists before the first tap when NATS answers now
 		// (a new consumer starts with the taps from then on); else Run
 		// keeps trying.
@@ -387,12 +404,12 @@ func (m *Main) startPostbacks(ctx context.Context, reg prometheus.Registerer, tc
 		return nil
 	case m.rdb != nil:
 		m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
-		w := track.NewPostbackWorker(m.events, poster, track.WorkerConfig{})
+		w := postback.NewWorker(m.events, poster, postback.WorkerConfig{})
 		go w.Run(wctx)
 		return nil
 	}
 	m.closers = append(m.closers, func(context.Context) error { cancel(); return nil })
-	lp := track.NewLocalPostbacks(poster, 10000, func(d track.DeadLetter) {
+	lp := postback.NewLocal(poster, 10000, func(d postback.DeadLetter) {
 		m.Logger.Warn("postback dead-lettered", "postback", d.Postback, "visit_id", d.VisitID, "reason", d.Reason)
 	})
 	tcfg.AfterWrite = lp.Enqueue
@@ -482,6 +499,13 @@ func (m *Main) rulesName() string {
 		return "defaults"
 	}
 	return m.Config.Rules
+}
+
+// eventsEncoding maps --events-compression (checked by config) to the
+// sinks' Encoding.
+func eventsEncoding(cfg config.Serve) track.Encoding {
+	enc, _ := track.ParseEncoding(cfg.EventsCompression)
+	return enc
 }
 
 func ipPolicy(cfg config.Serve) track.IPPolicy {

@@ -112,6 +112,13 @@ type Serve struct {
 	// IPHashKey) or "none".
 	IPPolicy  string
 	IPHashKey string
+	// CursorSecret signs the list cursors the API hands out (next of GET
+	// /api/v1/links), so a cursor from one instance is good on every
+	// instance behind the same load balancer and a forged one is refused.
+	// Default "": a random secret generated once and kept in the store
+	// (Redis: the key hutong:{cursor}:secret, set if absent; embedded:
+	// DATA/cursor.key), which every instance on that store reads.
+	CursorSecret string
 	// EventBatchSize is the most click events written to the store in one
 	// batch (on Redis, one Lua script run). Default 512, at most 4096.
 	EventBatchSize int
@@ -123,6 +130,9 @@ type Serve struct {
 	// (Redis: XADD MINID ~; embedded: deleted on write). Default 72h;
 	// 0 or negative keeps them forever (bounded by EventsMaxLen only).
 	EventsRetention time.Duration
+	// EventsCompression is how the event log stores each batch's event
+	// lines: "gzip" (default; about a seventh of the bytes) or "none".
+	EventsCompression string
 	// EventsURL sends the event log to NATS JetStream
 	// (nats://host:4222[,host2…], tls://…; query creds, nkey, tls_ca,
 	// tls_cert, tls_key); counters stay in the store. Default "": the
@@ -212,11 +222,13 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.int(&c.MaxInput, "max-input", 4096, "longest /r?u= input accepted, bytes")
 	b.str(&c.IPPolicy, "ip-policy", "truncate", "client IPs on click events: truncate, hash or none")
 	b.str(&c.IPHashKey, "ip-hash-key", "", "secret key for --ip-policy=hash")
+	b.str(&c.CursorSecret, "cursor-secret", "", "secret that signs API list cursors (default: generated once and kept in the store, shared by every instance on it)")
 	b.str(&c.Events, "events", "on", "record click events (stream, counters, postbacks): on or off")
 	b.int(&c.EventBatchSize, "event-batch-size", 512, "most click events per batch record (one stream entry, one script run per shard)")
 	b.dur(&c.StaleIfError, "stale-if-error", 10*time.Minute, "how long a cached link (without a click cap) is still served while Redis cannot be read; 0: off, at most 24h")
 	b.dur(&c.EventFlushInterval, "event-flush-interval", 200*time.Millisecond, "longest a click event waits in a partial batch")
 	b.dur(&c.EventsRetention, "events-retention", 72*time.Hour, "how long the event log keeps click events (0: forever)")
+	b.str(&c.EventsCompression, "events-compression", "gzip", "how the event log stores each batch's event lines: gzip or none")
 	b.str(&c.EventsURL, "events-url", "", "NATS JetStream for the event log: nats://host:4222[,host2…] or tls://… (counters stay in the store); also $HUTONG_EVENTS_URL")
 	b.int(&c.EventsReplicas, "events-replicas", 1, "JetStream stream replicas (1, 3 or 5)")
 	b.str(&c.EventsInstance, "events-instance", "", "this instance's subject token, hutong.events.<instance> (default: the host name)")
@@ -317,6 +329,9 @@ func (c Serve) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--top-decode-method %q: want tpwd.query or link.parse", c.TOPDecodeMethod))
 	}
+	if c.EventsCompression != "gzip" && c.EventsCompression != "none" {
+		errs = append(errs, fmt.Errorf("--events-compression %q: want gzip or none", c.EventsCompression))
+	}
 	switch c.Events {
 	case "on":
 	case "off":
@@ -331,6 +346,9 @@ func (c Serve) Validate() error {
 	}
 	if c.EventsMaxLen < 0 {
 		errs = append(errs, fmt.Errorf("--events-max-len must be 0 or positive, got %d", c.EventsMaxLen))
+	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < 16 {
+		errs = append(errs, errors.New("--cursor-secret must be at least 16 characters (or unset: generated once and kept in the store)"))
 	}
 	if c.StaleIfError < 0 || c.StaleIfError > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--stale-if-error must be between 0 (off) and 24h, got %v", c.StaleIfError))

@@ -28,6 +28,13 @@ type DomainChecks struct {
 	// RecoverAfter clean checks move a blocked domain back to standby
 	// (0: never by itself, an operator unblocks it).
 	RecoverAfter int
+	// AlertRetry is the first wait between delivery rounds of an alert
+	// the receiver did not take (doubling, at most 10m; retried for 24h,
+	// across restarts). Default 30s.
+	AlertRetry time.Duration
+	// RetireGrace is how long a retired domain still serves taps before
+	// it answers 404. Default 72h; 0: at once.
+	RetireGrace time.Duration
 }
 
 // BlockedRe and SoftRe compile Blocked and Soft (nil when empty).
@@ -50,7 +57,9 @@ func (b *binder) domainFlags(d *DomainChecks) {
 	b.dur(&d.Every, "domain-check-every", 5*time.Minute, "period of domain checks (jittered ±20%)")
 	b.str(&d.AlertURL, "domain-alert-url", "", "URL that gets a signed JSON webhook on every domain status change")
 	b.str(&d.AlertSecret, "domain-alert-secret", "", "HMAC-SHA256 key of the X-Hutong-Signature header (required with --domain-alert-url)")
+	b.dur(&d.AlertRetry, "domain-alert-retry", 30*time.Second, "first wait before an alert the receiver did not take is sent again (doubling to 10m; kept with the domain record for 24h, across restarts)")
 	b.int(&d.MinHealthy, "domain-min-healthy", 1, "fewest healthy entry domains a pool should have; alerts say when it has fewer")
+	b.dur(&d.RetireGrace, "domain-retire-grace", 72*time.Hour, "how long a retired domain still serves taps before it answers 404 (0: at once)")
 	b.int(&d.RecoverAfter, "domain-recover-after", 0, "clean checks in a row that move a blocked domain back to standby (0: only an operator unblocks)")
 }
 

@@ -27,6 +27,86 @@ type Alert struct {
 	BelowMin bool      `json:"below_min,omitempty"`
 }
 
+// Key is the alert's Idempotency-Key: the same on every attempt, from
+// any instance, so the receiver can drop repeats.
+func (a *Alert) Key() string {
+	return a.Host + "/" + string(a.Status) + "/" + strconv.FormatInt(a.At.UnixNano(), 10)
+}
+
+// PendingAlert is an alert kept with its domain's record until delivered.
+type PendingAlert struct {
+	Alert
+	Attempts int       `json:"attempts"`
+	NextTry  time.Time `json:"next_try"`
+}
+
+// AlertGiveUp is how long a pending alert is retried before it is dropped
+// (with an error in the log).
+const AlertGiveUp = 24 * time.Hour
+
+// AlertBackoff is the wait after the n-th failed delivery round (n ≥ 1):
+// first (30 s when 0) doubling, at most 10 minutes.
+func AlertBackoff(first time.Duration, n int) time.Duration {
+	w := first
+	if w <= 0 {
+		w = 30 * time.Second
+	}
+	for i := 1; i < n && w < 10*time.Minute; i++ {
+		w *= 2
+	}
+	return min(w, 10*time.Minute)
+}
+
+// QueueAlert keeps a with the record, due at once.
+func (d *Domain) QueueAlert(a Alert) {
+	for _, p := range d.PendingAlerts {
+		if p.Key() == a.Key() {
+			return
+		}
+	}
+	d.PendingAlerts = append(d.PendingAlerts, PendingAlert{Alert: a, NextTry: a.At})
+}
+
+// ClaimAlerts returns the pending alerts due at now and moves their next
+// try on by AlertBackoff(first, attempts) (so another instance reading the
+// record meanwhile leaves them alone); alerts older than AlertGiveUp are
+// dropped and returned in expired.
+func (d *Domain) ClaimAlerts(now time.Time, first time.Duration) (due, expired []PendingAlert) {
+	keep := d.PendingAlerts[:0]
+	for _, p := range d.PendingAlerts {
+		switch {
+		case now.Sub(p.At) > AlertGiveUp:
+			expired = append(expired, p)
+			continue
+		case !now.Before(p.NextTry):
+			p.Attempts++
+			p.NextTry = now.Add(AlertBackoff(first, p.Attempts))
+			due = append(due, p)
+		}
+		keep = append(keep, p)
+	}
+	d.PendingAlerts = keep
+	if len(keep) == 0 {
+		d.PendingAlerts = nil
+	}
+	return due, expired
+}
+
+// ClearAlert drops the pending alert with key (delivered) and reports
+// whether it was there.
+func (d *Domain) ClearAlert(key string) bool {
+	for i, p := range d.PendingAlerts {
+		if p.Key() == key {
+			d.PendingAlerts = append(d.PendingAlerts[:i:i], d.PendingAlerts[i+1:]...)
+			if len(d.PendingAlerts) == 0 {
+				d.PendingAlerts = nil
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // SignatureHeader carries "t=UNIX,v1=HEX" where HEX is the HMAC-SHA256
 // under the secret of "UNIX.BODY".
 const SignatureHeader = "X-Hutong-Signature"
@@ -72,7 +152,7 @@ func (n *Notifier) Send(ctx context.Context, a Alert) error {
 	if now == nil {
 		now = time.Now
 	}
-	key := a.Host + "/" + string(a.Status) + "/" + strconv.FormatInt(a.At.UnixNano(), 10)
+	key := a.Key()
 	var last error
 	for i := 0; i <= retries; i++ {
 		if i > 0 {

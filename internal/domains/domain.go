@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -84,6 +85,73 @@ type Domain struct {
 	// HardRun counts consecutive hard verdicts; CleanRun consecutive ok ones.
 	HardRun  int `json:"hard_run,omitempty"`
 	CleanRun int `json:"clean_run,omitempty"`
+	// ServesUntil is when a retired domain stops serving taps (404): the
+	// grace period a retire starts (Retire), so shares and codes still on
+	// it keep working while the operator moves them. Zero: at once.
+	ServesUntil time.Time `json:"serves_until,omitzero"`
+	// History is the audit trail: who changed what and why, oldest first,
+	// the last MaxHistory changes (Audit).
+	History []Change `json:"history,omitempty"`
+	// PendingAlerts are status-change alerts not yet delivered to
+	// --domain-alert-url: kept with the record so that an alert survives a
+	// failed delivery and a restart, and any instance retries it.
+	PendingAlerts []PendingAlert `json:"pending_alerts,omitempty"`
+}
+
+// Change is one audit record of a domain.
+type Change struct {
+	At time.Time `json:"at"`
+	// By is who made it: "api key <id>", "check", "seed".
+	By string `json:"by"`
+	// What lists the fields that changed, "status blocked → active;
+	// priority 0 → 2", or "added".
+	What   string `json:"what"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// MaxHistory is how many changes a record keeps.
+const MaxHistory = 50
+
+// Audit appends to d's history what differs from before (status, pool,
+// role, priority, ICP), made by by for reason at now, and reports whether
+// anything did. A change that moves nothing (a check that only recorded
+// its verdict) leaves no record.
+func (d *Domain) Audit(before Domain, by, reason string, now time.Time) bool {
+	var what []string
+	diff := func(name, a, b string) {
+		if a != b {
+			what = append(what, name+" "+orNone(a)+" → "+orNone(b))
+		}
+	}
+	diff("status", string(before.Status), string(d.Status))
+	diff("pool", before.Pool, d.Pool)
+	diff("role", string(before.Role), string(d.Role))
+	diff("priority", strconv.Itoa(before.Priority), strconv.Itoa(d.Priority))
+	diff("icp", before.ICP, d.ICP)
+	if len(what) == 0 {
+		return false
+	}
+	d.record(Change{At: now, By: by, What: strings.Join(what, "; "), Reason: reason})
+	return true
+}
+
+// Added starts d's history: it was added by by for reason at now.
+func (d *Domain) Added(by, reason string, now time.Time) {
+	d.record(Change{At: now, By: by, What: "added", Reason: reason})
+}
+
+func (d *Domain) record(c Change) {
+	d.History = append(d.History, c)
+	if n := len(d.History) - MaxHistory; n > 0 {
+		d.History = append(d.History[:0:0], d.History[n:]...)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // ErrInvalid is the error vocabulary's "bad input" for this package.
@@ -146,8 +214,28 @@ func (d *Domain) StrikeCount(now time.Time) int {
 	return n
 }
 
-// Serves reports whether a tap on the host is resolved (every state but retired).
-func (d *Domain) Serves() bool { return d.Status != Retired }
+// Serves reports whether a tap on the host is resolved now: every state
+// but retired, and retired within its grace period (ServesUntil).
+func (d *Domain) Serves() bool { return d.ServesAt(time.Now()) }
+
+// ServesAt is Serves at now.
+func (d *Domain) ServesAt(now time.Time) bool {
+	return d.Status != Retired || now.Before(d.ServesUntil)
+}
+
+// Retire moves d to retired at now, serving taps for grace more (0: 404 at
+// once). It reports whether the status changed; retiring a retired domain
+// again keeps its grace period.
+func (d *Domain) Retire(now time.Time, grace time.Duration) bool {
+	if !d.SetStatus(Retired, now) {
+		return false
+	}
+	d.ServesUntil = time.Time{}
+	if grace > 0 {
+		d.ServesUntil = now.Add(grace)
+	}
+	return true
+}
 
 // Healthy reports whether the host may be handed out in new URLs.
 func (d *Domain) Healthy() bool { return d.Status == Active || d.Status == Standby }
@@ -164,6 +252,7 @@ func (d *Domain) SetStatus(s Status, now time.Time) bool {
 	d.Status = s
 	d.Since = now
 	d.HardRun, d.CleanRun = 0, 0
+	d.ServesUntil = time.Time{} // Retire sets it; any other state serves anyway
 	return true
 }
 
@@ -289,6 +378,7 @@ func FromList(hosts []string, now time.Time) ([]Domain, error) {
 		if len(out) == 0 {
 			d.Status = Active
 		}
+		d.Added("seed", "--base-url/--domains on first run", now)
 		if err := d.Validate(); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,9 @@
 package domains
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Registry is the in-memory view of the domain records that the tap path
 // and read-time URLs use: a snapshot swapped whole (Set), read without
@@ -18,6 +21,9 @@ type snapshot struct {
 	// domain, pinned to it as before pools), then, on a default-pool host,
 	// "" (links of the pool, which every serving host of it resolves).
 	keys map[string][]string
+	// until[host] is when a retired host in its grace period stops
+	// serving (Domain.ServesUntil); absent for every other host.
+	until map[string]time.Time
 }
 
 // Set replaces the snapshot with a copy of ds.
@@ -26,9 +32,16 @@ func (r *Registry) Set(ds []Domain) {
 	for i := range s.all {
 		s.byHost[s.all[i].Host] = i
 	}
+	now := time.Now()
 	for _, d := range s.all {
-		if !d.Serves() {
+		if !d.ServesAt(now) {
 			continue
+		}
+		if d.Status == Retired {
+			if s.until == nil {
+				s.until = map[string]time.Time{}
+			}
+			s.until[d.Host] = d.ServesUntil
 		}
 		s.keys[d.Host] = []string{d.Host}
 		if d.Pool == DefaultPool {
@@ -82,6 +95,11 @@ func (r *Registry) TapKeys(host string) ([]string, bool) {
 		return nil, false
 	}
 	ks, ok := s.keys[host]
+	if ok && s.until != nil {
+		if t, retiring := s.until[host]; retiring && !time.Now().Before(t) {
+			return nil, false // its grace period ended since the snapshot
+		}
+	}
 	return ks, ok
 }
 

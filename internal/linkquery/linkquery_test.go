@@ -12,6 +12,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 // store is a real embedded link store with n links l0000… created one
@@ -20,7 +21,7 @@ import (
 func store(t testing.TB, n int) (*shortlink.Service, track.Querier) {
 	t.Helper()
 	dir := t.TempDir()
-	bs, err := shortlink.OpenBolt(filepath.Join(dir, "links.db"), shortlink.BoltOptions{NoSync: true})
+	bs, err := boltstore.Open(filepath.Join(dir, "links.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,21 @@
 package server
 
 import (
-	"context"
-	"sync"
-	"time"
+	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/hutong-dev/hutong/internal/pages"
+	tapcore "github.com/hutong-dev/hutong/internal/tap"
+	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
-// linkTimeout bounds a cold link lookup; warm taps never wait.
-const linkTimeout = 500 * time.Millisecond
+// tap is one tap being answered (internal/tap): the request in plain
+// values, the decision, the answer and the event.
+type tap = tapcore.Tap
 
 // handleCode answers GET/HEAD /{code} through Fiber's router: the paths
 // the fast path (fast.go) leaves to Fiber, such as a code with a trailing
@@ -25,93 +28,92 @@ func (s *Server) handleCode(c *fiber.Ctx) error {
 	return s.tapCode(c, code)
 }
 
-// tapCode answers a tap on a short link: its stored entity, routed for this
-// client. HEAD and bots never count against a click cap. code is a valid
-// code (shortlink.IsCode; both callers check) and may alias the request's
+// tapCode answers a tap on a short link: request in (the request as plain
+// values), the tap core (tapcore.Core.Code: link, client, scene, lookup,
+// decision, event), response out (respond). code is a valid code
+// (shortlink.IsCode; both callers check) and may alias the request's
 // memory.
 func (s *Server) tapCode(c *fiber.Ctx, code string) error {
-	if s.deps.Links == nil {
+	t := s.core.Acquire()
+	defer s.core.Release(t)
+	r := &t.Req
+	r.Code = code
+	var ok bool
+	if r.Domains, ok = s.tapKeys(c, &r.DomainBuf); !ok { // domain pools: a host that is not configured, or retired
 		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
 	}
-	st := tapStatePool.Get().(*tapState)
-	defer st.release()
-	keys, ok := s.tapKeys(c, &st.key)
-	if !ok { // domain pools: a host that is not configured, or retired
-		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
-	}
-	client := s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
-
-	// A warm tap never waits, so the deadline's timer only starts if a
-	// lookup actually selects on Done (a cold load, a capped link's Hit).
-	// The deadline, the link and the tap (with its event) live in a pooled
-	// tapState: a warm tap allocates none of them.
-	now := s.reqNow(c)
-	st.ctx.d = now.Add(linkTimeout)
-	var err error
-	l := &st.link
-	for _, domain := range keys { // the first key that has the code
-		if c.Method() == fiber.MethodHead || client.Bot {
-			*l, err = s.deps.Links.Get(&st.ctx, domain, code)
-			if err == nil && l.MaxClicks > 0 {
-				*l, err = s.deps.Links.Peek(&st.ctx, domain, code)
-			}
-			if err == nil {
-				err = l.Check(now)
-			}
-		} else {
-			*l, err = s.deps.Links.TapAt(&st.ctx, domain, code, now)
-		}
-		if shortlink.ErrorCode(err) != shortlink.CodeNotFound {
-			break
-		}
-	}
-	if err != nil {
-		return s.linkError(c, *l, err)
-	}
-	t := &st.t
-	t.link, t.input, t.entity, t.code, t.client = l, l.Target, l.Entity, l.Code, client
-	return s.serveTapClient(c, t)
+	s.readTap(c, r)
+	s.core.Code(t)
+	return s.answer(c, t)
 }
 
-// tapState is the per-request memory of a short-link tap, pooled. Nothing
-// keeps a pointer into it once the handler returns: the event is copied
-// into the recorder's buffer, decisions and pages are cached by value, and
-// a cold load runs under its own context (the caller only selects on ctx).
-type tapState struct {
-	ctx  lazyDeadline
-	key  [1]string // backs tapKeys when domain pools are off
-	link shortlink.Link
-	t    tap
-}
-
-var tapStatePool = sync.Pool{New: func() any { return new(tapState) }}
-
-// release stops the deadline's timer (if a lookup started one), clears
-// every pointer the state held and returns it to the pool.
-func (st *tapState) release() {
-	st.ctx.stop()
-	*st = tapState{}
-	tapStatePool.Put(st)
-}
-
-// linkError answers a link that cannot be used: 404, 410 saying what
-// happened, or 503 when the store is down and the link is not cached.
-func (s *Server) linkError(c *fiber.Ctx, l shortlink.Link, err error) error {
-	switch shortlink.ErrorCode(err) {
-	case shortlink.CodeNotFound, shortlink.CodeInvalid:
-		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
-	case shortlink.CodeGone:
-		k := pages.InfoDisabled
-		switch l.StatusAt(s.now()) {
-		case shortlink.StatusExpired:
-			k = pages.InfoExpired
-		case shortlink.StatusExhausted:
-			k = pages.InfoClickLimit
-		}
-		return s.infoPage(c, 0, k, "", nil)
+// handleR answers GET/HEAD /r?u=<any Taobao link or share text>.
+func (s *Server) handleR(c *fiber.Ctx) error {
+	raw := c.Query("u")
+	if raw == "" {
+		return s.infoPage(c, fiber.StatusBadRequest, pageBadInput, "", nil)
 	}
-	s.log.Error("link lookup failed", "err", err, "request_id", requestID(c))
-	return s.infoPage(c, fiber.StatusServiceUnavailable, pages.InfoInternal, "", nil)
+	if len(raw) > s.opts.MaxInput {
+		return s.infoPage(c, fiber.StatusRequestEntityTooLarge, pageTooLarge, "", nil)
+	}
+	in := strings.Clone(raw)
+	e := resolver.Parse(in)
+	if !e.Known() && e.Kind != resolver.KindShort && e.Kind != resolver.KindPassword {
+		return s.infoPage(c, fiber.StatusBadRequest, pageNotTaobao, in, nil)
+	}
+	t := s.core.Acquire()
+	defer s.core.Release(t)
+	s.readTap(c, &t.Req)
+	s.core.Input(t, in, e)
+	return s.answer(c, t)
+}
+
+// readTap is request in: what the tap core reads of a request, as plain
+// values (aliasing the request's memory; the core copies what it keeps).
+func (s *Server) readTap(c *fiber.Ctx, r *tapcore.Request) {
+	rc := c.Context()
+	r.UA = utils.UnsafeString(rc.Request.Header.UserAgent())
+	r.Head = rc.IsHead()
+	r.Now = s.reqNow(c)
+	if args := rc.QueryArgs(); args.Len() > 0 {
+		args.VisitAll(func(k, v []byte) {
+			r.Query = append(r.Query, tapcore.Param{Key: utils.UnsafeString(k), Value: utils.UnsafeString(v)})
+		})
+		r.RawQuery = utils.UnsafeString(args.QueryString())
+	}
+	if s.deps.Events != nil && !r.Head {
+		r.Referer = utils.UnsafeString(rc.Request.Header.Referer())
+		r.IP = s.clientIP(c)
+	}
+}
+
+// answer is response out: metrics, the lookup's log line, the click event
+// handed to the recorder, and the page the core chose.
+func (s *Server) answer(c *fiber.Ctx, t *tap) error {
+	if t.Err != nil {
+		s.log.Error("link lookup failed", "err", t.Err, "request_id", requestID(c))
+	}
+	s.observeLookup(c, t)
+	if t.Answer.Page == tapcore.PageUnusable {
+		return s.infoPage(c, t.Answer.Status, t.Answer.Info, "", nil)
+	}
+	s.metrics.action(string(t.Decision.Action), t.Decision.PayChannel)
+	s.metrics.unknownClient(t.Client)
+	if t.Record {
+		s.deps.Events.Record(&t.Event)
+	}
+	return s.respond(c, t)
+}
+
+// observeLookup counts a short link's expansion and logs a failed lookup
+// (a 淘口令 decoder that is not configured is expected, not logged).
+func (s *Server) observeLookup(c *fiber.Ctx, t *tap) {
+	if t.Expansion != 0 {
+		s.metrics.expansion(t.Expansion > 0)
+	}
+	if t.LookupErr != nil && !errors.Is(t.LookupErr, resolver.ErrDecodeNotConfigured) {
+		s.log.Warn("short link or 淘口令 lookup failed", "kind", t.Entity.Kind, "url", t.Entity.URL, "err", t.LookupErr, "request_id", requestID(c))
+	}
 }
 
 // domainOf is the short domain a request is for: its Host when that is one
@@ -127,39 +129,4 @@ func (s *Server) domainOf(c *fiber.Ctx) string {
 		}
 	}
 	return ""
-}
-
-// lazyDeadline is context.WithDeadline(context.Background(), d) whose timer
-// starts only when Done or Err is first called. It is used from one
-// goroutine (the handler's); call stop when done.
-type lazyDeadline struct {
-	d      time.Time
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
-func (c *lazyDeadline) init() context.Context {
-	if c.ctx == nil {
-		c.ctx, c.cancel = context.WithDeadline(context.Background(), c.d)
-	}
-	return c.ctx
-}
-
-func (c *lazyDeadline) Deadline() (time.Time, bool) { return c.d, true }
-func (c *lazyDeadline) Done() <-chan struct{}       { return c.init().Done() }
-func (c *lazyDeadline) Err() error                  { return c.init().Err() }
-
-// Value delegates to the inner context once it exists, so that a child
-// WithTimeout finds the parent's cancelCtx and starts no goroutine.
-func (c *lazyDeadline) Value(key any) any {
-	if c.ctx == nil {
-		return nil
-	}
-	return c.ctx.Value(key)
-}
-
-func (c *lazyDeadline) stop() {
-	if c.cancel != nil {
-		c.cancel()
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -29,6 +30,9 @@ type DomainDeps struct {
 	Changed func(d domains.Domain, prev domains.Status, reason string)
 	// MinHealthy is --domain-min-healthy, shown per pool. Optional. Default 1.
 	MinHealthy int
+	// RetireGrace is --domain-retire-grace: a domain retired through the
+	// API serves taps this long before it answers 404. Optional. Default 0.
+	RetireGrace time.Duration
 }
 
 // poolsOn reports whether domain records are configured.
@@ -147,7 +151,13 @@ type domainRequest struct {
 	ICP      *string         `json:"icp"`
 	Status   *domains.Status `json:"status"`
 	Reason   string          `json:"reason"`
+	// Grace overrides --domain-retire-grace for a retire ("0s": 404 at once).
+	Grace *string `json:"grace"`
+	grace time.Duration
 }
+
+// maxRetireGrace bounds a retire's grace period.
+const maxRetireGrace = 90 * 24 * time.Hour
 
 func decodeDomainRequest(c *fiber.Ctx) (domainRequest, error) {
 	var r domainRequest
@@ -160,17 +170,32 @@ func decodeDomainRequest(c *fiber.Ctx) (domainRequest, error) {
 	if r.Role != nil && !r.Role.Valid() {
 		return r, errBadRequest(fmt.Sprintf("role %q: want entry, qr or landing", *r.Role))
 	}
+	if r.Grace != nil {
+		g, err := time.ParseDuration(*r.Grace)
+		if err != nil || g < 0 || g > maxRetireGrace {
+			return r, errBadRequest(fmt.Sprintf("grace %q: want a duration from 0s to 2160h, such as 72h", *r.Grace))
+		}
+		if r.Status == nil || *r.Status != domains.Retired {
+			return r, errBadRequest(`grace goes with {"status": "retired"} only`)
+		}
+		r.grace = g
+	}
 	return r, nil
 }
 
 // who names the API key behind a change (for the log and the webhook).
 func who(c *fiber.Ctx, reason string) string {
-	id, _ := c.Locals(localAPIKey{}).(string)
-	r := "api key " + id
+	r := keyName(c)
 	if reason = strings.TrimSpace(reason); reason != "" {
 		r += ": " + reason
 	}
 	return r
+}
+
+// keyName is "api key <id>", the audit record's By.
+func keyName(c *fiber.Ctx) string {
+	id, _ := c.Locals(localAPIKey{}).(string)
+	return "api key " + id
 }
 
 func (s *Server) domainChanged(ctx context.Context, d domains.Domain, prev domains.Status, reason string) {
@@ -203,6 +228,7 @@ func (s *Server) handleCreateDomain(c *fiber.Ctx) error {
 	if r.Status != nil {
 		d.Status = *r.Status
 	}
+	d.Added(keyName(c), strings.TrimSpace(r.Reason), d.Since)
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	d, err = st.CreateDomain(ctx, d)
@@ -251,10 +277,19 @@ func (s *Server) handlePatchDomain(c *fiber.Ctx) error {
 	defer cancel()
 	d, err := st.UpdateDomain(ctx, host, func(d *domains.Domain) error {
 		prev = d.Status
+		before := *d
 		r.applyFields(d)
-		if r.Status != nil {
+		switch {
+		case r.Status != nil && *r.Status == domains.Retired:
+			grace := s.deps.Domain.RetireGrace
+			if r.Grace != nil {
+				grace = r.grace
+			}
+			d.Retire(now, grace)
+		case r.Status != nil:
 			d.SetStatus(*r.Status, now)
 		}
+		d.Audit(before, keyName(c), strings.TrimSpace(r.Reason), now)
 		return nil
 	})
 	if err != nil {

@@ -6,5 +6,5 @@ var TapPath = tapPath
 
 // DecisionsCached is how many decisions and rendered pages s has cached.
 func DecisionsCached(s *Server) (decisions, pages int) {
-	return s.decisions.c.EstimatedSize(), s.decisions.pages.EstimatedSize()
+	return s.core.DecisionsCached(), s.pages.EstimatedSize()
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 const (
@@ -70,7 +71,7 @@ func benchServer(b testing.TB) (fasthttp.RequestHandler, string) {
 func newTestServer(b testing.TB, wrap func(server.Links) server.Links, tweak ...func(*server.Deps)) (*server.Server, string, *prometheus.Registry) {
 	b.Helper()
 	dir := b.TempDir()
-	bs, err := shortlink.OpenBolt(filepath.Join(dir, "links.db"), shortlink.BoltOptions{})
+	bs, err := boltstore.Open(filepath.Join(dir, "links.db"), boltstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

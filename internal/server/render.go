@@ -4,10 +4,35 @@ import (
 	"bytes"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/maypok86/otter/v2"
 
 	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
+	tapcore "github.com/hutong-dev/hutong/internal/tap"
 )
+
+// pageCacheBytes bounds the rendered-page cache (interstitials of warm
+// short-link taps, about 5 KB each).
+const pageCacheBytes = 8 << 20
+
+// pageKey names one rendered page: the tap's decision key plus the
+// language.
+type pageKey struct {
+	tapcore.DecisionKey
+	lang pages.Lang
+	// model: the page shows the iOS 14+ form of the link's 淘口令.
+	model bool
+}
+
+// newPageCache holds rendered interstitials of taps whose decision is
+// cached (tapcore.Tap.CacheKey), so the html/template work is done once per
+// (link, client class, language). Safe for concurrent use.
+func newPageCache() *otter.Cache[pageKey, []byte] {
+	return otter.Must(&otter.Options[pageKey, []byte]{
+		MaximumWeight: pageCacheBytes,
+		Weigher:       func(_ pageKey, b []byte) uint32 { return uint32(len(b)) + 128 },
+	})
+}
 
 // Page kinds the server answers with outside the routing decision.
 const (
@@ -35,50 +60,51 @@ func (s *Server) htmlHeaders(c *fiber.Ctx) {
 
 func (s *Server) interstitialPage(c *fiber.Ctx, t *tap) error {
 	v := pages.Interstitial{
-		Decision: t.dec,
-		Entity:   t.entity,
+		Decision: t.Decision,
+		Entity:   t.Entity,
 		// The router sets IntentURL only for Android browsers that need it
 		// (rules: intent_browsers): they open custom schemes only through
 		// intent:// on a user gesture and follow its browser_fallback_url.
-		UseIntent: t.dec.IntentURL != "",
-		Tpwd:      t.linkTpwd(),
+		UseIntent: t.Decision.IntentURL != "",
+		Tpwd:      t.LinkTpwd(),
 	}
 	if v.Tpwd != "" {
-		v.Beacon = beaconPath(t.link)
+		v.Beacon = beaconPath(t.Link)
 	}
 	s.htmlHeaders(c)
 	c.Status(fiber.StatusOK)
 	lang := s.lang(c)
-	if !t.keyed {
+	key, keyed := t.CacheKey()
+	if !keyed {
 		return s.deps.Pages.Interstitial(c.Response().BodyWriter(), lang, v)
 	}
-	pk := pageKey{t.key, lang, v.Tpwd != "" && wantsModelTpwd(&t.client)}
-	if b, ok := s.decisions.pages.GetIfPresent(pk); ok {
+	pk := pageKey{key, lang, v.Tpwd != "" && tapcore.WantsModelTpwd(&t.Client)}
+	if b, ok := s.pages.GetIfPresent(pk); ok {
 		return c.Send(b)
 	}
 	var buf bytes.Buffer
 	if err := s.deps.Pages.Interstitial(&buf, lang, v); err != nil {
 		return err
 	}
-	s.decisions.pages.Set(pk, buf.Bytes())
+	s.pages.Set(pk, buf.Bytes())
 	return c.Send(buf.Bytes())
 }
 
 func (s *Server) guidePage(c *fiber.Ctx, t *tap) error {
 	// The link to copy: the short link that was tapped, or for /r the
 	// Taobao link itself (readable, and it opens in any browser).
-	link := t.entity.URL
-	if t.link != nil || link == "" {
+	link := t.Entity.URL
+	if t.Link != nil || link == "" {
 		link = s.shareURL(c, t)
 	}
-	v := pages.Guide{Decision: t.dec, Entity: t.entity, Link: link, Tpwd: t.linkTpwd()}
+	v := pages.Guide{Decision: t.Decision, Entity: t.Entity, Link: link, Tpwd: t.LinkTpwd()}
 	if v.Tpwd != "" {
-		v.Beacon = beaconPath(t.link)
+		v.Beacon = beaconPath(t.Link)
 	}
 	switch {
-	case !t.entity.Known() || t.lookupErr != nil:
+	case !t.Entity.Known() || t.LookupErr != nil:
 		v.Reason = pages.GuideUnknown
-	case t.dec.Reason != "" && t.dec.Action == route.ActionInfo:
+	case t.Decision.Reason != "" && t.Decision.Action == route.ActionInfo:
 		v.Reason = pages.GuideNotAllowed
 	}
 	s.htmlHeaders(c)
@@ -87,9 +113,9 @@ func (s *Server) guidePage(c *fiber.Ctx, t *tap) error {
 }
 
 func (s *Server) previewPage(c *fiber.Ctx, t *tap) error {
-	v := pages.Preview{Entity: t.entity, URL: s.shareURL(c, t)}
-	if t.link != nil {
-		v.Title, v.Description, v.Image = t.link.Title, t.link.Description, t.link.Image
+	v := pages.Preview{Entity: t.Entity, URL: s.shareURL(c, t)}
+	if t.Link != nil {
+		v.Title, v.Description, v.Image = t.Link.Title, t.Link.Description, t.Link.Image
 	}
 	s.htmlHeaders(c)
 	c.Status(fiber.StatusOK)
@@ -103,7 +129,7 @@ func (s *Server) infoPage(c *fiber.Ctx, status int, k pages.InfoKind, copyText s
 	}
 	v := pages.Info{Kind: k, Copy: copyText, RequestID: requestID(c)}
 	if t != nil {
-		v.Link = t.dec.Location
+		v.Link = t.Decision.Location
 	}
 	s.htmlHeaders(c)
 	c.Status(status)

@@ -100,20 +100,20 @@ type resolveResponse struct {
 
 func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
 	r := resolveResponse{
-		Input: t.input, Entity: t.entity, Client: t.client, Decision: t.dec,
-		PayChannel: t.dec.PayChannel, Copy: t.copyText(),
+		Input: t.Input, Entity: t.Entity, Client: t.Client, Decision: t.Decision,
+		PayChannel: t.Decision.PayChannel, Copy: t.CopyText(),
 	}
-	if t.entity.Tpwd != "" {
-		r.Copy = "￥" + t.entity.Tpwd + "￥"
+	if t.Entity.Tpwd != "" {
+		r.Copy = "￥" + t.Entity.Tpwd + "￥"
 	}
-	if tp := t.linkTpwd(); tp != "" {
-		r.Copy, r.Tpwd = tp, t.link.Tpwd
+	if tp := t.LinkTpwd(); tp != "" {
+		r.Copy, r.Tpwd = tp, t.Link.Tpwd
 	}
-	if t.link != nil {
-		r.ShortURL = s.shortURL(c, t.link.Domain, t.link.Code)
+	if t.Link != nil {
+		r.ShortURL = s.shortURL(c, t.Link.Domain, t.Link.Code)
 	}
-	if t.lookupErr != nil {
-		r.LookupError = t.lookupErr.Error()
+	if t.LookupErr != nil {
+		r.LookupError = t.LookupErr.Error()
 	}
 	return r
 }
@@ -129,11 +129,11 @@ func (s *Server) handleResolveAPI(c *fiber.Ctx) error {
 		return &shortlink.Error{Code: shortlink.CodeTooLarge,
 			Message: "u is longer than the limit of " + itoa(s.opts.MaxInput) + " bytes"}
 	}
-	in := strings.Clone(raw)
-	t := &tap{input: in, entity: resolver.Parse(in), code: inputCode(in)}
-	t.client = s.deps.Clients.Detect(c.Get(fiber.HeaderUserAgent))
-	t.client.UA = strings.Clone(c.Get(fiber.HeaderUserAgent))
-	s.decide(c, t)
+	t := s.core.Acquire()
+	defer s.core.Release(t)
+	s.readTap(c, &t.Req)
+	s.core.Resolve(t, strings.Clone(raw))
+	s.observeLookup(c, t)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(s.resolveBody(c, t))
 }

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/maypok86/otter/v2"
 
+	tapcore "github.com/hutong-dev/hutong/internal/tap"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
@@ -86,8 +88,11 @@ type Server struct {
 	realClock bool
 
 	expandTimeout time.Duration
-	decisions     *decisions
-	proxies       []netip.Prefix
+	// core is the tap core (internal/tap); pages caches the interstitials
+	// of taps whose decision it caches.
+	core    *tapcore.Core
+	pages   *otter.Cache[pageKey, []byte]
+	proxies []netip.Prefix
 
 	reqSeq    atomic.Uint64
 	reqPrefix string
@@ -105,15 +110,20 @@ func New(deps Deps, opts Options) (*Server, error) {
 		s.log = slog.Default()
 	}
 	s.metrics = deps.Metrics
-	s.decisions = newDecisions()
 	s.now = deps.Now
 	if s.now == nil {
 		s.now, s.realClock = time.Now, true
 	}
 	s.expandTimeout = deps.ExpandTimeout
 	if s.expandTimeout <= 0 {
-		s.expandTimeout = defaultExpandTimeout
+		s.expandTimeout = tapcore.DefaultExpandTimeout
 	}
+	s.core = tapcore.New(tapcore.Config{
+		Rules: deps.Rules, Clients: deps.Clients, Links: deps.Links,
+		Expander: deps.Expander, Decoder: deps.Decoder, ExpandTimeout: s.expandTimeout,
+		Record: deps.Events != nil, AnonymizeIP: deps.IPPolicy.ApplyAddr,
+	})
+	s.pages = newPageCache()
 	if deps.Service != nil {
 		s.links = deps.Service.WithRules(s.linkRules())
 	}

@@ -2,13 +2,10 @@ package server
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/hutong-dev/hutong/internal/clientinfo"
-	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -17,39 +14,6 @@ import (
 // when the shopper copies the link's 淘口令. Stats count it under
 // action:copy_tpwd (and in the total, beside the tap itself).
 const ActionCopyTpwd = "copy_tpwd"
-
-// wantsModelTpwd reports whether the tapper gets the iOS 14+ form of a
-// link's 淘口令: iOS 14 or later, or iOS of unknown version (iOS 14 is from
-// 2020).
-func wantsModelTpwd(cl *clientinfo.Client) bool {
-	if cl.OS != clientinfo.OSiOS {
-		return false
-	}
-	v := cl.OSVersion
-	if i := strings.IndexByte(v, '.'); i >= 0 {
-		v = v[:i]
-	}
-	n, err := strconv.Atoi(v)
-	return err != nil || n >= 14
-}
-
-// linkTpwd is the link's 淘口令 in the form for this tapper, or "".
-func (t *tap) linkTpwd() string {
-	if t.link == nil || t.link.Tpwd == nil {
-		return ""
-	}
-	return t.link.Tpwd.For(wantsModelTpwd(&t.client))
-}
-
-// tpwdGuide reports whether a WeChat or WeCom tap gets the guide page
-// that leads with the link's 淘口令 (and a button to the web page) instead
-// of the routing table's answer (by default the 302 to the H5 page, as
-// ROUTING.md's table says): only on a link that opted in with
-// route.wechat_tpwd_guide and holds a 淘口令 (route.TpwdGuide). WeChat
-// cannot open the Taobao app, a copied token can, at the cost of one step.
-func (t *tap) tpwdGuide() bool {
-	return t.link != nil && route.TpwdGuide(&t.link.Route, t.link.Tpwd != nil, &t.client, &t.dec)
-}
 
 // beaconPath is the path a page posts to when the link's 淘口令 is copied.
 func beaconPath(l *shortlink.Link) string {

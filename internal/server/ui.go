@@ -18,6 +18,7 @@ func (s *Server) mountUI() {
 		Clients:       s.deps.Clients,
 		Stats:         s.deps.Stats,
 		Expander:      s.deps.Expander,
+		Decoder:       s.deps.Decoder,
 		Domains:       s.opts.Domains,
 		BaseURL:       s.opts.BaseURL,
 		Pools:         s.deps.Domain.Registry,

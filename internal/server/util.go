@@ -1,24 +1,14 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hutong-dev/hutong/internal/domains"
 )
-
-// inputCode names an /r tap in events: "r:" and the first 12 hex digits of
-// the input's SHA-256 (the input itself may hold a share text).
-func inputCode(in string) string {
-	sum := sha256.Sum256([]byte(in))
-	return "r:" + hex.EncodeToString(sum[:6])
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -60,36 +50,8 @@ func (s *Server) shortURL(c *fiber.Ctx, domain, code string) string {
 // shareURL is the hutong URL that was tapped, without WeChat's from= and
 // isappinstalled= (what a person should copy or open in a browser).
 func (s *Server) shareURL(c *fiber.Ctx, t *tap) string {
-	if t.link != nil {
-		return s.shortURL(c, t.link.Domain, t.link.Code)
+	if t.Link != nil {
+		return s.shortURL(c, t.Link.Domain, t.Link.Code)
 	}
-	return s.origin(c) + "/r?u=" + url.QueryEscape(t.input)
-}
-
-// hostOf returns the host of an absolute URL ("scheme://[userinfo@]host[:port]/…"),
-// without the port and IPv6 brackets, lower-cased as given, or "". It does
-// not allocate: the result is a substring of raw (clone it if raw is
-// borrowed memory).
-func hostOf(raw string) string {
-	i := strings.Index(raw, "://")
-	if i <= 0 {
-		return ""
-	}
-	h := raw[i+3:]
-	if j := strings.IndexAny(h, "/?#\\"); j >= 0 {
-		h = h[:j]
-	}
-	if j := strings.LastIndexByte(h, '@'); j >= 0 {
-		h = h[j+1:]
-	}
-	if strings.HasPrefix(h, "[") {
-		if j := strings.IndexByte(h, ']'); j > 0 {
-			return h[1:j]
-		}
-		return ""
-	}
-	if j := strings.IndexByte(h, ':'); j >= 0 {
-		h = h[:j]
-	}
-	return h
+	return s.origin(c) + "/r?u=" + url.QueryEscape(t.Input)
 }

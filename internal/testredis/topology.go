@@ -154,7 +154,12 @@ func startNode(t testing.TB, name string, bus bool, args func(port int, dir stri
 
 func baseArgs(port int, dir string) []string {
 	return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"), "--protected-mode", "no"}
+		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"), "--protected-mode", "no",
+		// A replica that (re)joins gets its full sync at once instead of
+		// after the default 5 s wait for more replicas to share it: writes
+		// that wait for a replica (--redis-min-replicas) resume as soon as
+		// a restarted node is back (README, Operations).
+		"--repl-diskless-sync-delay", "0"}
 }
 
 // ClusterNodeTimeout is cluster-node-timeout for StartCluster: a killed

@@ -31,6 +31,10 @@ type BoltConfig struct {
 	Retention time.Duration
 	// NoLog keeps counters only (the event log is elsewhere: SplitSink).
 	NoLog bool
+	// Encoding is how a record's event lines are stored (a value starting
+	// with gzip's 1f 8b, or plain lines). Optional. Default: EncodingGzip,
+	// which also keeps a 512-event record to a few pages instead of ~50.
+	Encoding Encoding
 	// Location is the time zone of day/hour buckets. Optional. Default: ChinaTime.
 	Location *time.Location
 	// Timeout is how long Open waits for the file lock. Optional. Default: 5s.
@@ -54,6 +58,7 @@ type BoltSink struct {
 type boltScratch struct {
 	agg   *aggregator
 	lines []byte // the batch's event lines
+	z     []byte // lines as stored (Encoding)
 	arena []byte // the counters' keys and values
 	// bbolt keeps the slices passed to Put until the transaction ends;
 	// the next batch reuses them only after that.
@@ -180,6 +185,7 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 		if sc.lines, err = AppendEventLines(sc.lines, b); err != nil {
 			return false, err
 		}
+		sc.z = encodeLines(sc.z[:0], sc.lines, s.cfg.Encoding)
 	}
 	now := s.cfg.Now()
 	applied := false
@@ -201,7 +207,7 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 			if err != nil {
 				return err
 			}
-			if err := bb.Put(batchKey(uint64(max(now.UnixMilli(), 0)), n), sc.lines); err != nil {
+			if err := bb.Put(batchKey(uint64(max(now.UnixMilli(), 0)), n), sc.z); err != nil {
 				return err
 			}
 			if s.cfg.Retention > 0 {
@@ -239,7 +245,7 @@ func (s *BoltSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 		return nil
 	})
 	if cap(sc.lines) > 4<<20 {
-		sc.lines = nil
+		sc.lines, sc.z = nil, nil
 	}
 	if err != nil {
 		return false, err

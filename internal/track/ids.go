@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"net/netip"
-	"strings"
 	"time"
+
+	"github.com/hutong-dev/hutong/internal/click"
+	"github.com/hutong-dev/hutong/resolver"
 )
 
 // crockford is the ULID alphabet (Crockford base32, lexically ordered).
@@ -188,38 +190,18 @@ func (p IPPolicy) ApplyAddr(ip netip.Addr) string {
 }
 
 // ClickIDParams are the query parameters on a hutong link that identify an
-// ad click (ROUTING.md "Parameters"). Names ending in "_" are prefixes
-// ("utm_" matches utm_source, utm_campaign, …). Read-only.
-var ClickIDParams = []string{"gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid", "utm_"}
+// ad click: resolver.ClickIDParams, the one list. Read-only.
+var ClickIDParams = resolver.ClickIDParams
 
 // IsClickIDParam reports whether the query parameter name is one of
-// ClickIDParams (exact, or with the utm_ prefix). It does not allocate.
-func IsClickIDParam(name string) bool {
-	switch name {
-	case "gdt_vid", "qz_gdt", "click_id", "clickid", "callback", "cb", "bd_vid":
-		return true
-	}
-	return len(name) > 4 && strings.HasPrefix(name, "utm_")
-}
+// ClickIDParams (resolver.IsClickIDParam). It does not allocate.
+func IsClickIDParam(name string) bool { return resolver.IsClickIDParam(name) }
 
-// AddClickID records name=value in m if name is a click-ID parameter,
-// allocating m on first use, and returns m. name and value are copied, so
-// byte slices borrowed from a fasthttp/Fiber request are safe to pass:
+// AddClickID records name=value in m if name is a click-ID parameter: see
+// click.AddClickID. It copies name and value; borrowed bytes are safe:
 //
 //	var ids map[string]string
 //	c.Context().QueryArgs().VisitAll(func(k, v []byte) { ids = track.AddClickID(ids, k, v) })
-//
-// Values longer than 2048 bytes are cut to bound event size.
 func AddClickID(m map[string]string, name, value []byte) map[string]string {
-	if !IsClickIDParam(string(name)) { // no allocation: compiler optimises the conversion
-		return m
-	}
-	if len(value) > 2048 {
-		value = value[:2048]
-	}
-	if m == nil {
-		m = make(map[string]string, 2)
-	}
-	m[string(name)] = string(value)
-	return m
+	return click.AddClickID(m, name, value)
 }

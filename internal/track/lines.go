@@ -78,9 +78,15 @@ func appendLines(dst []byte, writer string, seq uint64, events []Event, index []
 	return dst, nil
 }
 
-// ParseEventLines decodes a batch payload (AppendEventLines). Blank lines
-// are skipped; a line that is not a JSON object is an error naming it.
+// ParseEventLines decodes a batch payload: event lines (AppendEventLines),
+// or their gzip (Encoding; told apart by gzip's first two bytes, 1f 8b,
+// which no JSON text starts with). Blank lines are skipped; a line that is
+// not a JSON object is an error naming it.
 func ParseEventLines(payload []byte) ([]LoggedEvent, error) {
+	payload, err := decodeLines(payload)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]LoggedEvent, 0, bytes.Count(payload, []byte{'\n'})+1)
 	for n := 1; len(payload) > 0; n++ {
 		line, rest, _ := bytes.Cut(payload, []byte{'\n'})

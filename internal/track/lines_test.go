@@ -66,6 +66,7 @@ func TestSinceCursor(t *testing.T) {
 func FuzzParseEventLines(f *testing.F) {
 	line, _ := AppendEventLines(nil, &Batch{Writer: "w", Seq: 1, Events: []Event{tap(0, "a", time.Unix(0, 0))}})
 	f.Add(line)
+	f.Add(encodeLines(nil, line, EncodingGzip)) // a gzip record
 	f.Add([]byte("\n\n{}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		evs, err := ParseEventLines(b)

@@ -18,13 +18,15 @@ import (
 )
 
 // NATS message headers of a batch record (besides Nats-Msg-Id). The
-// payload is the batch's event lines (AppendEventLines).
+// payload is the batch's event lines (AppendEventLines), gzip-compressed
+// unless NATSConfig.Encoding is EncodingNone.
 const (
 	HeaderVersion = "v"    // "2"
 	HeaderWriter  = "w"    // the batch's Writer
 	HeaderSeq     = "seq"  // the batch's Seq, decimal
 	HeaderCount   = "n"    // events in this message's payload
 	HeaderPart    = "part" // "k/K" (k from 0) when a batch did not fit one message; absent otherwise
+	HeaderEnc     = "enc"  // "gzip" when the payload is the gzip of the lines (Encoding); absent otherwise
 )
 
 // NATSConfig configures a NATSLog. Fields marked Optional have defaults.
@@ -54,6 +56,9 @@ type NATSConfig struct {
 	// MaxBytes caps the stream's size on disk (oldest messages go first).
 	// Optional. Default: no cap (retention by MaxAge only).
 	MaxBytes int64
+	// Encoding is how a message's event lines are stored. Optional.
+	// Default: EncodingGzip.
+	Encoding Encoding
 	// Registerer receives hutong_track_nats_publish_total. Optional.
 	Registerer prometheus.Registerer
 	// Logger. Optional. Default: slog.Default().
@@ -139,6 +144,7 @@ type NATSLog struct {
 	// may hold the batch (or some of its parts) already. The next append
 	// asks for the last message on the subject first.
 	uncertain bool
+	z         []byte // a message's payload as published (Encoding), under mu
 }
 
 var _ EventLog = (*NATSLog)(nil)
@@ -276,6 +282,25 @@ func (l *NATSLog) Subject() string { return l.subject }
 // Stream is the stream's name.
 func (l *NATSLog) Stream() string { return l.cfg.Stream }
 
+// The accessors below are for the log's consumers outside this package
+// (internal/postback's NATSWorker creates its durable consumer and its
+// dead-letter stream beside the log's stream).
+
+// JetStream is the JetStream context the log publishes through.
+func (l *NATSLog) JetStream() jetstream.JetStream { return l.js }
+
+// Replicas is the stream's replica count (NATSConfig.Replicas).
+func (l *NATSLog) Replicas() int { return l.cfg.Replicas }
+
+// SubjectPrefix is NATSConfig.SubjectPrefix: the stream holds
+// SubjectPrefix + ".>".
+func (l *NATSLog) SubjectPrefix() string { return l.cfg.SubjectPrefix }
+
+// SetupError turns a failure to set up something on this log's server
+// (a stream, a consumer) into a message an operator can act on, wrapping
+// ErrNATSSetup, as OpenNATSLog's errors do.
+func (l *NATSLog) SetupError(err error) error { return natsSetupError(l.nc, err) }
+
 // natsHeaderRoom is what a batch message's headers take at most (the
 // payload limit is on headers plus data).
 const natsHeaderRoom = 512
@@ -337,6 +362,11 @@ func (l *NATSLog) AppendBatch(ctx context.Context, b *Batch, lines []byte) error
 			msgID = id + "/" + strconv.Itoa(k)
 		}
 		m.Data = parts[k]
+		if l.cfg.Encoding == EncodingGzip {
+			m.Header.Set(HeaderEnc, "gzip")
+			l.z = encodeLines(l.z[:0], parts[k], EncodingGzip)
+			m.Data = l.z
+		}
 		ack, err := l.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(l.cfg.Stream))
 		if err != nil {
 			l.uncertain = true

@@ -1,6 +1,7 @@
 package track
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +71,9 @@ func readLog(t testing.TB, nc *nats.Conn, stream string) []logRecord {
 			evs, err := ParseEventLines(m.Data())
 			if err != nil {
 				t.Fatalf("message %d: %v", md.Sequence.Stream, err)
+			}
+			if gz := bytes.HasPrefix(m.Data(), gzipMagic); gz != (m.Headers().Get(HeaderEnc) == "gzip") {
+				t.Fatalf("message %d: header enc=%q but gzip payload %v", md.Sequence.Stream, m.Headers().Get(HeaderEnc), gz)
 			}
 			out = append(out, logRecord{seq: md.Sequence.Stream, header: m.Headers(), events: evs})
 		}
@@ -143,8 +147,8 @@ func TestNATSLogAppendIdempotent(t *testing.T) {
 		t.Fatalf("messages = %d; want 2", len(recs))
 	}
 	h := recs[0].header
-	if h.Get("v") != "2" || h.Get("w") != "w1" || h.Get("seq") != "1" || h.Get("n") != "3" || h.Get(nats.MsgIdHdr) != "w1:1" {
-		t.Errorf("headers = %v; want v=2 w=w1 seq=1 n=3 Nats-Msg-Id=w1:1", h)
+	if h.Get("v") != "2" || h.Get("w") != "w1" || h.Get("seq") != "1" || h.Get("n") != "3" || h.Get(nats.MsgIdHdr) != "w1:1" || h.Get("enc") != "gzip" {
+		t.Errorf("headers = %v; want v=2 w=w1 seq=1 n=3 Nats-Msg-Id=w1:1 enc=gzip", h)
 	}
 	if got := recs[0].events[2].ID; got != "w1:1:2" {
 		t.Errorf("third event id = %q; want w1:1:2", got)

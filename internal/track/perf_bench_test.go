@@ -3,6 +3,8 @@ package track
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -268,6 +270,107 @@ func BenchmarkBoltWriteBatch(b *testing.B) {
 				write()
 			}
 			m.report(b, nil, b.N*len(evs))
+		})
+	}
+}
+
+// variedEvents is a 512-event batch with what varies between real taps
+// varying: visit IDs, times to the millisecond, entity IDs, apps and OSes,
+// truncated IPs, click IDs on two taps of three. Compression ratios
+// measured on benchEvents (near-identical lines) would flatter.
+func variedEvents() []Event {
+	r := rand.New(rand.NewPCG(1, 2))
+	apps := []string{"wechat", "wecom", "qq", "alipay", "browser", "taobao"}
+	oses := []string{"ios", "android", "harmonyos", "windows", "macos"}
+	evs := benchEvents(512)
+	for i := range evs {
+		e := &evs[i]
+		e.VisitID = fmt.Sprintf("%016x", r.Uint64())
+		e.Time = e.Time.Add(time.Duration(r.IntN(1000)) * time.Millisecond)
+		e.EntityID = strconv.FormatInt(500000000000+r.Int64N(1e11), 10)
+		e.App, e.OS = apps[r.IntN(len(apps))], oses[r.IntN(len(oses))]
+		e.IP = fmt.Sprintf("%d.%d.%d.0", 1+r.IntN(222), r.IntN(256), r.IntN(256))
+		e.ClickIDs = nil
+		if i%3 != 0 {
+			e.ClickIDs = map[string]string{"gdt_vid": fmt.Sprintf("wx0%013x", r.Uint64()>>12), "utm_source": "moments"}
+		}
+	}
+	return evs
+}
+
+// BenchmarkCompressLines is the gzip of one 512-event batch's lines
+// (encodeLines), with the share of bytes kept; and reading it back.
+func BenchmarkCompressLines(b *testing.B) {
+	lines, err := AppendEventLines(nil, &Batch{Writer: "w0123456789abcdef", Seq: 123456, Events: variedEvents()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dst []byte
+	b.Run("gzip", func(b *testing.B) {
+		b.SetBytes(int64(len(lines)))
+		b.ReportAllocs()
+		for b.Loop() {
+			dst = encodeLines(dst[:0], lines, EncodingGzip)
+		}
+		b.ReportMetric(float64(len(dst))/float64(len(lines)), "kept")
+		b.ReportMetric(float64(len(dst))/512, "B/event")
+	})
+	b.Run("gunzip+parse", func(b *testing.B) {
+		z := encodeLines(nil, lines, EncodingGzip)
+		b.SetBytes(int64(len(lines)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseEventLines(z); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parse", func(b *testing.B) {
+		b.SetBytes(int64(len(lines)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseEventLines(lines); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkStreamMemory is the Redis memory of the event log per event:
+// b.N batches of 512 varied events (variedEvents, fresh visit IDs and click
+// IDs per batch) written to a fresh stream, then MEMORY USAGE of the stream
+// (all its nodes: SAMPLES 0) over the events. This is the figure the
+// README's sizing multiplies (a day at N taps/s = N × 86,400 × B/event).
+// -benchtime 200x or more: the stream's per-key overhead then vanishes.
+func BenchmarkStreamMemory(b *testing.B) {
+	for _, enc := range []Encoding{EncodingGzip, EncodingNone} {
+		name := enc.String()
+		if name == "" {
+			name = "none"
+		}
+		b.Run(name, func(b *testing.B) {
+			rdb := testClient(b)
+			sink := NewRedisSink(rdb, RedisConfig{Stream: testStream(b, rdb), Encoding: enc, Retention: -1})
+			ctx := context.Background()
+			base := variedEvents()
+			evs := make([]Event, len(base))
+			var seq uint64
+			for b.Loop() {
+				seq++
+				copy(evs, base)
+				for i := range evs {
+					evs[i].VisitID = strconv.FormatUint(seq*1e6+uint64(i)*7919, 16) + base[i].VisitID[6:]
+					evs[i].Time = time.Now()
+				}
+				if _, err := sink.WriteBatch(ctx, &Batch{Writer: "mem", Seq: seq, Events: evs}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			bytes, err := rdb.MemoryUsage(ctx, sink.StreamKey(0), 0).Result()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(bytes)/float64(b.N*len(evs)), "B/event")
 		})
 	}
 }

@@ -41,7 +41,7 @@ type Config struct {
 	MaxSpillBytes int64
 	// AfterWrite, if set, is called by the writer goroutine with each batch
 	// the sink applied (direct or replayed), e.g. the embedded mode's
-	// LocalPostbacks.Enqueue. It must not block for long or keep the slice.
+	// postback.Local.Enqueue. It must not block for long or keep the slice.
 	AfterWrite func(events []Event)
 	// Registerer receives the metrics. Optional: nil registers nothing.
 	Registerer prometheus.Registerer

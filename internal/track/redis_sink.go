@@ -36,6 +36,10 @@ type RedisConfig struct {
 	// MaxLen, when positive, also caps each shard's stream at about this
 	// many records (batches), as a memory bound. Optional. Default: 0 (none).
 	MaxLen int64
+	// Encoding is how each record's event lines are stored (the "enc"
+	// field: "gzip", or absent for plain lines). Optional. Default:
+	// EncodingGzip.
+	Encoding Encoding
 	// DayTTL is the lifetime of a day's counter bucket. Optional. Default: 400 days.
 	DayTTL time.Duration
 	// HourTTL is the lifetime of an hour's counter bucket. Optional. Default: 8 days.
@@ -147,6 +151,11 @@ func NewRedisSink(rdb redis.UniversalClient, cfg RedisConfig) *RedisSink {
 
 // Shards is the number of shards.
 func (s *RedisSink) Shards() int { return len(s.tags) }
+
+// Client is the Redis client the sink writes through (the caller's; the
+// sink does not close it). internal/postback's Worker writes its dead
+// letters with it.
+func (s *RedisSink) Client() redis.UniversalClient { return s.rdb }
 
 // StreamKey is the stream key of shard i ("{S:i}").
 func (s *RedisSink) StreamKey(i int) string { return s.tags[i] }
@@ -352,6 +361,7 @@ type shardPart struct {
 	events []Event
 	index  []int32 // each event's position in the batch
 	lines  []byte
+	zlines []byte // lines as stored (Encoding)
 	deltas []byte
 	dargs  []bufArg
 	fields []string // the counters' bucket fields (the aggregator's are reused by the next part)
@@ -446,7 +456,7 @@ func (s *RedisSink) WriteBatch(ctx context.Context, b *Batch) (bool, error) {
 			p.events = nil
 		}
 		if cap(p.lines) > 4<<20 {
-			p.lines = nil // one huge batch: do not keep its buffer
+			p.lines, p.zlines = nil, nil // one huge batch: do not keep its buffers
 		}
 	}
 	if err != nil {
@@ -542,6 +552,9 @@ func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
 		if p.lines, err = appendLines(p.lines, b.Writer, b.Seq, p.events, p.index); err != nil {
 			return err
 		}
+		if s.cfg.Encoding == EncodingGzip {
+			p.zlines = encodeLines(p.zlines[:0], p.lines, EncodingGzip)
+		}
 	}
 	deltas := sc.agg.aggregate(p.events)
 	tag := s.tags[p.shard]
@@ -585,8 +598,13 @@ func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
 		if sc.minID > 0 {
 			x = append(x, "minid", "~", sc.minID)
 		}
-		p.xadd = append(x, "*", "v", "2", "w", &b.Writer, "seq", &b.Seq, "n", &p.nev, "s", p.shard,
-			"ev", &bufArg{to: len(p.lines), buf: &p.lines})
+		x = append(x, "*", "v", "2", "w", &b.Writer, "seq", &b.Seq, "n", &p.nev, "s", p.shard)
+		if s.cfg.Encoding == EncodingGzip {
+			x = append(x, "enc", "gzip", "ev", &bufArg{to: len(p.zlines), buf: &p.zlines})
+		} else {
+			x = append(x, "ev", &bufArg{to: len(p.lines), buf: &p.lines})
+		}
+		p.xadd = x
 		if s.maxLen > 0 {
 			p.xtrim = append(p.xtrim[:0], "xtrim", &p.keys[0], "maxlen", "~", &s.maxLen)
 		}
@@ -758,6 +776,9 @@ func decodeEntry(shard int, m redis.XMessage) (LogRecord, error) {
 	rec := LogRecord{Shard: shard, ID: m.ID}
 	if v, _ := m.Values["v"].(string); v != "2" {
 		return rec, fmt.Errorf("track: stream entry %s: format %q, want 2", m.ID, v)
+	}
+	if enc, _ := m.Values["enc"].(string); enc != "" && enc != "gzip" {
+		return rec, fmt.Errorf("track: stream entry %s: encoding %q, want gzip or none", m.ID, enc)
 	}
 	js, _ := m.Values["ev"].(string)
 	evs, err := ParseEventLines([]byte(js))

@@ -21,6 +21,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/server"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 const (
@@ -43,7 +44,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := shortlink.OpenBolt(filepath.Join(dir, "links.db"), shortlink.BoltOptions{NoSync: true})
+	store, err := boltstore.Open(filepath.Join(dir, "links.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

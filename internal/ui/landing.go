@@ -3,11 +3,11 @@ package ui
 import (
 	"context"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/route"
+	"github.com/hutong-dev/hutong/internal/tap"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -82,25 +82,22 @@ type landing struct {
 }
 
 // landings routes the link for every persona with the routing table in
-// force, the same call a tap makes. An m.tb.cn target is expanded first
-// when an Expander is configured (taps expand it too); expanded reports it.
+// force, the same call a tap makes. An m.tb.cn target or a bare 淘口令 is
+// looked up first by resolver.Deepen, the rule taps use, when the lookup is
+// configured; expanded reports that it succeeded. On failure the stored
+// entity is routed, as a tap would.
 func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
 	e := l.Entity
-	if e.Kind == resolver.KindShort && u.d.Expander != nil && e.URL != "" {
+	if resolver.CanDeepen(e, u.d.Expander, u.d.Decoder) {
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-		long, err := u.d.Expander.Expand(ctx, e.URL)
+		deep, _, err := resolver.Deepen(ctx, e, u.d.Expander, u.d.Decoder)
 		cancel()
 		if err == nil {
-			if inner := resolver.Parse(long); inner.Known() && inner.Kind != resolver.KindShort {
-				if inner.Tpwd == "" {
-					inner.Tpwd = e.Tpwd
-				}
-				e, expanded = inner, true
-			}
+			e, expanded = deep, true
 		}
 	}
 	t := u.d.Rules.Load()
-	fwd := forwardUTM(l.UTM)
+	fwd := tap.Forward(l, nil) // the tap path's encoder; a preview has no click IDs
 	for _, p := range personas {
 		cl := u.d.Clients.Detect(p.UA)
 		d := t.Decide(route.Request{Entity: e, Client: cl, Overrides: l.Route, Forward: fwd})
@@ -112,24 +109,4 @@ func (u *ui) landings(l *shortlink.Link) (out []landing, expanded bool) {
 			AppURL: d.AppURL, PayChannel: d.PayChannel, Reason: d.Reason})
 	}
 	return out, expanded
-}
-
-// forwardUTM encodes a link's UTM parameters as the tap path does (sorted).
-func forwardUTM(utm map[string]string) string {
-	if len(utm) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(utm))
-	for k := range utm {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(utm[k]))
-	}
-	return b.String()
 }

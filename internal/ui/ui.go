@@ -71,6 +71,9 @@ type Deps struct {
 	// Expander expands m.tb.cn links for the landing preview, as taps do.
 	// Optional.
 	Expander resolver.Expander
+	// Decoder decodes bare 淘口令 targets for the landing preview, as taps
+	// do (resolver.Deepen). Optional.
+	Decoder resolver.PasswordDecoder
 	// Domains are the extra short domains of the install (server
 	// Options.Domains), offered in the create form. Optional.
 	Domains []string

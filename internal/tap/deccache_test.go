@@ -1,4 +1,4 @@
-package server
+package tap
 
 import (
 	"math/rand/v2"

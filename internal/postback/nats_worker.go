@@ -1,4 +1,4 @@
-package track
+package postback
 
 import (
 	"context"
@@ -10,9 +10,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hutong-dev/hutong/internal/track"
 )
 
-// NATSWorkerConfig configures a NATSPostbackWorker. Fields marked Optional
+// NATSWorkerConfig configures a NATSWorker. Fields marked Optional
 // have defaults.
 type NATSWorkerConfig struct {
 	// Durable is the durable pull consumer on the event stream, shared by
@@ -38,7 +40,7 @@ type NATSWorkerConfig struct {
 	FetchWait time.Duration
 }
 
-// NATSPostbackWorker delivers postbacks for the taps in the JetStream event
+// NATSWorker delivers postbacks for the taps in the JetStream event
 // log through a durable pull consumer: each batch message is acknowledged
 // (one ack, confirmed by the server) only after all its taps' postbacks
 // were delivered or dead-lettered into DeadStream, so a crash means a
@@ -47,9 +49,9 @@ type NATSWorkerConfig struct {
 // at once (NAK). A consumer created by the worker starts with the taps
 // from then on (deliver new), like the Redis group's "$". Several workers
 // (one per instance) share the consumer. Create it with
-// NewNATSPostbackWorker, call Init (optional) and Run.
-type NATSPostbackWorker struct {
-	l   *NATSLog
+// NewNATSWorker, call Init (optional) and Run.
+type NATSWorker struct {
+	l   *track.NATSLog
 	p   *Poster
 	cfg NATSWorkerConfig
 
@@ -57,9 +59,9 @@ type NATSPostbackWorker struct {
 	cons jetstream.Consumer
 }
 
-// NewNATSPostbackWorker returns a worker on the stream of l (a log opened
+// NewNATSWorker returns a worker on the stream of l (a log opened
 // with OpenNATSLog).
-func NewNATSPostbackWorker(l *NATSLog, p *Poster, cfg NATSWorkerConfig) *NATSPostbackWorker {
+func NewNATSWorker(l *track.NATSLog, p *Poster, cfg NATSWorkerConfig) *NATSWorker {
 	if cfg.Durable == "" {
 		cfg.Durable = "hutong-postbacks"
 	}
@@ -81,43 +83,43 @@ func NewNATSPostbackWorker(l *NATSLog, p *Poster, cfg NATSWorkerConfig) *NATSPos
 	if cfg.FetchWait <= 0 {
 		cfg.FetchWait = 2 * time.Second
 	}
-	return &NATSPostbackWorker{l: l, p: p, cfg: cfg}
+	return &NATSWorker{l: l, p: p, cfg: cfg}
 }
 
 // Init creates (or finds) the durable consumer and the dead-letter
 // stream. Run calls it until it succeeds; call it first to have the
 // consumer exist before the first tap (taps before it get no postback).
-func (w *NATSPostbackWorker) Init(ctx context.Context) error {
+func (w *NATSWorker) Init(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cons != nil {
 		return nil
 	}
-	if _, err := w.l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if _, err := w.l.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: w.cfg.DeadStream, Description: "hutong postbacks given up on (DeadLetter JSON)",
 		Subjects: []string{w.cfg.DeadSubject}, Storage: jetstream.FileStorage,
-		Replicas: w.l.cfg.Replicas, MaxMsgs: 100_000, Discard: jetstream.DiscardOld,
+		Replicas: w.l.Replicas(), MaxMsgs: 100_000, Discard: jetstream.DiscardOld,
 		Duplicates: 10 * time.Minute,
 	}); err != nil {
-		return natsSetupError(w.l.nc, fmt.Errorf("dead-letter stream %s: %w", w.cfg.DeadStream, err))
+		return w.l.SetupError(fmt.Errorf("dead-letter stream %s: %w", w.cfg.DeadStream, err))
 	}
-	c, err := w.l.js.Consumer(ctx, w.l.cfg.Stream, w.cfg.Durable)
+	c, err := w.l.JetStream().Consumer(ctx, w.l.Stream(), w.cfg.Durable)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		c, err = w.l.js.CreateConsumer(ctx, w.l.cfg.Stream, jetstream.ConsumerConfig{
+		c, err = w.l.JetStream().CreateConsumer(ctx, w.l.Stream(), jetstream.ConsumerConfig{
 			Durable:       w.cfg.Durable,
 			Description:   "hutong postback worker: one ack per batch after its postbacks are delivered or dead-lettered",
 			DeliverPolicy: jetstream.DeliverNewPolicy,
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			AckWait:       w.cfg.AckWait,
 			MaxAckPending: w.cfg.MaxAckPending,
-			FilterSubject: w.l.cfg.SubjectPrefix + ".>",
+			FilterSubject: w.l.SubjectPrefix() + ".>",
 		})
 		if errors.Is(err, jetstream.ErrConsumerExists) { // another instance won the race
-			c, err = w.l.js.Consumer(ctx, w.l.cfg.Stream, w.cfg.Durable)
+			c, err = w.l.JetStream().Consumer(ctx, w.l.Stream(), w.cfg.Durable)
 		}
 	}
 	if err != nil {
-		return natsSetupError(w.l.nc, fmt.Errorf("postback consumer %s on %s: %w", w.cfg.Durable, w.l.cfg.Stream, err))
+		return w.l.SetupError(fmt.Errorf("postback consumer %s on %s: %w", w.cfg.Durable, w.l.Stream(), err))
 	}
 	w.cons = c
 	return nil
@@ -126,7 +128,7 @@ func (w *NATSPostbackWorker) Init(ctx context.Context) error {
 // Run delivers until ctx ends and returns nil then. Batches being handled
 // when ctx ends are NAKed (redelivered to the next worker at once; the
 // receivers may see some postbacks twice, with the same Idempotency-Key).
-func (w *NATSPostbackWorker) Run(ctx context.Context) error {
+func (w *NATSWorker) Run(ctx context.Context) error {
 	if len(w.p.cfg.Postbacks) == 0 {
 		return errNoPostbacks
 	}
@@ -186,13 +188,13 @@ func (w *NATSPostbackWorker) Run(ctx context.Context) error {
 }
 
 // process handles one batch message and acknowledges it once.
-func (w *NATSPostbackWorker) process(ctx context.Context, m jetstream.Msg, sem chan struct{}) {
+func (w *NATSWorker) process(ctx context.Context, m jetstream.Msg, sem chan struct{}) {
 	md, _ := m.Metadata()
 	var entry string
 	if md != nil {
 		entry = fmt.Sprintf("%s:%d", md.Stream, md.Sequence.Stream)
 	}
-	evs, err := ParseEventLines(m.Data())
+	evs, err := track.ParseEventLines(m.Data())
 	if err != nil {
 		// Not a batch hutong can read: redelivering it would not help.
 		w.p.log.Error("postback worker: batch message does not decode; acknowledged without postbacks", "entry", entry, "err", err)
@@ -210,7 +212,7 @@ func (w *NATSPostbackWorker) process(ctx context.Context, m jetstream.Msg, sem c
 		js, _ := json.Marshal(d)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, err := w.l.js.Publish(dctx, w.cfg.DeadSubject, js, jetstream.WithMsgID(d.VisitID+":"+d.Postback),
+		if _, err := w.l.JetStream().Publish(dctx, w.cfg.DeadSubject, js, jetstream.WithMsgID(d.VisitID+":"+d.Postback),
 			jetstream.WithExpectStream(w.cfg.DeadStream)); err != nil {
 			mu.Lock()
 			deadErr = err
@@ -230,7 +232,7 @@ func (w *NATSPostbackWorker) process(ctx context.Context, m jetstream.Msg, sem c
 }
 
 // ack acknowledges m and waits for the server to confirm it.
-func (w *NATSPostbackWorker) ack(m jetstream.Msg, entry string) {
+func (w *NATSWorker) ack(m jetstream.Msg, entry string) {
 	actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := m.DoubleAck(actx); err != nil {

@@ -1,37 +1,36 @@
-package server
+package redisconn
 
 import (
 	"context"
 	"errors"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisStorage is a fiber.Storage on Redis for the write rate limiter, so a
-// key's limit holds across every instance. Keys live under Prefix. Safe for
-// concurrent use.
-type RedisStorage struct {
+// LimiterStorage is a fiber.Storage (Get, Set, Delete, Reset, Close) on
+// Redis for the write rate limiter of internal/server, so a key's limit
+// holds across every instance. Keys live under the prefix. Every call has
+// its own 500 ms deadline. Safe for concurrent use. (It does not import
+// Fiber: cmd/hutong hands it to the server as its fiber.Storage.)
+type LimiterStorage struct {
 	rdb    redis.UniversalClient
 	prefix string
 }
 
-var _ fiber.Storage = (*RedisStorage)(nil)
-
-// NewRedisStorage returns limiter storage on rdb with keys "<prefix>:…"
+// NewLimiterStorage returns limiter storage on rdb with keys "<prefix>:…"
 // (default prefix "hutong:ratelimit").
-func NewRedisStorage(rdb redis.UniversalClient, prefix string) *RedisStorage {
+func NewLimiterStorage(rdb redis.UniversalClient, prefix string) *LimiterStorage {
 	if prefix == "" {
 		prefix = "hutong:ratelimit"
 	}
-	return &RedisStorage{rdb: rdb, prefix: prefix + ":"}
+	return &LimiterStorage{rdb: rdb, prefix: prefix + ":"}
 }
 
 const storageTimeout = 500 * time.Millisecond
 
 // Get returns the value of key, or nil when it is absent.
-func (s *RedisStorage) Get(key string) ([]byte, error) {
+func (s *LimiterStorage) Get(key string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	b, err := s.rdb.Get(ctx, s.prefix+key).Bytes()
@@ -42,14 +41,14 @@ func (s *RedisStorage) Get(key string) ([]byte, error) {
 }
 
 // Set stores val under key for exp (0: no expiry).
-func (s *RedisStorage) Set(key string, val []byte, exp time.Duration) error {
+func (s *LimiterStorage) Set(key string, val []byte, exp time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	return s.rdb.Set(ctx, s.prefix+key, val, exp).Err()
 }
 
 // Delete removes key.
-func (s *RedisStorage) Delete(key string) error {
+func (s *LimiterStorage) Delete(key string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	return s.rdb.Del(ctx, s.prefix+key).Err()
@@ -57,7 +56,7 @@ func (s *RedisStorage) Delete(key string) error {
 
 // Reset is not supported on a shared Redis (it would need a key scan); it
 // is a no-op: limiter entries expire by themselves.
-func (s *RedisStorage) Reset() error { return nil }
+func (s *LimiterStorage) Reset() error { return nil }
 
 // Close does nothing: the client belongs to the caller.
-func (s *RedisStorage) Close() error { return nil }
+func (s *LimiterStorage) Close() error { return nil }

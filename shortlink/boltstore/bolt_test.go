@@ -1,4 +1,4 @@
-package shortlink_test
+package boltstore_test
 
 import (
 	"context"
@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 	"github.com/hutong-dev/hutong/shortlink/storetest"
 )
 
-func openBolt(t *testing.T, path string) *shortlink.BoltStore {
+func openBolt(t *testing.T, path string) *boltstore.Store {
 	t.Helper()
-	s, err := shortlink.OpenBolt(path, shortlink.BoltOptions{NoSync: true, Timeout: 200 * time.Millisecond})
+	s, err := boltstore.Open(path, boltstore.Options{NoSync: true, Timeout: 200 * time.Millisecond})
 	if err != nil {
-		t.Fatalf("OpenBolt: %v", err)
+		t.Fatalf("boltstore.Open: %v", err)
 	}
 	return s
 }
@@ -68,11 +69,17 @@ func TestBoltLockedFileTimesOut(t *testing.T) {
 	s := openBolt(t, path)
 	defer s.Close()
 	start := time.Now()
-	_, err := shortlink.OpenBolt(path, shortlink.BoltOptions{Timeout: 100 * time.Millisecond})
+	_, err := boltstore.Open(path, boltstore.Options{Timeout: 100 * time.Millisecond})
 	if shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
-		t.Fatalf("second OpenBolt: err = %v; want unavailable", err)
+		t.Fatalf("second Open: err = %v; want unavailable", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("second OpenBolt took %v; want about the 100ms timeout", d)
+		t.Errorf("second Open took %v; want about the 100ms timeout", d)
 	}
+}
+
+func TestBoltDomains(t *testing.T) {
+	storetest.RunDomains(t, func(t *testing.T) storetest.DomainStore {
+		return openBolt(t, filepath.Join(t.TempDir(), "links.db"))
+	})
 }

@@ -1,4 +1,4 @@
-package track
+package postback
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/internal/track"
 )
 
 // fakeAds is a local ad server: webhook at /hook, Tencent-style callback at /cb.
@@ -67,7 +69,7 @@ func TestPostbacksRedis(t *testing.T) {
 	srv := httptest.NewServer(ads)
 	defer srv.Close()
 
-	p, err := NewPoster(PostbackConfig{
+	p, err := NewPoster(Config{
 		Postbacks: []Postback{
 			{Name: "hook", Kind: KindWebhook, URL: srv.URL + "/hook?cid={click_id}&v={visit_id}&ts={ts}", Secret: "s3cret"},
 			{Name: "gdt", Kind: KindTencent},
@@ -78,13 +80,13 @@ func TestPostbacksRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := NewRedisSink(rdb, RedisConfig{Stream: stream})
+	sink := track.NewRedisSink(rdb, track.RedisConfig{Stream: stream})
 	ctx, cancel := context.WithCancel(context.Background())
-	w := NewPostbackWorker(sink, p, WorkerConfig{Group: "pb", DeadStream: dead, StartID: "0", Block: 100 * time.Millisecond, Concurrency: 4})
+	w := NewWorker(sink, p, WorkerConfig{Group: "pb", DeadStream: dead, StartID: "0", Block: 100 * time.Millisecond, Concurrency: 4})
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(ctx) }()
 
-	r, err := New(sink, Config{SpillDir: t.TempDir(), FlushInterval: 5 * time.Millisecond})
+	r, err := track.New(sink, track.Config{SpillDir: t.TempDir(), FlushInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestPostbacksRedis(t *testing.T) {
 	var visits []string
 	rec := func(ids map[string]string) string {
 		ev := tap(len(visits), "pb", at)
-		ev.VisitID = NewVisitID()
+		ev.VisitID = track.NewVisitID()
 		ev.ClickIDs = ids
 		r.Record(&ev)
 		visits = append(visits, ev.VisitID)
@@ -188,15 +190,15 @@ func TestPostbackReclaim(t *testing.T) {
 	ads := &fakeAds{attempts: map[string]int{}, callback: map[string]int{}}
 	srv := httptest.NewServer(ads)
 	defer srv.Close()
-	p, err := NewPoster(PostbackConfig{Postbacks: []Postback{{Name: "hook", Kind: KindWebhook, URL: srv.URL + "/hook", Secret: "s3cret"}}})
+	p, err := NewPoster(Config{Postbacks: []Postback{{Name: "hook", Kind: KindWebhook, URL: srv.URL + "/hook", Secret: "s3cret"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	bg := context.Background()
-	sink := NewRedisSink(rdb, RedisConfig{Stream: stream})
+	sink := track.NewRedisSink(rdb, track.RedisConfig{Stream: stream})
 	ev := tap(1, "rc", time.Now())
 	ev.ClickIDs = map[string]string{"bd_vid": "b1"}
-	if _, err := sink.WriteBatch(bg, &Batch{Writer: "x", Seq: 1, Events: []Event{ev}}); err != nil {
+	if _, err := sink.WriteBatch(bg, &track.Batch{Writer: "x", Seq: 1, Events: []track.Event{ev}}); err != nil {
 		t.Fatal(err)
 	}
 	// A consumer that dies after reading.
@@ -208,7 +210,7 @@ func TestPostbackReclaim(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(bg)
 	defer cancel()
-	w := NewPostbackWorker(sink, p, WorkerConfig{Group: "pb", Consumer: "alive", DeadStream: stream + ":dead",
+	w := NewWorker(sink, p, WorkerConfig{Group: "pb", Consumer: "alive", DeadStream: stream + ":dead",
 		MinIdle: 10 * time.Millisecond, ClaimInterval: 50 * time.Millisecond, Block: 50 * time.Millisecond})
 	go w.Run(ctx)
 	waitFor(t, 5*time.Second, "reclaimed entry delivered and acknowledged", func() bool {
@@ -221,7 +223,7 @@ func TestPostbackReclaim(t *testing.T) {
 }
 
 func TestPostbackAllowlist(t *testing.T) {
-	p, err := NewPoster(PostbackConfig{AllowedHosts: []string{".qq.com", "ads.example.com:443"}})
+	p, err := NewPoster(Config{AllowedHosts: []string{".qq.com", "ads.example.com:443"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,14 @@
-package server
+package tap
 
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 	"sync/atomic"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/maypok86/otter/v2"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
-	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -17,6 +16,11 @@ import (
 
 // decisionCacheSize bounds the decision cache: about 0.5 KiB an entry.
 const decisionCacheSize = 20000
+
+// DecisionKey names a cached decision (Tap.CacheKey): comparable, opaque
+// outside this package. A renderer may key its own cache of rendered pages
+// by it (plus what else the page depends on, such as the language).
+type DecisionKey = decisionKey
 
 // decisionKey is everything a short-link tap's decision depends on when the
 // tap carries no query parameters that could be forwarded: the rules in
@@ -35,18 +39,6 @@ type decisionKey struct {
 	bot          bool
 }
 
-// pageCacheBytes bounds the rendered-page cache (interstitials of warm
-// short-link taps, about 5 KB each).
-const pageCacheBytes = 8 << 20
-
-// pageKey names one rendered page: the decision's key plus the language.
-type pageKey struct {
-	decisionKey
-	lang pages.Lang
-	// model: the page shows the iOS 14+ form of the link's 淘口令.
-	model bool
-}
-
 // decisions caches routing decisions of warm short-link taps, so a repeated
 // (link, client class) costs a map lookup instead of template expansion.
 // Safe for concurrent use; Decision values are immutable.
@@ -54,9 +46,6 @@ type decisions struct {
 	c *otter.Cache[decisionKey, route.Decision]
 	// door admits a decision into c on its key's second miss: see doorkeeper.
 	door *doorkeeper
-	// pages holds rendered interstitials for the same taps, so the
-	// html/template work is done once per (link, client class, language).
-	pages *otter.Cache[pageKey, []byte]
 }
 
 func newDecisions() *decisions {
@@ -66,10 +55,6 @@ func newDecisions() *decisions {
 			MaximumSize:     decisionCacheSize,
 			InitialCapacity: 1024,
 		}),
-		pages: otter.Must(&otter.Options[pageKey, []byte]{
-			MaximumWeight: pageCacheBytes,
-			Weigher:       func(_ pageKey, b []byte) uint32 { return uint32(len(b)) + 128 },
-		}),
 	}
 }
 
@@ -78,17 +63,16 @@ func newDecisions() *decisions {
 // whose parameters reaches the destination (neither the rules'
 // forward_params nor the link's forward_click_ids name it; WeChat's from
 // and isappinstalled never do). Such a query does not change the decision.
-func cacheable(c *fiber.Ctx, t *tap, table *route.Table) bool {
-	if t.link == nil || t.entity.Kind == resolver.KindShort || t.entity.Kind == resolver.KindPassword {
+func cacheable(t *Tap, table *route.Table) bool {
+	if t.Link == nil || t.Entity.Kind == resolver.KindShort || t.Entity.Kind == resolver.KindPassword {
 		return false
 	}
-	ok := true
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if ok && (table.ForwardsClickID(string(k)) || contains(t.link.ForwardClickIDs, string(k))) {
-			ok = false
+	for _, p := range t.Req.Query {
+		if table.ForwardsClickID(p.Key) || slices.Contains(t.Link.ForwardClickIDs, p.Key) {
+			return false
 		}
-	})
-	return ok
+	}
+	return true
 }
 
 func keyOf(table *route.Table, l *shortlink.Link, cl *clientinfo.Client) decisionKey {

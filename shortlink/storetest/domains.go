@@ -1,9 +1,8 @@
-package shortlink_test
+package storetest
 
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,25 +10,15 @@ import (
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
-type domainStore interface {
+// DomainStore is what RunDomains tests: a Store that keeps domain records.
+type DomainStore interface {
 	shortlink.Store
 	shortlink.DomainStore
 }
 
-func TestBoltDomains(t *testing.T) {
-	testDomainStore(t, func(t *testing.T) domainStore {
-		return openBolt(t, filepath.Join(t.TempDir(), "links.db"))
-	})
-}
-
-func TestRedisDomains(t *testing.T) {
-	testDomainStore(t, func(t *testing.T) domainStore {
-		p := testPrefix(t)
-		return shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})
-	})
-}
-
-func testDomainStore(t *testing.T, open func(t *testing.T) domainStore) {
+// RunDomains runs the contract suite of shortlink.DomainStore. open must
+// return an empty store each call (own file, or own Redis key prefix).
+func RunDomains(t *testing.T, open func(t *testing.T) DomainStore) {
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	t.Run("seed once, links keep their codes", func(t *testing.T) {
 		ctx := context.Background()

@@ -1,4 +1,4 @@
-package shortlink_test
+package redisstore_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/testredis"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 )
 
 // TestRedisHitMinReplicas: with MinReplicas the cap's increment counts only
@@ -23,7 +24,7 @@ func TestRedisHitMinReplicas(t *testing.T) {
 	defer srv.Stop()
 	lone, _ := redisconn.New(srv.URL(), redisconn.Config{})
 	defer lone.Close()
-	s := shortlink.NewRedisStore(lone, shortlink.RedisOptions{Prefix: "durtest", MinReplicas: 1, ReplicaTimeout: 20 * time.Millisecond})
+	s := redisstore.New(lone, redisstore.Options{Prefix: "durtest", MinReplicas: 1, ReplicaTimeout: 20 * time.Millisecond})
 	if _, err := s.Create(ctx, link); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestRedisHitMinReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rdb.Close()
-	s = shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: "durtest", MinReplicas: redisconn.DefaultMinReplicas(ctx, rdb)})
+	s = redisstore.New(rdb, redisstore.Options{Prefix: "durtest", MinReplicas: redisconn.DefaultMinReplicas(ctx, rdb)})
 	if _, err := s.Create(ctx, link); err != nil {
 		t.Fatal(err)
 	}

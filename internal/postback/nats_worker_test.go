@@ -1,4 +1,4 @@
-package track
+package postback
 
 import (
 	"context"
@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/hutong-dev/hutong/internal/testnats"
+	"github.com/hutong-dev/hutong/internal/track"
 )
 
 // keyCounter is a local ad server counting the requests per
@@ -66,7 +65,7 @@ func TestNATSPostbacksAcrossRestart(t *testing.T) {
 	ads := &keyCounter{ok: map[string]int{}, hold: make(chan struct{})}
 	hs := httptest.NewServer(ads)
 	defer hs.Close()
-	p, err := NewPoster(PostbackConfig{
+	p, err := NewPoster(Config{
 		Postbacks:    []Postback{{Name: "hook", Kind: KindWebhook, URL: hs.URL + "/hook?cid={click_id}"}},
 		AllowedHosts: []string{"127.0.0.1"},
 		MaxAttempts:  3, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
@@ -74,15 +73,15 @@ func TestNATSPostbacksAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func() *NATSLog {
-		l, err := OpenNATSLog(ctx, natsConnect(t, srv.URL()), NATSConfig{Instance: "pb"})
+	open := func() *track.NATSLog {
+		l, err := track.OpenNATSLog(ctx, natsConnect(t, srv.URL()), track.NATSConfig{Instance: "pb"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return l
 	}
-	startWorker := func(l *NATSLog) (stop func()) {
-		w := NewNATSPostbackWorker(l, p, NATSWorkerConfig{Concurrency: 8, FetchWait: 200 * time.Millisecond})
+	startWorker := func(l *track.NATSLog) (stop func()) {
+		w := NewNATSWorker(l, p, NATSWorkerConfig{Concurrency: 8, FetchWait: 200 * time.Millisecond})
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if err := w.Init(ictx); err != nil {
@@ -100,14 +99,14 @@ func TestNATSPostbacksAcrossRestart(t *testing.T) {
 	}
 	at := time.Now()
 	var visits []string
-	record := func(l *NATSLog, n int, prefix string) {
-		r, err := New(&SplitSink{Counters: discardSink{}, Log: l}, Config{SpillDir: t.TempDir(), FlushInterval: 5 * time.Millisecond, BatchSize: 16})
+	record := func(l *track.NATSLog, n int, prefix string) {
+		r, err := track.New(&track.SplitSink{Counters: discardSink{}, Log: l}, track.Config{SpillDir: t.TempDir(), FlushInterval: 5 * time.Millisecond, BatchSize: 16})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range n {
 			ev := tap(len(visits), "pb", at)
-			ev.VisitID = NewVisitID()
+			ev.VisitID = track.NewVisitID()
 			ev.ClickIDs = map[string]string{"click_id": fmt.Sprintf("%s%d", prefix, i)}
 			if i%4 == 0 {
 				ev.ClickIDs = map[string]string{"utm_source": "x"} // no postback
@@ -137,10 +136,10 @@ func TestNATSPostbacksAcrossRestart(t *testing.T) {
 
 	lb := open()
 	record(lb, 200, "b") // no worker runs
-	rec := func(l *NATSLog) {
-		r, _ := New(&SplitSink{Counters: discardSink{}, Log: l}, Config{SpillDir: t.TempDir()})
+	rec := func(l *track.NATSLog) {
+		r, _ := track.New(&track.SplitSink{Counters: discardSink{}, Log: l}, track.Config{SpillDir: t.TempDir()})
 		ev := tap(9999, "pb", at)
-		ev.VisitID = NewVisitID()
+		ev.VisitID = track.NewVisitID()
 		ev.ClickIDs = map[string]string{"click_id": "bad-1"}
 		r.Record(&ev)
 		_ = r.Close(ctx)
@@ -169,7 +168,7 @@ func TestNATSPostbacksAcrossRestart(t *testing.T) {
 	t.Logf("%d postbacks across a worker restart: every one delivered; %d of the %d held by the stopped worker in flight when the worker stopped came twice (same Idempotency-Key)", len(visits), again, phase1)
 
 	// The rejected one is parked, its batch acknowledged: nothing pending.
-	js, _ := jetstream.New(lb.nc)
+	js := lb.JetStream()
 	waitFor(t, 10*time.Second, "the dead letter and every ack", func() bool {
 		ds, err := js.Stream(ctx, "HUTONG_POSTBACKS_DEAD")
 		if err != nil {

@@ -1,4 +1,4 @@
-package shortlink_test
+package redisstore_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/testredis"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/redisstore"
 	"github.com/hutong-dev/hutong/shortlink/storetest"
 	"github.com/redis/go-redis/v9"
 )
@@ -44,7 +45,7 @@ func redisClient(t testing.TB, prefix string) redis.UniversalClient {
 func TestRedisContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) shortlink.Store {
 		p := testPrefix(t)
-		return shortlink.NewRedisStore(redisClient(t, p), shortlink.RedisOptions{Prefix: p})
+		return redisstore.New(redisClient(t, p), redisstore.Options{Prefix: p})
 	})
 }
 
@@ -52,7 +53,7 @@ func TestRedisKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	p := testPrefix(t)
 	rdb := redisClient(t, p)
-	s := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Prefix: p})
+	s := redisstore.New(rdb, redisstore.Options{Prefix: p})
 	l := shortlink.Link{Code: "abc", Domain: "go.example.com", Target: "https://item.taobao.com/item.htm?id=1", MaxClicks: 5, Tags: []string{"t"}, Campaign: "c"}
 	if _, err := s.Create(ctx, l); err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestRedisUnavailable(t *testing.T) {
 	defer srv.Stop()
 	rdb, _ := redisconn.New(srv.URL(), redisconn.Config{DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer rdb.Close()
-	s := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Timeout: 500 * time.Millisecond})
+	s := redisstore.New(rdb, redisstore.Options{Timeout: 500 * time.Millisecond})
 	srv.Stop()
 	if _, err := s.Get(context.Background(), "", "abc"); shortlink.ErrorCode(err) != shortlink.CodeUnavailable {
 		t.Errorf("Get with Redis down: err = %v; want unavailable", err)
@@ -96,7 +97,7 @@ func TestRedisCreateManyNoScript(t *testing.T) {
 	defer srv.Stop()
 	rdb, _ := redisconn.New(srv.URL(), redisconn.Config{DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer rdb.Close()
-	s := shortlink.NewRedisStore(rdb, shortlink.RedisOptions{Timeout: 500 * time.Millisecond})
+	s := redisstore.New(rdb, redisstore.Options{Timeout: 500 * time.Millisecond})
 	ctx := context.Background()
 	in := []shortlink.Link{link("ns1"), link("ns2"), link("ns1")}
 	out, errs := s.CreateMany(ctx, in)
@@ -116,4 +117,15 @@ func TestRedisCreateManyNoScript(t *testing.T) {
 			t.Errorf("CreateMany with Redis down: item %d err = %v; want unavailable", i, err)
 		}
 	}
+}
+
+func TestRedisDomains(t *testing.T) {
+	storetest.RunDomains(t, func(t *testing.T) storetest.DomainStore {
+		p := testPrefix(t)
+		return redisstore.New(redisClient(t, p), redisstore.Options{Prefix: p})
+	})
+}
+
+func link(code string) shortlink.Link {
+	return shortlink.Link{Code: code, Target: "https://item.taobao.com/item.htm?id=1", CreatedAt: storetest.Base, Tags: []string{"a"}}
 }

@@ -1,4 +1,4 @@
-package track
+package postback
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hutong-dev/hutong/internal/track"
 )
 
-// WorkerConfig configures a PostbackWorker. Fields marked Optional have
+// WorkerConfig configures a Worker. Fields marked Optional have
 // defaults.
 type WorkerConfig struct {
 	// Group is the consumer group. Optional. Default: "hutong-postbacks".
@@ -38,21 +40,21 @@ type WorkerConfig struct {
 	ClaimInterval time.Duration
 }
 
-// PostbackWorker delivers postbacks for the taps in the Redis event log,
+// Worker delivers postbacks for the taps in the Redis event log,
 // read through a consumer group on every shard: each batch record is
 // acknowledged (XACK) only after all its taps' postbacks succeeded or were
 // dead-lettered, so a crash means a redelivery of the batch
 // (at-least-once; the same Idempotency-Key). Several workers (one per
 // instance) share the group. Run it in its own goroutine.
-type PostbackWorker struct {
-	log *RedisSink
+type Worker struct {
+	log *track.RedisSink
 	rdb redis.UniversalClient
 	p   *Poster
 	cfg WorkerConfig
 }
 
-// NewPostbackWorker returns a worker on the log of sink; call Run.
-func NewPostbackWorker(sink *RedisSink, p *Poster, cfg WorkerConfig) *PostbackWorker {
+// NewWorker returns a worker on the log of sink; call Run.
+func NewWorker(sink *track.RedisSink, p *Poster, cfg WorkerConfig) *Worker {
 	if cfg.Group == "" {
 		cfg.Group = "hutong-postbacks"
 	}
@@ -81,20 +83,20 @@ func NewPostbackWorker(sink *RedisSink, p *Poster, cfg WorkerConfig) *PostbackWo
 	if cfg.ClaimInterval <= 0 {
 		cfg.ClaimInterval = 30 * time.Second
 	}
-	return &PostbackWorker{log: sink, rdb: sink.rdb, p: p, cfg: cfg}
+	return &Worker{log: sink, rdb: sink.Client(), p: p, cfg: cfg}
 }
 
 // Run creates the group if needed and delivers until ctx ends. Records
 // being retried when ctx ends stay pending and are claimed again later.
 // It returns nil on cancellation.
-func (w *PostbackWorker) Run(ctx context.Context) error {
+func (w *Worker) Run(ctx context.Context) error {
 	if len(w.p.cfg.Postbacks) == 0 {
 		return errNoPostbacks
 	}
 	if err := w.log.CreateGroup(ctx, w.cfg.Group, w.cfg.StartID); err != nil {
 		return err
 	}
-	jobs := make(chan LogRecord)
+	jobs := make(chan track.LogRecord)
 	var wg sync.WaitGroup
 	// A few records at once; each spreads its taps over the Concurrency
 	// slots of the Poster (HandleBatch).
@@ -141,8 +143,8 @@ func (w *PostbackWorker) Run(ctx context.Context) error {
 
 // dispatch acknowledges at once the records with no tap that wants a
 // postback and hands the rest to the pool.
-func (w *PostbackWorker) dispatch(ctx context.Context, recs []LogRecord, jobs chan<- LogRecord) {
-	var noop []LogRecord
+func (w *Worker) dispatch(ctx context.Context, recs []track.LogRecord, jobs chan<- track.LogRecord) {
+	var noop []track.LogRecord
 	for _, rec := range recs {
 		if !w.p.WantsAny(rec.Events) {
 			noop = append(noop, rec)
@@ -159,7 +161,7 @@ func (w *PostbackWorker) dispatch(ctx context.Context, recs []LogRecord, jobs ch
 	}
 }
 
-func (w *PostbackWorker) process(ctx context.Context, rec LogRecord, sem chan struct{}) {
+func (w *Worker) process(ctx context.Context, rec track.LogRecord, sem chan struct{}) {
 	var mu sync.Mutex
 	var deadErr error
 	err := w.p.HandleBatch(ctx, rec.Events, sem, func(d DeadLetter) {
@@ -190,31 +192,31 @@ func (w *PostbackWorker) process(ctx context.Context, rec LogRecord, sem chan st
 	}
 }
 
-// LocalPostbacks is the embedded mode's postback queue: the Recorder's
+// Local is the embedded mode's postback queue: the track.Recorder's
 // AfterWrite hook enqueues the taps of each batch written to bbolt, and Run
 // delivers them with the same retries as the Redis worker. The guarantee is
 // weaker: the queue lives in memory, so taps not yet delivered when the
 // process dies (or dropped when the queue is full, counted in the
 // "dropped" outcome) get no postback. Dead letters are logged and passed
 // to OnDead. Safe for concurrent use.
-type LocalPostbacks struct {
+type Local struct {
 	p      *Poster
-	q      chan Event
+	q      chan track.Event
 	onDead func(DeadLetter)
 }
 
-// NewLocalPostbacks returns a queue of the given capacity (default 10000).
+// NewLocal returns a queue of the given capacity (default 10000).
 // onDead may be nil.
-func NewLocalPostbacks(p *Poster, capacity int, onDead func(DeadLetter)) *LocalPostbacks {
+func NewLocal(p *Poster, capacity int, onDead func(DeadLetter)) *Local {
 	if capacity <= 0 {
 		capacity = 10000
 	}
-	return &LocalPostbacks{p: p, q: make(chan Event, capacity), onDead: onDead}
+	return &Local{p: p, q: make(chan track.Event, capacity), onDead: onDead}
 }
 
 // Enqueue queues the taps that want a postback; it never blocks. Use it as
-// Config.AfterWrite.
-func (l *LocalPostbacks) Enqueue(events []Event) {
+// track.Config.AfterWrite.
+func (l *Local) Enqueue(events []track.Event) {
 	for i := range events {
 		if !l.p.Wants(&events[i]) {
 			continue
@@ -228,7 +230,7 @@ func (l *LocalPostbacks) Enqueue(events []Event) {
 }
 
 // Run delivers queued postbacks with concurrency workers until ctx ends.
-func (l *LocalPostbacks) Run(ctx context.Context, concurrency int) error {
+func (l *Local) Run(ctx context.Context, concurrency int) error {
 	if concurrency <= 0 {
 		concurrency = 4
 	}

@@ -1,4 +1,10 @@
-package shortlink
+// Package boltstore is the embedded shortlink.Store: links, API keys and
+// domain records in one bbolt file (Open), the default store of
+// `hutong serve`. It passes the contract suite in shortlink/storetest. A
+// Store is safe for concurrent use within one process; the file lock keeps
+// other processes out. This is the only link-store package that imports
+// bbolt: shortlink itself does not.
+package boltstore
 
 import (
 	"bytes"
@@ -12,6 +18,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
 // Bucket layout of the bbolt file:
@@ -29,9 +37,9 @@ var (
 	bucketKeyIDs    = []byte("key_ids")
 )
 
-// BoltOptions configure OpenBolt. The zero value is ready to use.
-type BoltOptions struct {
-	// Timeout is how long OpenBolt waits for the file lock held by another
+// Options configure Open. The zero value is ready to use.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
 	// process. Optional. Default: 2s.
 	Timeout time.Duration
 	// NoSync skips fsync after each write: faster, loses the last writes
@@ -39,31 +47,31 @@ type BoltOptions struct {
 	NoSync bool
 }
 
-// BoltStore is the embedded Store: one bbolt file, one writer at a time,
+// Store is the embedded shortlink.Store: one bbolt file, one writer at a time,
 // any number of readers. It is safe for concurrent use within one process;
 // the file lock keeps other processes out.
-type BoltStore struct {
+type Store struct {
 	db *bolt.DB
 }
 
-var _ Store = (*BoltStore)(nil)
+var _ shortlink.Store = (*Store)(nil)
 
-// OpenBolt opens (creating if needed, with its parent directory) the bbolt
+// Open opens (creating if needed, with its parent directory) the bbolt
 // file at path. It fails with CodeUnavailable when another process holds
 // the file for longer than opts.Timeout.
-func OpenBolt(path string, opts BoltOptions) (*BoltStore, error) {
+func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, wrap(CodeUnavailable, err, "cannot create data directory for %s", path)
+		return nil, wrap(shortlink.CodeUnavailable, err, "cannot create data directory for %s", path)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, wrap(CodeUnavailable, err, "data file %s is locked by another process", path)
+			return nil, wrap(shortlink.CodeUnavailable, err, "data file %s is locked by another process", path)
 		}
-		return nil, wrap(CodeUnavailable, err, "cannot open data file %s", path)
+		return nil, wrap(shortlink.CodeUnavailable, err, "cannot open data file %s", path)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketLinks, bucketTags, bucketCampaigns, bucketKeys, bucketKeyIDs} {
@@ -75,34 +83,39 @@ func OpenBolt(path string, opts BoltOptions) (*BoltStore, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, wrap(CodeUnavailable, err, "cannot initialise data file %s", path)
+		return nil, wrap(shortlink.CodeUnavailable, err, "cannot initialise data file %s", path)
 	}
-	return &BoltStore{db: db}, nil
+	return &Store{db: db}, nil
 }
 
 // Path returns the file's path.
-func (s *BoltStore) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.db.Path() }
 
 // Ping reports whether the file is open.
-func (s *BoltStore) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	return s.view(ctx, func(tx *bolt.Tx) error { return nil })
 }
 
 // Close closes the file.
-func (s *BoltStore) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return s.db.Close() }
 
-func (s *BoltStore) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
-		return wrap(CodeUnavailable, err, "request cancelled")
+		return wrap(shortlink.CodeUnavailable, err, "request cancelled")
 	}
 	return boltErr(s.db.View(fn))
 }
 
-func (s *BoltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
-		return wrap(CodeUnavailable, err, "request cancelled")
+		return wrap(shortlink.CodeUnavailable, err, "request cancelled")
 	}
 	return boltErr(s.db.Update(fn))
+}
+
+// wrap returns a shortlink error with code and message around the cause err.
+func wrap(code string, err error, format string, args ...any) *shortlink.Error {
+	return &shortlink.Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
 // boltErr passes domain errors through and wraps the rest as unavailable.
@@ -110,36 +123,36 @@ func boltErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
+	var e *shortlink.Error
 	if errors.As(err, &e) {
 		return err
 	}
-	return wrap(CodeUnavailable, err, "embedded store error")
+	return wrap(shortlink.CodeUnavailable, err, "embedded store error")
 }
 
-func getLink(tx *bolt.Tx, k []byte) (*Link, error) {
+func getLink(tx *bolt.Tx, k []byte) (*shortlink.Link, error) {
 	v := tx.Bucket(bucketLinks).Get(k)
 	if v == nil {
 		return nil, nil
 	}
-	var l Link
-	if err := decodeLink(v, &l); err != nil {
-		return nil, wrap(CodeInternal, err, "corrupt link record %q", k)
+	var l shortlink.Link
+	if err := shortlink.DecodeLink(v, &l); err != nil {
+		return nil, wrap(shortlink.CodeInternal, err, "corrupt link record %q", k)
 	}
 	return &l, nil
 }
 
-func putLink(tx *bolt.Tx, l *Link) error {
+func putLink(tx *bolt.Tx, l *shortlink.Link) error {
 	v, err := json.Marshal(l)
 	if err != nil {
-		return wrap(CodeInternal, err, "cannot encode link")
+		return wrap(shortlink.CodeInternal, err, "cannot encode link")
 	}
-	return tx.Bucket(bucketLinks).Put([]byte(storeKey(l.Domain, l.Code)), v)
+	return tx.Bucket(bucketLinks).Put([]byte(shortlink.StoreKey(l.Domain, l.Code)), v)
 }
 
 // index adds (add=true) or removes l's entries in the tag and campaign indexes.
-func index(tx *bolt.Tx, l *Link, add bool) error {
-	k := []byte(storeKey(l.Domain, l.Code))
+func index(tx *bolt.Tx, l *shortlink.Link, add bool) error {
+	k := []byte(shortlink.StoreKey(l.Domain, l.Code))
 	do := func(parent []byte, name string) error {
 		if name == "" {
 			return nil
@@ -172,14 +185,14 @@ func index(tx *bolt.Tx, l *Link, add bool) error {
 	return do(bucketCampaigns, l.Campaign)
 }
 
-// Create implements LinkStore.
-func (s *BoltStore) Create(ctx context.Context, l Link) (Link, error) {
+// Create implements shortlink.LinkStore.
+func (s *Store) Create(ctx context.Context, l shortlink.Link) (shortlink.Link, error) {
 	l = l.Clone()
 	l.Version = 1
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		k := []byte(storeKey(l.Domain, l.Code))
+		k := []byte(shortlink.StoreKey(l.Domain, l.Code))
 		if tx.Bucket(bucketLinks).Get(k) != nil {
-			return Errorf(CodeConflict, "short code %q is already taken", l.Code)
+			return shortlink.Errorf(shortlink.CodeConflict, "short code %q is already taken", l.Code)
 		}
 		if err := putLink(tx, &l); err != nil {
 			return err
@@ -187,17 +200,17 @@ func (s *BoltStore) Create(ctx context.Context, l Link) (Link, error) {
 		return index(tx, &l, true)
 	})
 	if err != nil {
-		return Link{}, err
+		return shortlink.Link{}, err
 	}
 	return l, nil
 }
 
-// CreateMany implements LinkStore in one write transaction (one fsync).
+// CreateMany implements shortlink.LinkStore in one write transaction (one fsync).
 // Links are created in order, so of two with the same (Domain, Code) the
 // first wins; a conflict fails only its own item. An I/O error fails
 // every item not already failed by a conflict (nothing is written).
-func (s *BoltStore) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
-	out := make([]Link, len(links))
+func (s *Store) CreateMany(ctx context.Context, links []shortlink.Link) ([]shortlink.Link, []error) {
+	out := make([]shortlink.Link, len(links))
 	errs := make([]error, len(links))
 	if len(links) == 0 {
 		return out, errs
@@ -208,7 +221,7 @@ func (s *BoltStore) CreateMany(ctx context.Context, links []Link) ([]Link, []err
 		l.Version = 1
 		v, err := json.Marshal(&l)
 		if err != nil {
-			errs[i] = wrap(CodeInternal, err, "cannot encode link")
+			errs[i] = wrap(shortlink.CodeInternal, err, "cannot encode link")
 			continue
 		}
 		out[i], vals[i] = l, v
@@ -221,7 +234,7 @@ func (s *BoltStore) CreateMany(ctx context.Context, links []Link) ([]Link, []err
 				continue
 			}
 			l := &out[i]
-			k := []byte(storeKey(l.Domain, l.Code))
+			k := []byte(shortlink.StoreKey(l.Domain, l.Code))
 			if b.Get(k) != nil {
 				conflict[i] = true
 				continue
@@ -239,25 +252,25 @@ func (s *BoltStore) CreateMany(ctx context.Context, links []Link) ([]Link, []err
 		switch {
 		case errs[i] != nil:
 		case err != nil:
-			errs[i], out[i] = err, Link{}
+			errs[i], out[i] = err, shortlink.Link{}
 		case conflict[i]:
-			errs[i] = Errorf(CodeConflict, "short code %q is already taken", out[i].Code)
-			out[i] = Link{}
+			errs[i] = shortlink.Errorf(shortlink.CodeConflict, "short code %q is already taken", out[i].Code)
+			out[i] = shortlink.Link{}
 		}
 	}
 	return out, errs
 }
 
-// Get implements LinkStore.
-func (s *BoltStore) Get(ctx context.Context, domain, code string) (Link, error) {
-	var out Link
+// Get implements shortlink.LinkStore.
+func (s *Store) Get(ctx context.Context, domain, code string) (shortlink.Link, error) {
+	var out shortlink.Link
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		l, err := getLink(tx, []byte(storeKey(domain, code)))
+		l, err := getLink(tx, []byte(shortlink.StoreKey(domain, code)))
 		if err != nil {
 			return err
 		}
 		if l == nil {
-			return Errorf(CodeNotFound, "short link %q not found", code)
+			return shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", code)
 		}
 		out = *l
 		return nil
@@ -265,19 +278,19 @@ func (s *BoltStore) Get(ctx context.Context, domain, code string) (Link, error) 
 	return out, err
 }
 
-// Update implements LinkStore.
-func (s *BoltStore) Update(ctx context.Context, l Link) (Link, error) {
+// Update implements shortlink.LinkStore.
+func (s *Store) Update(ctx context.Context, l shortlink.Link) (shortlink.Link, error) {
 	l = l.Clone()
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getLink(tx, []byte(storeKey(l.Domain, l.Code)))
+		old, err := getLink(tx, []byte(shortlink.StoreKey(l.Domain, l.Code)))
 		if err != nil {
 			return err
 		}
 		if old == nil {
-			return Errorf(CodeNotFound, "short link %q not found", l.Code)
+			return shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", l.Code)
 		}
 		if l.Version != 0 && l.Version != old.Version {
-			return Errorf(CodeConflict, "short link %q was changed by someone else (version %d, yours %d); reload and retry", l.Code, old.Version, l.Version)
+			return shortlink.Errorf(shortlink.CodeConflict, "short link %q was changed by someone else (version %d, yours %d); reload and retry", l.Code, old.Version, l.Version)
 		}
 		l.CreatedAt, l.Clicks, l.Version = old.CreatedAt, old.Clicks, old.Version+1
 		if err := index(tx, old, false); err != nil {
@@ -289,21 +302,21 @@ func (s *BoltStore) Update(ctx context.Context, l Link) (Link, error) {
 		return index(tx, &l, true)
 	})
 	if err != nil {
-		return Link{}, err
+		return shortlink.Link{}, err
 	}
 	return l, nil
 }
 
-// Delete implements LinkStore.
-func (s *BoltStore) Delete(ctx context.Context, domain, code string) error {
+// Delete implements shortlink.LinkStore.
+func (s *Store) Delete(ctx context.Context, domain, code string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		k := []byte(storeKey(domain, code))
+		k := []byte(shortlink.StoreKey(domain, code))
 		old, err := getLink(tx, k)
 		if err != nil {
 			return err
 		}
 		if old == nil {
-			return Errorf(CodeNotFound, "short link %q not found", code)
+			return shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", code)
 		}
 		if err := index(tx, old, false); err != nil {
 			return err
@@ -312,22 +325,22 @@ func (s *BoltStore) Delete(ctx context.Context, domain, code string) error {
 	})
 }
 
-// Hit implements LinkStore in one write transaction.
-func (s *BoltStore) Hit(ctx context.Context, domain, code string, now time.Time) (Link, HitResult, error) {
+// Hit implements shortlink.LinkStore in one write transaction.
+func (s *Store) Hit(ctx context.Context, domain, code string, now time.Time) (shortlink.Link, shortlink.HitResult, error) {
 	var (
-		out Link
-		res HitResult
+		out shortlink.Link
+		res shortlink.HitResult
 	)
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		l, err := getLink(tx, []byte(storeKey(domain, code)))
+		l, err := getLink(tx, []byte(shortlink.StoreKey(domain, code)))
 		if err != nil {
 			return err
 		}
 		if l == nil {
-			return Errorf(CodeNotFound, "short link %q not found", code)
+			return shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", code)
 		}
-		res = hitStatus(l, now)
-		if res == HitOK {
+		res = shortlink.HitStatus(l, now)
+		if res == shortlink.HitOK {
 			l.Clicks++
 			if err := putLink(tx, l); err != nil {
 				return err
@@ -337,20 +350,20 @@ func (s *BoltStore) Hit(ctx context.Context, domain, code string, now time.Time)
 		return nil
 	})
 	if err != nil {
-		return Link{}, 0, err
+		return shortlink.Link{}, 0, err
 	}
 	return out, res, nil
 }
 
-// List implements LinkStore. With a tag or campaign it walks that index,
+// List implements shortlink.LinkStore. With a tag or campaign it walks that index,
 // otherwise all links; either way in storeKey order from the cursor.
-func (s *BoltStore) List(ctx context.Context, f Filter) (Page, error) {
-	after, err := decodeCursor(f.Cursor)
+func (s *Store) List(ctx context.Context, f shortlink.Filter) (shortlink.Page, error) {
+	after, err := shortlink.DecodeCursor(f.Cursor)
 	if err != nil {
-		return Page{}, err
+		return shortlink.Page{}, err
 	}
-	limit := f.limit()
-	var page Page
+	limit := f.PageLimit()
+	var page shortlink.Page
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		links := tx.Bucket(bucketLinks)
 		src := links
@@ -388,7 +401,7 @@ func (s *BoltStore) List(ctx context.Context, f Filter) (Page, error) {
 				continue
 			}
 			if len(page.Links) == limit {
-				page.Next = encodeCursor(storeKey(page.Links[limit-1].Domain, page.Links[limit-1].Code))
+				page.Next = shortlink.EncodeCursor(shortlink.StoreKey(page.Links[limit-1].Domain, page.Links[limit-1].Code))
 				return nil
 			}
 			page.Links = append(page.Links, *l)
@@ -396,24 +409,24 @@ func (s *BoltStore) List(ctx context.Context, f Filter) (Page, error) {
 		return nil
 	})
 	if err != nil {
-		return Page{}, err
+		return shortlink.Page{}, err
 	}
 	return page, nil
 }
 
-// CreateKey implements KeyStore.
-func (s *BoltStore) CreateKey(ctx context.Context, k APIKey) error {
+// CreateKey implements shortlink.KeyStore.
+func (s *Store) CreateKey(ctx context.Context, k shortlink.APIKey) error {
 	if k.ID == "" || k.Hash == "" {
-		return Errorf(CodeInvalid, "API key needs an ID and a hash (use NewAPIKey)")
+		return shortlink.Errorf(shortlink.CodeInvalid, "API key needs an ID and a hash (use NewAPIKey)")
 	}
 	v, err := json.Marshal(k)
 	if err != nil {
-		return wrap(CodeInternal, err, "cannot encode API key")
+		return wrap(shortlink.CodeInternal, err, "cannot encode API key")
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		keys, ids := tx.Bucket(bucketKeys), tx.Bucket(bucketKeyIDs)
 		if keys.Get([]byte(k.Hash)) != nil || ids.Get([]byte(k.ID)) != nil {
-			return Errorf(CodeConflict, "this API key exists already")
+			return shortlink.Errorf(shortlink.CodeConflict, "this API key exists already")
 		}
 		if err := keys.Put([]byte(k.Hash), v); err != nil {
 			return err
@@ -422,28 +435,28 @@ func (s *BoltStore) CreateKey(ctx context.Context, k APIKey) error {
 	})
 }
 
-func getKey(tx *bolt.Tx, hash []byte) (*APIKey, error) {
+func getKey(tx *bolt.Tx, hash []byte) (*shortlink.APIKey, error) {
 	v := tx.Bucket(bucketKeys).Get(hash)
 	if v == nil {
 		return nil, nil
 	}
-	var k APIKey
+	var k shortlink.APIKey
 	if err := json.Unmarshal(v, &k); err != nil {
-		return nil, wrap(CodeInternal, err, "corrupt API key record")
+		return nil, wrap(shortlink.CodeInternal, err, "corrupt API key record")
 	}
 	return &k, nil
 }
 
-// GetKeyByHash implements KeyStore.
-func (s *BoltStore) GetKeyByHash(ctx context.Context, hash string) (APIKey, error) {
-	var out APIKey
+// GetKeyByHash implements shortlink.KeyStore.
+func (s *Store) GetKeyByHash(ctx context.Context, hash string) (shortlink.APIKey, error) {
+	var out shortlink.APIKey
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		k, err := getKey(tx, []byte(hash))
 		if err != nil {
 			return err
 		}
 		if k == nil {
-			return Errorf(CodeNotFound, "API key not found")
+			return shortlink.Errorf(shortlink.CodeNotFound, "API key not found")
 		}
 		out = *k
 		return nil
@@ -451,9 +464,9 @@ func (s *BoltStore) GetKeyByHash(ctx context.Context, hash string) (APIKey, erro
 	return out, err
 }
 
-// ListKeys implements KeyStore.
-func (s *BoltStore) ListKeys(ctx context.Context) ([]APIKey, error) {
-	var out []APIKey
+// ListKeys implements shortlink.KeyStore.
+func (s *Store) ListKeys(ctx context.Context) ([]shortlink.APIKey, error) {
+	var out []shortlink.APIKey
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketKeyIDs).ForEach(func(id, hash []byte) error {
 			k, err := getKey(tx, hash)
@@ -461,7 +474,7 @@ func (s *BoltStore) ListKeys(ctx context.Context) ([]APIKey, error) {
 				return err
 			}
 			if k == nil {
-				return wrap(CodeInternal, fmt.Errorf("dangling key id %s", id), "corrupt API key index")
+				return wrap(shortlink.CodeInternal, fmt.Errorf("dangling key id %s", id), "corrupt API key index")
 			}
 			out = append(out, *k)
 			return nil
@@ -470,19 +483,19 @@ func (s *BoltStore) ListKeys(ctx context.Context) ([]APIKey, error) {
 	return out, err
 }
 
-// RevokeKey implements KeyStore.
-func (s *BoltStore) RevokeKey(ctx context.Context, id string, now time.Time) error {
+// RevokeKey implements shortlink.KeyStore.
+func (s *Store) RevokeKey(ctx context.Context, id string, now time.Time) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		hash := tx.Bucket(bucketKeyIDs).Get([]byte(id))
 		if hash == nil {
-			return Errorf(CodeNotFound, "API key %q not found", id)
+			return shortlink.Errorf(shortlink.CodeNotFound, "API key %q not found", id)
 		}
 		k, err := getKey(tx, hash)
 		if err != nil {
 			return err
 		}
 		if k == nil {
-			return Errorf(CodeNotFound, "API key %q not found", id)
+			return shortlink.Errorf(shortlink.CodeNotFound, "API key %q not found", id)
 		}
 		if k.RevokedAt != nil {
 			return nil
@@ -491,14 +504,14 @@ func (s *BoltStore) RevokeKey(ctx context.Context, id string, now time.Time) err
 		k.RevokedAt = &t
 		v, err := json.Marshal(k)
 		if err != nil {
-			return wrap(CodeInternal, err, "cannot encode API key")
+			return wrap(shortlink.CodeInternal, err, "cannot encode API key")
 		}
 		return tx.Bucket(bucketKeys).Put([]byte(k.Hash), v)
 	})
 }
 
-// HasKeys implements KeyStore.
-func (s *BoltStore) HasKeys(ctx context.Context) (bool, error) {
+// HasKeys implements shortlink.KeyStore.
+func (s *Store) HasKeys(ctx context.Context) (bool, error) {
 	var has bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		k, _ := tx.Bucket(bucketKeyIDs).Cursor().First()

@@ -1,4 +1,14 @@
-package track
+// Package postback delivers click events to ad systems: a Poster fires the
+// operator's postbacks (a Tencent-style callback GET, or a signed JSON
+// webhook) for each tap that carries a click ID, with retries, a host
+// allowlist and dead letters. Three drivers feed it the taps of
+// internal/track's event log: Worker (a consumer group on the Redis
+// streams), NATSWorker (a durable JetStream pull consumer), both
+// at-least-once across restarts with one Idempotency-Key per tap and
+// postback, and Local (the embedded mode's in-memory queue, fed by
+// track.Config.AfterWrite). All are safe for concurrent use; wire them in
+// cmd/hutong.
+package postback
 
 import (
 	"bytes"
@@ -23,6 +33,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hutong-dev/hutong/internal/track"
 )
 
 // Postback kinds.
@@ -59,8 +71,8 @@ type Postback struct {
 	Campaigns []string
 }
 
-// PostbackConfig configures a Poster. Fields marked Optional have defaults.
-type PostbackConfig struct {
+// Config configures a Poster. Fields marked Optional have defaults.
+type Config struct {
 	// Postbacks are fired, in order, for every tap that carries a click ID
 	// (KindWebhook: any of gdt_vid, qz_gdt, click_id, clickid, bd_vid,
 	// callback, cb) or a callback URL (KindTencent: callback or cb).
@@ -100,21 +112,21 @@ const (
 
 // DeadLetter describes a postback given up on.
 type DeadLetter struct {
-	Postback string `json:"postback"`
-	VisitID  string `json:"visit_id"`
-	EntryID  string `json:"entry_id,omitempty"`
-	Outcome  string `json:"outcome"`
-	Attempts int    `json:"attempts"`
-	Reason   string `json:"reason"`
-	URL      string `json:"url,omitempty"`
-	Event    Event  `json:"event"`
+	Postback string      `json:"postback"`
+	VisitID  string      `json:"visit_id"`
+	EntryID  string      `json:"entry_id,omitempty"`
+	Outcome  string      `json:"outcome"`
+	Attempts int         `json:"attempts"`
+	Reason   string      `json:"reason"`
+	URL      string      `json:"url,omitempty"`
+	Event    track.Event `json:"event"`
 }
 
 // Poster delivers the postbacks of one tap, with retries. It is safe for
-// concurrent use; create it with NewPoster. The Redis PostbackWorker and the
-// embedded LocalPostbacks drive it.
+// concurrent use; create it with NewPoster. Worker (Redis), NATSWorker
+// and the embedded Local drive it.
 type Poster struct {
-	cfg     PostbackConfig
+	cfg     Config
 	client  *http.Client
 	results *prometheus.CounterVec
 	log     *slog.Logger
@@ -122,21 +134,21 @@ type Poster struct {
 }
 
 // NewPoster validates cfg and returns a Poster.
-func NewPoster(cfg PostbackConfig) (*Poster, error) {
+func NewPoster(cfg Config) (*Poster, error) {
 	names := map[string]bool{}
 	for _, pb := range cfg.Postbacks {
 		if pb.Name == "" || names[pb.Name] {
-			return nil, fmt.Errorf("track: postback name %q empty or duplicate", pb.Name)
+			return nil, fmt.Errorf("postback: postback name %q empty or duplicate", pb.Name)
 		}
 		names[pb.Name] = true
 		switch pb.Kind {
 		case KindTencent:
 		case KindWebhook:
 			if pb.URL == "" {
-				return nil, fmt.Errorf("track: webhook postback %q needs a URL", pb.Name)
+				return nil, fmt.Errorf("postback: webhook postback %q needs a URL", pb.Name)
 			}
 		default:
-			return nil, fmt.Errorf("track: postback %q: kind %q, want tencent or webhook", pb.Name, pb.Kind)
+			return nil, fmt.Errorf("postback: postback %q: kind %q, want tencent or webhook", pb.Name, pb.Kind)
 		}
 	}
 	if cfg.MaxAttempts <= 0 {
@@ -192,7 +204,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 var clickIDOrder = []string{"click_id", "clickid", "gdt_vid", "qz_gdt", "bd_vid"}
 
-func callbackOf(ev *Event) string {
+func callbackOf(ev *track.Event) string {
 	cb := ev.ClickIDs["callback"]
 	if cb == "" {
 		cb = ev.ClickIDs["cb"]
@@ -207,7 +219,7 @@ func callbackOf(ev *Event) string {
 	return cb
 }
 
-func clickIDOf(ev *Event) string {
+func clickIDOf(ev *track.Event) string {
 	for _, k := range clickIDOrder {
 		if v := ev.ClickIDs[k]; v != "" {
 			return v
@@ -217,7 +229,7 @@ func clickIDOf(ev *Event) string {
 }
 
 // matching returns the postbacks that apply to ev.
-func (p *Poster) matching(ev *Event) []Postback {
+func (p *Poster) matching(ev *track.Event) []Postback {
 	if len(ev.ClickIDs) == 0 {
 		return nil
 	}
@@ -245,10 +257,10 @@ func (p *Poster) matching(ev *Event) []Postback {
 }
 
 // Wants reports whether any postback applies to ev.
-func (p *Poster) Wants(ev *Event) bool { return len(p.matching(ev)) > 0 }
+func (p *Poster) Wants(ev *track.Event) bool { return len(p.matching(ev)) > 0 }
 
 // WantsAny reports whether any of a batch's taps wants a postback.
-func (p *Poster) WantsAny(events []LoggedEvent) bool {
+func (p *Poster) WantsAny(events []track.LoggedEvent) bool {
 	for i := range events {
 		if p.Wants(&events[i].Event) {
 			return true
@@ -262,7 +274,7 @@ func (p *Poster) WantsAny(events []LoggedEvent) bool {
 // sem, and returns when all are delivered or dead-lettered — the moment a
 // consumer acknowledges the batch — or ctx.Err() when ctx ends first.
 // dead may be called from several goroutines at once.
-func (p *Poster) HandleBatch(ctx context.Context, events []LoggedEvent, sem chan struct{}, dead func(DeadLetter)) error {
+func (p *Poster) HandleBatch(ctx context.Context, events []track.LoggedEvent, sem chan struct{}, dead func(DeadLetter)) error {
 	var wg sync.WaitGroup
 	var failed atomic.Bool
 	for i := range events {
@@ -299,7 +311,7 @@ func (p *Poster) HandleBatch(ctx context.Context, events []LoggedEvent, sem chan
 // It calls dead for each postback given up on. It returns ctx.Err() if ctx
 // ends first (the tap should then be retried later: nothing is lost, the
 // receiver may see a duplicate with the same Idempotency-Key).
-func (p *Poster) Handle(ctx context.Context, ev *Event, dead func(DeadLetter)) error {
+func (p *Poster) Handle(ctx context.Context, ev *track.Event, dead func(DeadLetter)) error {
 	for _, pb := range p.matching(ev) {
 		if err := p.deliver(ctx, pb, ev, dead); err != nil {
 			return err
@@ -308,7 +320,7 @@ func (p *Poster) Handle(ctx context.Context, ev *Event, dead func(DeadLetter)) e
 	return nil
 }
 
-func (p *Poster) deliver(ctx context.Context, pb Postback, ev *Event, dead func(DeadLetter)) error {
+func (p *Poster) deliver(ctx context.Context, pb Postback, ev *track.Event, dead func(DeadLetter)) error {
 	dl := func(outcome string, attempts int, reason, u string) {
 		p.results.WithLabelValues(pb.Name, outcome).Inc()
 		p.log.Warn("postback dead-lettered", "postback", pb.Name, "visit_id", ev.VisitID, "outcome", outcome, "attempts", attempts, "reason", reason)
@@ -392,12 +404,12 @@ func (p *Poster) send(ctx context.Context, pr *prepared) (int, error) {
 
 // webhookBody is the JSON a webhook receives.
 type webhookBody struct {
-	Postback string `json:"postback"`
-	VisitID  string `json:"visit_id"`
-	ClickID  string `json:"click_id,omitempty"`
-	Callback string `json:"callback,omitempty"`
-	TS       int64  `json:"ts"`
-	Event    *Event `json:"event"`
+	Postback string       `json:"postback"`
+	VisitID  string       `json:"visit_id"`
+	ClickID  string       `json:"click_id,omitempty"`
+	Callback string       `json:"callback,omitempty"`
+	TS       int64        `json:"ts"`
+	Event    *track.Event `json:"event"`
 }
 
 // Sign returns the X-Hutong-Signature value for body under secret:
@@ -409,7 +421,7 @@ func Sign(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func (p *Poster) build(pb Postback, ev *Event) (*prepared, string, error) {
+func (p *Poster) build(pb Postback, ev *track.Event) (*prepared, string, error) {
 	cb := callbackOf(ev)
 	var target string
 	if pb.URL == "" {
@@ -442,7 +454,7 @@ func (p *Poster) build(pb Postback, ev *Event) (*prepared, string, error) {
 	return pr, target, nil
 }
 
-func expand(tmpl string, ev *Event, cb string) string {
+func expand(tmpl string, ev *track.Event, cb string) string {
 	return strings.NewReplacer(
 		"{click_id}", url.QueryEscape(clickIDOf(ev)),
 		"{callback}", url.QueryEscape(cb),
@@ -479,4 +491,4 @@ func (p *Poster) allowed(pb Postback, target string) error {
 }
 
 // errNoPostbacks is returned by Run when nothing is configured.
-var errNoPostbacks = errors.New("track: no postbacks configured")
+var errNoPostbacks = errors.New("postback: no postbacks configured")

@@ -1,9 +1,18 @@
-package shortlink
+// Package redisstore is the shortlink.Store on Redis (single node,
+// Sentinel or Cluster, through go-redis' UniversalClient): links, API keys
+// and domain records (Store), and the cache invalidation bus on Redis
+// pub/sub (PubSub). It passes the contract suite in shortlink/storetest.
+// The caller constructs and closes the client (internal/redisconn); both
+// types are stateless and safe for concurrent use, so any number of hutong
+// instances may share one Redis. This is the only link-store package that
+// imports go-redis: shortlink itself does not.
+package redisstore
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -11,9 +20,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hutong-dev/hutong/internal/redisconn"
+	"github.com/hutong-dev/hutong/shortlink"
 )
 
-// Redis key layout (P is RedisOptions.Prefix, default "hutong"):
+// Redis key layout (P is Options.Prefix, default "hutong"):
 //
 //	P:{<domain>/<code>}:link     hash: v (Link JSON), ver, created, max, exp (unix µs, 0 = never), dis (0/1)
 //	P:{<domain>/<code>}:clicks   string counter of human taps counted against max
@@ -32,8 +42,8 @@ import (
 // leave a link unlisted (never a listed link that is missing: List skips
 // dangling members).
 
-// RedisOptions configure NewRedisStore. The zero value is ready to use.
-type RedisOptions struct {
+// Options configure New. The zero value is ready to use.
+type Options struct {
 	// Prefix starts every key. Optional. Default: "hutong". Tests use a
 	// unique prefix each.
 	Prefix string
@@ -50,10 +60,10 @@ type RedisOptions struct {
 	ReplicaTimeout time.Duration
 }
 
-// RedisStore is the Store on Redis (single node, Sentinel or Cluster via a
+// Store is the shortlink.Store on Redis (single node, Sentinel or Cluster via a
 // redis.UniversalClient). Safe for concurrent use; stateless, so any number
 // of instances may share one Redis.
-type RedisStore struct {
+type Store struct {
 	rdb         redis.UniversalClient
 	prefix      string
 	timeout     time.Duration
@@ -61,11 +71,11 @@ type RedisStore struct {
 	replicaWait time.Duration
 }
 
-var _ Store = (*RedisStore)(nil)
+var _ shortlink.Store = (*Store)(nil)
 
-// NewRedisStore returns a store on rdb, which the caller constructs (see
+// New returns a store on rdb, which the caller constructs (see
 // internal/redisconn) and closes. It does no I/O; call Ping to check.
-func NewRedisStore(rdb redis.UniversalClient, opts RedisOptions) *RedisStore {
+func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = "hutong"
 	}
@@ -75,20 +85,25 @@ func NewRedisStore(rdb redis.UniversalClient, opts RedisOptions) *RedisStore {
 	if opts.ReplicaTimeout <= 0 {
 		opts.ReplicaTimeout = redisconn.DefaultReplicaTimeout
 	}
-	return &RedisStore{rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout,
+	return &Store{rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout,
 		minReplicas: opts.MinReplicas, replicaWait: opts.ReplicaTimeout}
 }
 
-func (s *RedisStore) linkKey(d, c string) string   { return s.prefix + ":{" + d + "/" + c + "}:link" }
-func (s *RedisStore) clicksKey(d, c string) string { return s.prefix + ":{" + d + "/" + c + "}:clicks" }
-func (s *RedisStore) idxAll() string               { return s.prefix + ":{idx}:all" }
-func (s *RedisStore) idxTag(t string) string       { return s.prefix + ":{idx}:tag:" + t }
-func (s *RedisStore) idxCampaign(c string) string  { return s.prefix + ":{idx}:campaign:" + c }
-func (s *RedisStore) keyHash(h string) string      { return s.prefix + ":{keys}:hash:" + h }
-func (s *RedisStore) keyIDs() string               { return s.prefix + ":{keys}:ids" }
+func (s *Store) linkKey(d, c string) string   { return s.prefix + ":{" + d + "/" + c + "}:link" }
+func (s *Store) clicksKey(d, c string) string { return s.prefix + ":{" + d + "/" + c + "}:clicks" }
+func (s *Store) idxAll() string               { return s.prefix + ":{idx}:all" }
+func (s *Store) idxTag(t string) string       { return s.prefix + ":{idx}:tag:" + t }
+func (s *Store) idxCampaign(c string) string  { return s.prefix + ":{idx}:campaign:" + c }
+func (s *Store) keyHash(h string) string      { return s.prefix + ":{keys}:hash:" + h }
+func (s *Store) keyIDs() string               { return s.prefix + ":{keys}:ids" }
 
-func (s *RedisStore) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.timeout)
+}
+
+// wrap returns a shortlink error with code and message around the cause err.
+func wrap(code string, err error, format string, args ...any) *shortlink.Error {
+	return &shortlink.Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
 // redisErr maps transport errors to CodeUnavailable.
@@ -96,11 +111,11 @@ func redisErr(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
+	var e *shortlink.Error
 	if errors.As(err, &e) {
 		return err
 	}
-	return wrap(CodeUnavailable, err, "store unavailable (%s)", what)
+	return wrap(shortlink.CodeUnavailable, err, "store unavailable (%s)", what)
 }
 
 // Scripts. Hit results are HitResult values; -1 means not found.
@@ -150,7 +165,7 @@ func b2s(b bool) string {
 	return "0"
 }
 
-func expMicros(l *Link) int64 {
+func expMicros(l *shortlink.Link) int64 {
 	if l.ExpiresAt == nil {
 		return 0
 	}
@@ -158,11 +173,11 @@ func expMicros(l *Link) int64 {
 }
 
 // decode builds a Link from the stored JSON and the authoritative fields.
-func decodeRedisLink(v, ver, created any, clicks any) (Link, error) {
-	var l Link
+func decodeRedisLink(v, ver, created any, clicks any) (shortlink.Link, error) {
+	var l shortlink.Link
 	vs, _ := v.(string)
-	if err := decodeLink([]byte(vs), &l); err != nil {
-		return Link{}, wrap(CodeInternal, err, "corrupt link record")
+	if err := shortlink.DecodeLink([]byte(vs), &l); err != nil {
+		return shortlink.Link{}, wrap(shortlink.CodeInternal, err, "corrupt link record")
 	}
 	l.Version = toInt(ver)
 	if cs, _ := created.(string); cs != "" {
@@ -185,12 +200,12 @@ func toInt(v any) int64 {
 	return 0
 }
 
-// Ping implements Store.
+// Ping implements shortlink.Store.
 //
 // On a Cluster it pings every master of the slot map the client holds, so
 // readiness fails while any slot's master is down (a plain PING would go
 // to any one node); on Sentinel it pings the current master.
-func (s *RedisStore) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
@@ -201,29 +216,29 @@ func (s *RedisStore) Ping(ctx context.Context) error {
 	return redisErr(s.rdb.Ping(ctx).Err(), "ping")
 }
 
-// Close implements Store. It does not close the client, which the caller owns.
-func (s *RedisStore) Close() error { return nil }
+// Close implements shortlink.Store. It does not close the client, which the caller owns.
+func (s *Store) Close() error { return nil }
 
-// Create implements LinkStore.
-func (s *RedisStore) Create(ctx context.Context, l Link) (Link, error) {
+// Create implements shortlink.LinkStore.
+func (s *Store) Create(ctx context.Context, l shortlink.Link) (shortlink.Link, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	l = l.Clone()
 	l.Version = 1
 	v, err := json.Marshal(&l)
 	if err != nil {
-		return Link{}, wrap(CodeInternal, err, "cannot encode link")
+		return shortlink.Link{}, wrap(shortlink.CodeInternal, err, "cannot encode link")
 	}
 	n, err := createScript.Run(ctx, s.rdb, []string{s.linkKey(l.Domain, l.Code), s.clicksKey(l.Domain, l.Code)},
 		v, l.MaxClicks, expMicros(&l), b2s(l.Disabled), l.CreatedAt.Format(time.RFC3339Nano), l.Clicks).Int()
 	if err != nil {
-		return Link{}, redisErr(err, "create")
+		return shortlink.Link{}, redisErr(err, "create")
 	}
 	if n == 0 {
-		return Link{}, Errorf(CodeConflict, "short code %q is already taken", l.Code)
+		return shortlink.Link{}, shortlink.Errorf(shortlink.CodeConflict, "short code %q is already taken", l.Code)
 	}
 	if err := s.reindex(ctx, nil, &l); err != nil {
-		return Link{}, err
+		return shortlink.Link{}, err
 	}
 	return l, nil
 }
@@ -232,12 +247,12 @@ func (s *RedisStore) Create(ctx context.Context, l Link) (Link, error) {
 // batch is two round trips and gets its own Timeout.
 const redisCreateBatch = 1000
 
-// CreateMany implements LinkStore: per batch of up to 1000 links, all the
+// CreateMany implements shortlink.LinkStore: per batch of up to 1000 links, all the
 // create scripts in one pipeline, then the index entries of the created
 // links in one MULTI/EXEC (one ZADD per index key). Links are created in
 // order, so of two with the same (Domain, Code) the first wins.
-func (s *RedisStore) CreateMany(ctx context.Context, links []Link) ([]Link, []error) {
-	out := make([]Link, len(links))
+func (s *Store) CreateMany(ctx context.Context, links []shortlink.Link) ([]shortlink.Link, []error) {
+	out := make([]shortlink.Link, len(links))
 	errs := make([]error, len(links))
 	for lo := 0; lo < len(links); lo += redisCreateBatch {
 		hi := min(lo+redisCreateBatch, len(links))
@@ -246,7 +261,7 @@ func (s *RedisStore) CreateMany(ctx context.Context, links []Link) ([]Link, []er
 	return out, errs
 }
 
-func (s *RedisStore) createBatch(ctx context.Context, links, out []Link, errs []error) {
+func (s *Store) createBatch(ctx context.Context, links, out []shortlink.Link, errs []error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	type job struct {
@@ -260,7 +275,7 @@ func (s *RedisStore) createBatch(ctx context.Context, links, out []Link, errs []
 		l.Version = 1
 		v, err := json.Marshal(&l)
 		if err != nil {
-			errs[i] = wrap(CodeInternal, err, "cannot encode link")
+			errs[i] = wrap(shortlink.CodeInternal, err, "cannot encode link")
 			continue
 		}
 		out[i] = l
@@ -309,15 +324,15 @@ func (s *RedisStore) createBatch(ctx context.Context, links, out []Link, errs []
 		n, err := cmds[j].Int()
 		switch {
 		case err != nil:
-			errs[i], out[i] = redisErr(err, "create"), Link{}
+			errs[i], out[i] = redisErr(err, "create"), shortlink.Link{}
 			continue
 		case n == 0:
-			errs[i] = Errorf(CodeConflict, "short code %q is already taken", out[i].Code)
-			out[i] = Link{}
+			errs[i] = shortlink.Errorf(shortlink.CodeConflict, "short code %q is already taken", out[i].Code)
+			out[i] = shortlink.Link{}
 			continue
 		}
 		l := &out[i]
-		m := storeKey(l.Domain, l.Code)
+		m := shortlink.StoreKey(l.Domain, l.Code)
 		add(s.idxAll(), m)
 		for _, t := range l.Tags {
 			add(s.idxTag(t), m)
@@ -340,20 +355,20 @@ func (s *RedisStore) createBatch(ctx context.Context, links, out []Link, errs []
 		// As Create: the links exist but may be unlisted; report the failure.
 		err = redisErr(err, "index")
 		for _, i := range created {
-			errs[i], out[i] = err, Link{}
+			errs[i], out[i] = err, shortlink.Link{}
 		}
 	}
 }
 
 // reindex moves a link's index entries from old (nil: none) to new (nil: none).
-func (s *RedisStore) reindex(ctx context.Context, old, new *Link) error {
+func (s *Store) reindex(ctx context.Context, old, new *shortlink.Link) error {
 	var oldTags, newTags []string
 	var oldCamp, newCamp, member string
 	if old != nil {
-		oldTags, oldCamp, member = old.Tags, old.Campaign, storeKey(old.Domain, old.Code)
+		oldTags, oldCamp, member = old.Tags, old.Campaign, shortlink.StoreKey(old.Domain, old.Code)
 	}
 	if new != nil {
-		newTags, newCamp, member = new.Tags, new.Campaign, storeKey(new.Domain, new.Code)
+		newTags, newCamp, member = new.Tags, new.Campaign, shortlink.StoreKey(new.Domain, new.Code)
 	}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if new != nil {
@@ -380,24 +395,24 @@ func (s *RedisStore) reindex(ctx context.Context, old, new *Link) error {
 	return redisErr(err, "index")
 }
 
-// Get implements LinkStore with no script: HMGET of the link hash and GET
+// Get implements shortlink.LinkStore with no script: HMGET of the link hash and GET
 // of its counter, pipelined (one round trip). The two reads are not one
 // atomic step: a Hit landing between them shows in Clicks (as if read a
 // moment later); a Delete landing between them yields the link with
 // Clicks 0, as a read just before the Delete would have without its taps.
 // Both keys share a hash tag, so on Cluster it is one node, one round trip.
-func (s *RedisStore) Get(ctx context.Context, domain, code string) (Link, error) {
-	var l [1]Link
+func (s *Store) Get(ctx context.Context, domain, code string) (shortlink.Link, error) {
+	var l [1]shortlink.Link
 	var err [1]error
-	s.GetMany(ctx, []LinkRef{{domain, code}}, l[:], err[:])
+	s.GetMany(ctx, []shortlink.LinkRef{{Domain: domain, Code: code}}, l[:], err[:])
 	return l[0], err[0]
 }
 
-// GetMany implements MultiGetter: every link of refs, read as Get reads
+// GetMany implements shortlink.MultiGetter: every link of refs, read as Get reads
 // one, in one pipeline (one round trip on a single node; go-redis splits
 // it by node on Cluster). links[i] and errs[i] answer refs[i]; both must
 // have len(refs).
-func (s *RedisStore) GetMany(ctx context.Context, refs []LinkRef, links []Link, errs []error) {
+func (s *Store) GetMany(ctx context.Context, refs []shortlink.LinkRef, links []shortlink.Link, errs []error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	p := s.rdb.Pipeline()
@@ -409,7 +424,7 @@ func (s *RedisStore) GetMany(ctx context.Context, refs []LinkRef, links []Link, 
 	}
 	_, _ = p.Exec(ctx) // errors are read per command below
 	for i, r := range refs {
-		links[i], errs[i] = Link{}, nil
+		links[i], errs[i] = shortlink.Link{}, nil
 		if err := hs[i].Err(); err != nil {
 			errs[i] = redisErr(err, "get")
 			continue
@@ -420,38 +435,38 @@ func (s *RedisStore) GetMany(ctx context.Context, refs []LinkRef, links []Link, 
 		}
 		vals := hs[i].Val()
 		if len(vals) < 3 || vals[0] == nil {
-			errs[i] = Errorf(CodeNotFound, "short link %q not found", r.Code)
+			errs[i] = shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", r.Code)
 			continue
 		}
 		links[i], errs[i] = decodeRedisLink(vals[0], vals[1], vals[2], cs[i].Val())
 	}
 }
 
-var _ MultiGetter = (*RedisStore)(nil)
+var _ shortlink.MultiGetter = (*Store)(nil)
 
-// Update implements LinkStore.
-func (s *RedisStore) Update(ctx context.Context, l Link) (Link, error) {
+// Update implements shortlink.LinkStore.
+func (s *Store) Update(ctx context.Context, l shortlink.Link) (shortlink.Link, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	l = l.Clone()
 	v, err := json.Marshal(&l)
 	if err != nil {
-		return Link{}, wrap(CodeInternal, err, "cannot encode link")
+		return shortlink.Link{}, wrap(shortlink.CodeInternal, err, "cannot encode link")
 	}
 	res, err := updateScript.Run(ctx, s.rdb, []string{s.linkKey(l.Domain, l.Code), s.clicksKey(l.Domain, l.Code)},
 		v, l.MaxClicks, expMicros(&l), b2s(l.Disabled), l.Version).Slice()
 	if err != nil {
-		return Link{}, redisErr(err, "update")
+		return shortlink.Link{}, redisErr(err, "update")
 	}
 	switch toInt(res[0]) {
 	case -1:
-		return Link{}, Errorf(CodeNotFound, "short link %q not found", l.Code)
+		return shortlink.Link{}, shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", l.Code)
 	case -2:
-		return Link{}, Errorf(CodeConflict, "short link %q was changed by someone else (version %d, yours %d); reload and retry", l.Code, toInt(res[1]), l.Version)
+		return shortlink.Link{}, shortlink.Errorf(shortlink.CodeConflict, "short link %q was changed by someone else (version %d, yours %d); reload and retry", l.Code, toInt(res[1]), l.Version)
 	}
 	old, err := decodeRedisLink(res[3], nil, nil, nil)
 	if err != nil {
-		return Link{}, err
+		return shortlink.Link{}, err
 	}
 	l.Version = toInt(res[0])
 	l.CreatedAt = old.CreatedAt
@@ -462,18 +477,18 @@ func (s *RedisStore) Update(ctx context.Context, l Link) (Link, error) {
 	}
 	l.Clicks = toInt(res[2])
 	if err := s.reindex(ctx, &old, &l); err != nil {
-		return Link{}, err
+		return shortlink.Link{}, err
 	}
 	return l, nil
 }
 
-// Delete implements LinkStore.
-func (s *RedisStore) Delete(ctx context.Context, domain, code string) error {
+// Delete implements shortlink.LinkStore.
+func (s *Store) Delete(ctx context.Context, domain, code string) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	v, err := deleteScript.Run(ctx, s.rdb, []string{s.linkKey(domain, code), s.clicksKey(domain, code)}).Result()
 	if errors.Is(err, redis.Nil) {
-		return Errorf(CodeNotFound, "short link %q not found", code)
+		return shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", code)
 	}
 	if err != nil {
 		return redisErr(err, "delete")
@@ -486,8 +501,8 @@ func (s *RedisStore) Delete(ctx context.Context, domain, code string) error {
 	return s.reindex(ctx, &old, nil)
 }
 
-// Hit implements LinkStore with one Lua script on the link's slot.
-func (s *RedisStore) Hit(ctx context.Context, domain, code string, now time.Time) (Link, HitResult, error) {
+// Hit implements shortlink.LinkStore with one Lua script on the link's slot.
+func (s *Store) Hit(ctx context.Context, domain, code string, now time.Time) (shortlink.Link, shortlink.HitResult, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	keys := []string{s.linkKey(domain, code), s.clicksKey(domain, code)}
@@ -499,22 +514,22 @@ func (s *RedisStore) Hit(ctx context.Context, domain, code string, now time.Time
 		res, err = s.durableHit(ctx, keys, now)
 	}
 	if err != nil {
-		return Link{}, 0, redisErr(err, "hit")
+		return shortlink.Link{}, 0, redisErr(err, "hit")
 	}
 	r := toInt(res[0])
 	if r < 0 {
-		return Link{}, 0, Errorf(CodeNotFound, "short link %q not found", code)
+		return shortlink.Link{}, 0, shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", code)
 	}
 	l, err := decodeRedisLink(res[1], res[2], res[3], res[4])
 	if err != nil {
-		return Link{}, 0, err
+		return shortlink.Link{}, 0, err
 	}
-	return l, HitResult(r), nil
+	return l, shortlink.HitResult(r), nil
 }
 
 // durableHit runs the hit script and WAIT minReplicas on one connection to
 // the link's master (EVAL again when the script is not loaded there).
-func (s *RedisStore) durableHit(ctx context.Context, keys []string, now time.Time) ([]any, error) {
+func (s *Store) durableHit(ctx context.Context, keys []string, now time.Time) ([]any, error) {
 	run := func(sha bool) ([]any, error) {
 		var cmd *redis.Cmd
 		_, _, err := redisconn.WaitReplicas(ctx, s.rdb, keys[0], s.minReplicas, s.replicaWait, func(p redis.Pipeliner) {
@@ -536,17 +551,17 @@ func (s *RedisStore) durableHit(ctx context.Context, keys []string, now time.Tim
 	return res, err
 }
 
-// List implements LinkStore: a lexicographic range scan of the most
+// List implements shortlink.LinkStore: a lexicographic range scan of the most
 // selective index, in batches, reading the links of each batch in one
 // pipeline and filtering them.
-func (s *RedisStore) List(ctx context.Context, f Filter) (Page, error) {
-	after, err := decodeCursor(f.Cursor)
+func (s *Store) List(ctx context.Context, f shortlink.Filter) (shortlink.Page, error) {
+	after, err := shortlink.DecodeCursor(f.Cursor)
 	if err != nil {
-		return Page{}, err
+		return shortlink.Page{}, err
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	limit := f.limit()
+	limit := f.PageLimit()
 	src := s.idxAll()
 	switch {
 	case f.Tag != "":
@@ -562,11 +577,11 @@ func (s *RedisStore) List(ctx context.Context, f Filter) (Page, error) {
 		min = "(" + after
 	}
 	batch := int64(max2(limit+1, 100))
-	var page Page
+	var page shortlink.Page
 	for {
 		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: src, Start: min, Stop: max, ByLex: true, Count: batch}).Result()
 		if err != nil {
-			return Page{}, redisErr(err, "list")
+			return shortlink.Page{}, redisErr(err, "list")
 		}
 		if len(members) == 0 {
 			return page, nil
@@ -575,14 +590,14 @@ func (s *RedisStore) List(ctx context.Context, f Filter) (Page, error) {
 		clicks := make([]*redis.StringCmd, len(members))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, m := range members {
-				d, c := splitStoreKey(m)
+				d, c := shortlink.SplitStoreKey(m)
 				cmds[i] = p.HMGet(ctx, s.linkKey(d, c), "v", "ver", "created")
 				clicks[i] = p.Get(ctx, s.clicksKey(d, c))
 			}
 			return nil
 		})
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return Page{}, redisErr(err, "list")
+			return shortlink.Page{}, redisErr(err, "list")
 		}
 		for i := range members {
 			h := cmds[i].Val()
@@ -591,14 +606,14 @@ func (s *RedisStore) List(ctx context.Context, f Filter) (Page, error) {
 			}
 			l, err := decodeRedisLink(h[0], h[1], h[2], clicks[i].Val())
 			if err != nil {
-				return Page{}, err
+				return shortlink.Page{}, err
 			}
 			if !f.Match(&l) {
 				continue
 			}
 			if len(page.Links) == limit {
 				last := page.Links[limit-1]
-				page.Next = encodeCursor(storeKey(last.Domain, last.Code))
+				page.Next = shortlink.EncodeCursor(shortlink.StoreKey(last.Domain, last.Code))
 				return page, nil
 			}
 			page.Links = append(page.Links, l)
@@ -617,51 +632,51 @@ func max2(a, b int) int {
 	return b
 }
 
-// CreateKey implements KeyStore.
-func (s *RedisStore) CreateKey(ctx context.Context, k APIKey) error {
+// CreateKey implements shortlink.KeyStore.
+func (s *Store) CreateKey(ctx context.Context, k shortlink.APIKey) error {
 	if k.ID == "" || k.Hash == "" {
-		return Errorf(CodeInvalid, "API key needs an ID and a hash (use NewAPIKey)")
+		return shortlink.Errorf(shortlink.CodeInvalid, "API key needs an ID and a hash (use NewAPIKey)")
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	v, err := json.Marshal(k)
 	if err != nil {
-		return wrap(CodeInternal, err, "cannot encode API key")
+		return wrap(shortlink.CodeInternal, err, "cannot encode API key")
 	}
 	n, err := createKeyScript.Run(ctx, s.rdb, []string{s.keyHash(k.Hash), s.keyIDs()}, v, k.ID, k.Hash).Int()
 	if err != nil {
 		return redisErr(err, "create key")
 	}
 	if n == 0 {
-		return Errorf(CodeConflict, "this API key exists already")
+		return shortlink.Errorf(shortlink.CodeConflict, "this API key exists already")
 	}
 	return nil
 }
 
-func decodeKey(v string) (APIKey, error) {
-	var k APIKey
+func decodeKey(v string) (shortlink.APIKey, error) {
+	var k shortlink.APIKey
 	if err := json.Unmarshal([]byte(v), &k); err != nil {
-		return APIKey{}, wrap(CodeInternal, err, "corrupt API key record")
+		return shortlink.APIKey{}, wrap(shortlink.CodeInternal, err, "corrupt API key record")
 	}
 	return k, nil
 }
 
-// GetKeyByHash implements KeyStore.
-func (s *RedisStore) GetKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+// GetKeyByHash implements shortlink.KeyStore.
+func (s *Store) GetKeyByHash(ctx context.Context, hash string) (shortlink.APIKey, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	v, err := s.rdb.Get(ctx, s.keyHash(hash)).Result()
 	if errors.Is(err, redis.Nil) {
-		return APIKey{}, Errorf(CodeNotFound, "API key not found")
+		return shortlink.APIKey{}, shortlink.Errorf(shortlink.CodeNotFound, "API key not found")
 	}
 	if err != nil {
-		return APIKey{}, redisErr(err, "get key")
+		return shortlink.APIKey{}, redisErr(err, "get key")
 	}
 	return decodeKey(v)
 }
 
-// ListKeys implements KeyStore.
-func (s *RedisStore) ListKeys(ctx context.Context) ([]APIKey, error) {
+// ListKeys implements shortlink.KeyStore.
+func (s *Store) ListKeys(ctx context.Context) ([]shortlink.APIKey, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	ids, err := s.rdb.HGetAll(ctx, s.keyIDs()).Result()
@@ -684,7 +699,7 @@ func (s *RedisStore) ListKeys(ctx context.Context) ([]APIKey, error) {
 	if err != nil {
 		return nil, redisErr(err, "list keys")
 	}
-	out := make([]APIKey, 0, len(vals))
+	out := make([]shortlink.APIKey, 0, len(vals))
 	for _, v := range vals {
 		vs, ok := v.(string)
 		if !ok {
@@ -699,13 +714,13 @@ func (s *RedisStore) ListKeys(ctx context.Context) ([]APIKey, error) {
 	return out, nil
 }
 
-// RevokeKey implements KeyStore (optimistic WATCH/MULTI on the key record).
-func (s *RedisStore) RevokeKey(ctx context.Context, id string, now time.Time) error {
+// RevokeKey implements shortlink.KeyStore (optimistic WATCH/MULTI on the key record).
+func (s *Store) RevokeKey(ctx context.Context, id string, now time.Time) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	hash, err := s.rdb.HGet(ctx, s.keyIDs(), id).Result()
 	if errors.Is(err, redis.Nil) {
-		return Errorf(CodeNotFound, "API key %q not found", id)
+		return shortlink.Errorf(shortlink.CodeNotFound, "API key %q not found", id)
 	}
 	if err != nil {
 		return redisErr(err, "revoke key")
@@ -715,7 +730,7 @@ func (s *RedisStore) RevokeKey(ctx context.Context, id string, now time.Time) er
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			v, err := tx.Get(ctx, name).Result()
 			if errors.Is(err, redis.Nil) {
-				return Errorf(CodeNotFound, "API key %q not found", id)
+				return shortlink.Errorf(shortlink.CodeNotFound, "API key %q not found", id)
 			}
 			if err != nil {
 				return err
@@ -743,8 +758,8 @@ func (s *RedisStore) RevokeKey(ctx context.Context, id string, now time.Time) er
 	return redisErr(err, "revoke key")
 }
 
-// HasKeys implements KeyStore.
-func (s *RedisStore) HasKeys(ctx context.Context) (bool, error) {
+// HasKeys implements shortlink.KeyStore.
+func (s *Store) HasKeys(ctx context.Context) (bool, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	n, err := s.rdb.Exists(ctx, s.keyIDs()).Result()

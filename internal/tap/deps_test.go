@@ -1,0 +1,12 @@
+package tap_test
+
+import (
+	"testing"
+
+	"github.com/hutong-dev/hutong/internal/deptest"
+)
+
+// TestDependencies keeps the tap core free of the HTTP stack and the store
+// drivers (Fiber, fasthttp, go-redis, bbolt): they live at the edges, in
+// internal/server and the shortlink/*store packages.
+func TestDependencies(t *testing.T) { deptest.NoDrivers(t) }
