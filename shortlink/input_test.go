@@ -13,6 +13,7 @@ import (
 	"github.com/hutong-dev/hutong/resolver"
 	"github.com/hutong-dev/hutong/resolver/remote"
 	"github.com/hutong-dev/hutong/shortlink"
+	"github.com/hutong-dev/hutong/shortlink/boltstore"
 )
 
 // The inputs of TestMakeRules.
@@ -79,7 +80,7 @@ func TestMakeRules(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	past, future, far := now.Add(-time.Minute), now.Add(time.Hour), shortlink.MaxExpiry.Add(time.Second)
-	st, err := shortlink.OpenBolt(filepath.Join(t.TempDir(), "links.db"), shortlink.BoltOptions{NoSync: true, Timeout: time.Second})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "links.db"), boltstore.Options{NoSync: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
