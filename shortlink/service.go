@@ -28,8 +28,11 @@ type ServiceConfig struct {
 }
 
 // Service creates and edits links on a Store, Shlink-style: it validates
-// input, picks codes, sets timestamps. It never resolves targets: callers
-// run resolver.Parse and pass the Entity in the Link. Safe for concurrent use.
+// input, picks codes, sets timestamps. Make, Edit, MakeMany and Import
+// (input.go) are the one use case every caller goes through: they parse
+// and, through Rules.Deepen, deepen the target, and apply the install's
+// Rules (WithRules); Create and Update store a Link already built. Safe
+// for concurrent use.
 type Service struct {
 	store   Store
 	codeLen int

@@ -130,17 +130,7 @@ func TestDomainAuditRetireAlerts(t *testing.T) {
 		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao})
 		var l struct{ Code string }
 		decodeJSON(t, a.Body, &l)
-		tap := func(host string) int {
-			req, _ := http.NewRequest("GET", base+"/"+l.Code, nil)
-			req.Host = host
-			req.Header.Set("User-Agent", corpusUA(t, "browser/linux"))
-			resp, err := noFollow.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return resp.StatusCode
-		}
+		tap := func(host string) int { return tapOnHost(t, base, l.Code, host).Status }
 		if a := api(t, "PATCH", base+"/api/v1/domains/s3.test", `{"status":"retired"}`); a.Status != 200 || !strings.Contains(a.Body, `"serves_until"`) {
 			t.Fatalf("retire s3.test: %d %s; want serves_until", a.Status, a.Body)
 		}

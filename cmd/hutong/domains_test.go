@@ -62,6 +62,21 @@ func (h *hookBox) about(host string) []domains.Alert {
 	return out
 }
 
+// tapOnHost taps base/code with the given Host header as a desktop
+// browser, without following the redirect.
+func tapOnHost(t *testing.T, base, code, host string) answer {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/"+code, nil)
+	req.Host = host
+	req.Header.Set("User-Agent", corpusUA(t, "browser/linux"))
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return answer{Status: resp.StatusCode, Location: resp.Header.Get("Location")}
+}
+
 // eventually polls cond every 100ms until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -170,17 +185,7 @@ func TestDomainPoolFailover(t *testing.T) {
 			t.Fatalf("QR decodes to %q; want http://s2.test/%s", got, l.Code)
 		}
 
-		tap := func(host string) answer {
-			req, _ := http.NewRequest("GET", base+"/"+l.Code, nil)
-			req.Host = host
-			req.Header.Set("User-Agent", corpusUA(t, "browser/linux"))
-			resp, err := noFollow.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return answer{Status: resp.StatusCode, Location: resp.Header.Get("Location")}
-		}
+		tap := func(host string) answer { return tapOnHost(t, base, l.Code, host) }
 		for _, h := range []string{"s2.test", "s1.test", "S3.test:8080"} {
 			if a := tap(h); a.Status != 302 || !strings.Contains(a.Location, "id=541989840451") {
 				t.Errorf("Host %s: %d %q; want 302 to the item", h, a.Status, a.Location)
@@ -369,17 +374,7 @@ func TestDomainPoolMigration(t *testing.T) {
 		if l.ShortURL != "http://s1.test/"+old.Code {
 			t.Errorf("old link with pools: short_url %q; want http://s1.test/%s", l.ShortURL, old.Code)
 		}
-		tap := func(host, code string) int {
-			req, _ := http.NewRequest("GET", base+"/"+code, nil)
-			req.Host = host
-			req.Header.Set("User-Agent", corpusUA(t, "browser/linux"))
-			resp, err := noFollow.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return resp.StatusCode
-		}
+		tap := func(host, code string) int { return tapOnHost(t, base, code, host).Status }
 		for _, tc := range []struct {
 			host, code string
 			want       int
