@@ -395,7 +395,7 @@ func (s *Service) apply(l *Link, in *Input, lookup bool) error {
 	if in.ForwardClickIDs != nil {
 		for _, k := range *in.ForwardClickIDs {
 			if r.IsClickID != nil && !r.IsClickID(k) {
-				return invalidField("forward_click_ids", "%q is not an ad click ID (gdt_vid, qz_gdt, click_id, clickid, callback, cb, bd_vid, utm_*)", k)
+				return invalidField("forward_click_ids", "%q is not an ad click ID (%s)", k, clickIDNames())
 			}
 		}
 		l.ForwardClickIDs = *in.ForwardClickIDs
@@ -410,4 +410,17 @@ func (s *Service) apply(l *Link, in *Input, lookup bool) error {
 		l.Image = *in.Image
 	}
 	return nil
+}
+
+// clickIDNames spells resolver.ClickIDParams for a message: "gdt_vid, …,
+// utm_*" (a prefix entry gets its star).
+func clickIDNames() string {
+	names := make([]string, len(resolver.ClickIDParams))
+	for i, p := range resolver.ClickIDParams {
+		if strings.HasSuffix(p, "_") {
+			p += "*"
+		}
+		names[i] = p
+	}
+	return strings.Join(names, ", ")
 }

@@ -1,8 +1,27 @@
 // Package shortlink is the short-link domain: the Link model, code generation
 // and aliases, expiry and click caps, the Store contract (implemented by
 // shortlink/boltstore, embedded, and shortlink/redisstore; checked by
-// shortlink/storetest), and the hot in-process cache in front of it. It
-// links no store driver (TestDependencies).
+// shortlink/storetest), and the hot in-process cache in front of it
+// (CachedStore, which the tap core reads). It links no store driver
+// (TestDependencies).
+//
+// Making a link is one use case, Service.Make (Edit changes one, MakeMany
+// and Import take bulk rows), called alike by the HTTP API, the bulk
+// import, the web UI's forms and the CLI. Its Input is what a person
+// typed (target, alias, domain, expiry, click cap, tags, campaign, UTM,
+// route overrides, 淘口令 request); Rules are the install's checks that
+// shortlink cannot know by itself (served domains, the routing table's
+// allowlist, the click-ID names, resolver.Deepen for a short link or
+// 淘口令 target, the 淘口令 minter), given once with Service.WithRules.
+// Every refusal is an *Error: a kind (Code*), the input Field at fault and
+// the rule (Reason*), with a message that names what to fix; each surface
+// maps it in one place (the API to an HTTP status and JSON, the UI to a
+// message in the page's language next to the field). TestMakeRules is the
+// table of every rule.
+//
+// What is computed at read time lives beside it: the short and QR URLs
+// from the domain pools (internal/domains.URLs), and sorted lists and
+// exports with click counts (internal/linkquery).
 package shortlink
 
 import (
