@@ -29,8 +29,11 @@ type LinkStore interface {
 	// it affected (CodeUnavailable). Like Create, no validation, no codes
 	// or timestamps are filled in: Service.CreateMany does that.
 	CreateMany(ctx context.Context, links []Link) (out []Link, errs []error)
-	// Get returns the link with its current Clicks, or CodeNotFound. It does
-	// not check expiry or status (see Link.Check).
+	// Get returns the link, or CodeNotFound. A capped link (MaxClicks > 0)
+	// comes with its current Clicks; an uncapped one may come with 0, as
+	// Clicks only means something under a cap (the Redis store skips the
+	// counter's read then: a cold tap costs one command). It does not
+	// check expiry or status (see Link.Check).
 	Get(ctx context.Context, domain, code string) (Link, error)
 	// Update replaces the stored link with l (same Domain and Code) and
 	// returns it with Version incremented. CreatedAt and Clicks are kept

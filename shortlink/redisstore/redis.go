@@ -395,12 +395,13 @@ func (s *Store) reindex(ctx context.Context, old, new *shortlink.Link) error {
 	return redisErr(err, "index")
 }
 
-// Get implements shortlink.LinkStore with no script: HMGET of the link hash and GET
-// of its counter, pipelined (one round trip). The two reads are not one
-// atomic step: a Hit landing between them shows in Clicks (as if read a
-// moment later); a Delete landing between them yields the link with
-// Clicks 0, as a read just before the Delete would have without its taps.
-// Both keys share a hash tag, so on Cluster it is one node, one round trip.
+// Get implements shortlink.LinkStore with no script: HMGET of the link
+// hash, and for a capped link (MaxClicks > 0) a GET of its click counter.
+// The two reads are not one atomic step: a Hit landing between them shows
+// in Clicks (as if read a moment later); a Delete landing between them
+// yields the link with Clicks 0, as a read just before the Delete would
+// have without its taps. Both keys share a hash tag, so on Cluster it is
+// one node.
 func (s *Store) Get(ctx context.Context, domain, code string) (shortlink.Link, error) {
 	var l [1]shortlink.Link
 	var err [1]error
@@ -409,27 +410,26 @@ func (s *Store) Get(ctx context.Context, domain, code string) (shortlink.Link, e
 }
 
 // GetMany implements shortlink.MultiGetter: every link of refs, read as Get reads
-// one, in one pipeline (one round trip on a single node; go-redis splits
-// it by node on Cluster). links[i] and errs[i] answer refs[i]; both must
-// have len(refs).
+// one: the link hashes in one pipeline (one round trip on a single node;
+// go-redis splits it by node on Cluster), then the click counters of the
+// capped ones among them in a second. An uncapped link's counter is never
+// read: Clicks is the cap's counter (a link's taps are in its stats), and
+// a cold tap on an uncapped link, nearly every cold tap, costs Redis one
+// command, not two. links[i] and errs[i] answer refs[i]; both must have
+// len(refs).
 func (s *Store) GetMany(ctx context.Context, refs []shortlink.LinkRef, links []shortlink.Link, errs []error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	p := s.rdb.Pipeline()
 	hs := make([]*redis.SliceCmd, len(refs))
-	cs := make([]*redis.StringCmd, len(refs))
 	for i, r := range refs {
 		hs[i] = p.HMGet(ctx, s.linkKey(r.Domain, r.Code), "v", "ver", "created")
-		cs[i] = p.Get(ctx, s.clicksKey(r.Domain, r.Code))
 	}
 	_, _ = p.Exec(ctx) // errors are read per command below
+	var capped []int
 	for i, r := range refs {
 		links[i], errs[i] = shortlink.Link{}, nil
 		if err := hs[i].Err(); err != nil {
-			errs[i] = redisErr(err, "get")
-			continue
-		}
-		if err := cs[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
 			errs[i] = redisErr(err, "get")
 			continue
 		}
@@ -438,7 +438,26 @@ func (s *Store) GetMany(ctx context.Context, refs []shortlink.LinkRef, links []s
 			errs[i] = shortlink.Errorf(shortlink.CodeNotFound, "short link %q not found", r.Code)
 			continue
 		}
-		links[i], errs[i] = decodeRedisLink(vals[0], vals[1], vals[2], cs[i].Val())
+		links[i], errs[i] = decodeRedisLink(vals[0], vals[1], vals[2], nil)
+		if errs[i] == nil && links[i].MaxClicks > 0 {
+			capped = append(capped, i)
+		}
+	}
+	if len(capped) == 0 {
+		return
+	}
+	p = s.rdb.Pipeline()
+	cs := make([]*redis.StringCmd, len(capped))
+	for j, i := range capped {
+		cs[j] = p.Get(ctx, s.clicksKey(refs[i].Domain, refs[i].Code))
+	}
+	_, _ = p.Exec(ctx)
+	for j, i := range capped {
+		if err := cs[j].Err(); err != nil && !errors.Is(err, redis.Nil) {
+			links[i], errs[i] = shortlink.Link{}, redisErr(err, "get")
+			continue
+		}
+		links[i].Clicks = toInt(cs[j].Val())
 	}
 }
 

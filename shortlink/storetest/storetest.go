@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) shortlink.Store) {
 		{"CreateMany", testCreateMany},
 		{"CreateManyLarge", testCreateManyLarge},
 		{"ServiceCreateMany", testServiceCreateMany},
+		{"GetMany", testGetMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,7 +197,9 @@ func testDelete(t *testing.T, s shortlink.Store) {
 
 func testHitStates(t *testing.T, s shortlink.Store) {
 	ctx := context.Background()
-	exp := mustCreate(t, s, sample("exp"))
+	el := sample("exp")
+	el.MaxClicks = 100 // Get's Clicks are only required of a capped link
+	exp := mustCreate(t, s, el)
 	for _, tc := range []struct {
 		name string
 		now  time.Time
@@ -667,4 +670,39 @@ func testServiceCreateMany(t *testing.T, s shortlink.Store) {
 	ok := sample("fine-alias")
 	out, errs = stuck.CreateMany(ctx, []shortlink.Link{sample(""), ok})
 	checkMany(t, []shortlink.Link{sample(""), ok}, out, errs, []string{shortlink.CodeUnavailable, ""})
+}
+
+// testGetMany: a store that reads many links at once (shortlink.MultiGetter,
+// what the cache's batch loader uses) answers each ref as Get would, in
+// order: a capped link with its Clicks, an uncapped one, a missing one.
+func testGetMany(t *testing.T, s shortlink.Store) {
+	mg, ok := s.(shortlink.MultiGetter)
+	if !ok {
+		t.Skip("the store reads links one by one")
+	}
+	ctx := context.Background()
+	c := sample("mcap")
+	c.MaxClicks = 5
+	mustCreate(t, s, c)
+	mustCreate(t, s, sample("mfree"))
+	for range 3 {
+		if _, res, err := s.Hit(ctx, "", "mcap", Base); err != nil || res != shortlink.HitOK {
+			t.Fatalf("Hit = %v, %v", res, err)
+		}
+	}
+	refs := []shortlink.LinkRef{{Code: "mfree"}, {Code: "nope"}, {Code: "mcap"}, {Code: "mfree"}}
+	links, errs := make([]shortlink.Link, len(refs)), make([]error, len(refs))
+	mg.GetMany(ctx, refs, links, errs)
+	for i, r := range refs {
+		switch {
+		case r.Code == "nope":
+			if code(errs[i]) != shortlink.CodeNotFound {
+				t.Errorf("GetMany[%d] %s: err = %v; want not found", i, r.Code, errs[i])
+			}
+		case errs[i] != nil || links[i].Code != r.Code:
+			t.Errorf("GetMany[%d] %s: %q, %v", i, r.Code, links[i].Code, errs[i])
+		case r.Code == "mcap" && links[i].Clicks != 3:
+			t.Errorf("GetMany capped link: Clicks = %d; want 3", links[i].Clicks)
+		}
+	}
 }
