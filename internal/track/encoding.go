@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -78,6 +79,10 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
+// gzipChunk is how many bytes of lines encodeLines compresses between
+// yields of the processor.
+const gzipChunk = 16 << 10
+
 // encodeLines appends lines, encoded as enc, to dst.
 func encodeLines(dst, lines []byte, enc Encoding) []byte {
 	if enc != EncodingGzip {
@@ -86,7 +91,13 @@ func encodeLines(dst, lines []byte, enc Encoding) []byte {
 	a := appender{b: dst}
 	w := gzipWriters.Get().(*gzip.Writer)
 	w.Reset(&a)
-	// Writes to an appender cannot fail.
+	// Writes to an appender cannot fail. A chunk at a time, yielding the
+	// processor between chunks (~25 µs of BestSpeed each): see yieldLines.
+	for len(lines) > gzipChunk {
+		_, _ = w.Write(lines[:gzipChunk])
+		lines = lines[gzipChunk:]
+		runtime.Gosched()
+	}
 	_, _ = w.Write(lines)
 	_ = w.Close()
 	w.Reset(nil) // do not keep a reference to a's buffer in the pool
