@@ -97,8 +97,15 @@ func TestCacheMemoryPerEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills 100k entries")
 	}
-	per := cacheBytesPerEntry(t, 100_000)
-	t.Logf("CachedStore: %.0f B of live heap per cached link (100k benchmark links)", per)
+	// 100k links as the cache.go figure says; under -race (the CI suite)
+	// 10k: the fill and the 95 % check are the same, the per-entry figure
+	// within a few bytes, and 100k took ~80 s of the suite there.
+	n := 100_000
+	if raceEnabled {
+		n = 10_000
+	}
+	per := cacheBytesPerEntry(t, n)
+	t.Logf("CachedStore: %.0f B of live heap per cached link (%d benchmark links)", per, n)
 }
 
 func BenchmarkCacheMemory(b *testing.B) {

@@ -98,6 +98,7 @@ func randBatch(r *rand.Rand, n int, base time.Time) []Event {
 }
 
 func TestAggregate(t *testing.T) {
+	// Not parallel: the collisions case sets the package's profileHashMask.
 	t.Run("hash", testAggregate)
 	t.Run("collisions", func(t *testing.T) {
 		defer func(m uint64) { profileHashMask = m }(profileHashMask)

@@ -15,6 +15,10 @@ import (
 // shard (no CROSSSLOT), a replayed batch applies nothing, and the log and
 // stats read back every event exactly across the shards.
 func TestRedisClusterShards(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	c := testredis.StartCluster(t)
 	rdb, err := redisconn.New(c.URL(), redisconn.Config{})
 	if err != nil {

@@ -86,6 +86,9 @@ func randEvent(r *rand.Rand) Event {
 }
 
 func TestEventJSON(t *testing.T) {
+	// CPU only, no shared state: fills the parallel phase while the
+	// server tests wait on their servers.
+	t.Parallel()
 	// The struct, field by field, including every odd string.
 	full := tap(7, "abc", time.Date(2026, 11, 25, 10, 30, 1, 123456789, ChinaTime))
 	full.Domain, full.DestHost, full.Referrer, full.IP, full.Bot = "s.example", "item.taobao.com", "m.baidu.com", "203.0.113.0", true
@@ -120,6 +123,9 @@ func TestEventJSON(t *testing.T) {
 // days and centuries, with and without nanoseconds, in zones with odd
 // offsets; outside the range it must decline and leave dst alone.
 func TestTimeText(t *testing.T) {
+	// CPU only, no shared state: fills the parallel phase while the
+	// server tests wait on their servers.
+	t.Parallel()
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		t.Fatal(err)

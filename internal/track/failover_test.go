@@ -17,6 +17,10 @@ import (
 // measured: 3.3 %) are spilled and replayed instead: every tap is in the
 // log once and counted once.
 func TestSentinelFailoverNoEventLost(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	s := testredis.StartSentinel(t, 1)
 	rdb, err := redisconn.New(s.URL(), redisconn.Config{})
 	if err != nil {

@@ -120,6 +120,10 @@ func appendTest(t testing.TB, l *NATSLog, b *Batch) {
 }
 
 func TestNATSLogAppendIdempotent(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	srv := testnats.Start(t)
 	nc := natsConnect(t, srv.URL())
 	ctx := context.Background()
@@ -180,6 +184,10 @@ func TestNATSLogAppendIdempotent(t *testing.T) {
 // TestNATSLogParts: a batch over the server's max payload goes out in
 // parts; a replay after part 0 only sends the rest.
 func TestNATSLogParts(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	srv := testnats.Start(t)
 	nc := natsConnect(t, srv.URL())
 	ctx := context.Background()
@@ -288,6 +296,10 @@ func recordUnderLoad(r *Recorder, stop <-chan struct{}, pace time.Duration) *ato
 // stream exactly once (after dedupe by event id, and before it) and
 // counted once.
 func TestNATSRestartUnderLoad(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	srv := testnats.Start(t)
 	nc := natsConnect(t, srv.URL())
 	ctx := context.Background()
@@ -386,6 +398,10 @@ func readEvents(t testing.TB, l *NATSLog) []logRecord {
 // dead peer). Paging with STREAM.MSG.GET and a durable consumer (replicas
 // inherited from the stream, a quorum with one node down) do not.
 func TestNATSClusterNodeKill(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	cl := testnats.StartCluster(t, 3)
 	nc := natsConnect(t, cl.URL())
 	ctx := context.Background()

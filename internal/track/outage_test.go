@@ -15,6 +15,10 @@ import (
 // spill), Redis comes back (empty: the throwaway server has no persistence)
 // and every tap recorded from the stop on arrives exactly once, in order.
 func TestOutageSpillReplay(t *testing.T) {
+	// Own servers, mostly waiting on them: runs beside the package's other
+	// parallel tests (after the sequential ones, so no allocation count is
+	// disturbed).
+	t.Parallel()
 	srv, err := testredis.Start(t.TempDir())
 	if err != nil {
 		if os.Getenv("CI") == "true" {

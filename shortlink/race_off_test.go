@@ -1,0 +1,5 @@
+//go:build !race
+
+package shortlink_test
+
+const raceEnabled = false
