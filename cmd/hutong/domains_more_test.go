@@ -46,7 +46,8 @@ func tapAs(t *testing.T, base, path, host, ua string) answer {
 // hutong's own pages (interstitial, guide, preview card) are served on it:
 // a tap on the entry host that gets one is a 302 to the same code and
 // query on the landing host, counted once (the hop is neither counted nor
-// recorded); a 302 to Taobao stays on the entry host; once the landing
+// recorded); a 302 to Taobao stays on the entry host; taps_last_hour
+// counts the human taps by the host tapped; once the landing
 // domain is blocked, the entry host serves the pages itself again.
 func TestLandingDomain(t *testing.T) {
 	stores(t, func(t *testing.T, tweak func(*config.Serve)) {
@@ -104,6 +105,26 @@ func TestLandingDomain(t *testing.T) {
 		tapAs(t, base, path, "s1.test", wechat)
 		if l := waitClicks(t, base, l.Code, 3); capClicks() != "3" {
 			t.Errorf("after one more tap: clicks %v, cap_clicks %s; want 3 and 3", l["clicks"], capClicks())
+		}
+
+		// taps_last_hour counts human taps on the host tapped: three on
+		// s1.test; none for the bot on s2.test or the hops to l.test.
+		var ds struct {
+			Domains []struct {
+				Host string
+				Taps *int64 `json:"taps_last_hour"`
+			}
+		}
+		decodeJSON(t, api(t, "GET", base+"/api/v1/domains", nil).Body, &ds)
+		taps := map[string]int64{}
+		for _, d := range ds.Domains {
+			if d.Taps == nil {
+				t.Fatalf("%s has no taps_last_hour", d.Host)
+			}
+			taps[d.Host] = *d.Taps
+		}
+		if taps["s1.test"] != 3 || taps["s2.test"] != 0 || taps["l.test"] != 0 || len(taps) != 3 {
+			t.Errorf("taps_last_hour %v; want s1.test 3, s2.test 0, l.test 0", taps)
 		}
 
 		if a := api(t, "PATCH", base+"/api/v1/domains/l.test", `{"status":"blocked"}`); a.Status != 200 {
