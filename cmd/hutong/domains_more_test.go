@@ -127,6 +127,17 @@ func TestLandingDomain(t *testing.T) {
 			t.Errorf("taps_last_hour %v; want s1.test 3, s2.test 0, l.test 0", taps)
 		}
 
+		// A link pinned to s2.test is found there only: its pages stay there.
+		pa := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao, "domain": "s2.test"})
+		var pinned struct{ Code string }
+		decodeJSON(t, pa.Body, &pinned)
+		if pa.Status != 201 {
+			t.Fatalf("pinned link: %d %s", pa.Status, pa.Body)
+		}
+		if p := tapAs(t, base, "/"+pinned.Code, "s2.test", safari); p.Status != 200 || !strings.Contains(p.Body, "tbopen://") {
+			t.Errorf("a link pinned to s2.test, iOS Safari: %d %q; want the interstitial on s2.test", p.Status, p.Location)
+		}
+
 		if a := api(t, "PATCH", base+"/api/v1/domains/l.test", `{"status":"blocked"}`); a.Status != 200 {
 			t.Fatalf("block l.test: %d %s", a.Status, a.Body)
 		}

@@ -54,7 +54,7 @@ func (s *Server) tapCode(c *fiber.Ctx, code string) error {
 	if host != "" && !r.Head && !r.Counted && !t.Client.Bot {
 		s.deps.Domain.Registry.CountTap(host)
 	}
-	if landing != "" && ownPage(t.Answer.Page) {
+	if landing != "" && ownPage(t.Answer.Page) && t.Link.Domain == "" { // a link pinned to this host is not on the landing host
 		s.toLanding(c, t, landing)
 	}
 	return s.answer(c, t)
