@@ -304,7 +304,7 @@ func TestDomainsCommand(t *testing.T) {
 		t.Errorf("block: %q", out)
 	}
 	out := cli("list")
-	for _, want := range []string{"s1.test", "blocked", "京ICP备00000001号", "pool default: 1 healthy, short URLs on s2.test"} {
+	for _, want := range []string{"s1.test", "blocked", "京ICP备00000001号", "TAPS(1h)", "pool default: 1 healthy, short URLs on s2.test"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}
