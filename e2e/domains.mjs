@@ -4,8 +4,11 @@
 //   node e2e/domains.mjs <base-url> <artifacts-dir> <api-key>
 //
 // Desktop (English): sign in, the page lists both domains with their
-// states and the host short URLs use; after both are blocked through the
-// API the banner says the pool is short of healthy domains. Phone width
+// states, the host short URLs use, the taps in the last hour by domain (the
+// Go test taps s1.test three times first) and who changed what (the seed,
+// then an operator's block with its reason, newest first); after both are
+// blocked through the API the banner says the pool is short of healthy
+// domains. Phone width
 // (Chinese): no sideways scrolling. No console error on either (a CSP
 // violation would log one). Screenshots go to <artifacts-dir>/domains-*.png.
 import { chromium } from 'playwright-core';
@@ -65,10 +68,19 @@ await profile('desktop', { viewport: { width: 1280, height: 900 }, locale: 'en-U
   check(rows.length === 2 && rows[0].includes('s1.test') && rows[0].includes('active') && rows[1].includes('standby'), `two domains, s1 active, s2 standby (${rows.length} rows)`);
   check((await page.textContent('main')).includes('Pool default: short URLs on s1.test'), 'the page names the host short URLs use');
   check(await page.locator('[role=alert]').count() === 0, 'no banner while the pool has healthy domains');
+  const taps = await page.locator('table.domains tbody td.dom-taps').allTextContents();
+  check(taps.length === 2 && taps[0].trim() === '3' && taps[1].trim() === '0', `taps in the last hour: s1 3, s2 0 (${JSON.stringify(taps)})`);
+  check((await page.textContent('table.domains thead')).includes('Taps (last hour)'), 'the taps column is named');
+  let hist = await page.locator('table.domain-history tbody tr').allTextContents();
+  check(hist.length === 2 && hist.every((r) => r.includes('seed') && r.includes('added')), `history: the two seed records (${hist.length} rows)`);
   await page.screenshot({ path: join(artifacts, 'domains-desktop.png'), fullPage: true });
-  await patch('s1.test', { status: 'blocked' });
+  await patch('s1.test', { status: 'blocked', reason: 'seen in WeChat' });
   await page.reload();
   check((await page.textContent('main')).includes('short URLs on s2.test'), 'after blocking s1: short URLs on s2.test');
+  hist = await page.locator('table.domain-history tbody tr').allTextContents();
+  check(hist.length === 3 && hist[0].includes('s1.test') && hist[0].includes('status active → blocked') && hist[0].includes('seen in WeChat') && hist[0].includes('api key '),
+    `history: the block first, with who, what and why (${JSON.stringify(hist[0])})`);
+  check((await page.getAttribute('table.domain-history tbody tr:first-child time', 'datetime') || '').match(/^\d{4}-\d\d-\d\dT/) !== null, 'history: each change has a machine-readable time');
   await patch('s2.test', { status: 'blocked' });
   await page.reload();
   const banner = page.locator('[role=alert]');
@@ -82,6 +94,7 @@ await profile('phone', {
 }, async (page) => {
   await page.goto(base + '/ui/domains');
   check((await page.textContent('h1')).includes('域名池'), 'phone: the Chinese page');
+  check((await page.textContent('main')).includes('变更记录'), 'phone: the history, in Chinese');
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 390, `phone: no sideways scrolling (${wide}px)`);
   await page.screenshot({ path: join(artifacts, 'domains-phone.png'), fullPage: true });

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +39,12 @@ type domainPools struct {
 
 	status  *prometheus.GaugeVec
 	latency *prometheus.HistogramVec
+	leads   prometheus.Gauge
+
+	// owner names this instance in the check lease; leader is whether it
+	// holds it (only the leader runs check rounds).
+	owner  string
+	leader atomic.Bool
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -64,7 +74,10 @@ func startDomainPools(ctx context.Context, cfg config.Serve, store shortlink.Dom
 		Help: "1 for the state each configured domain is in."}, []string{"host", "pool", "status"})
 	p.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hutong_domain_check_duration_seconds",
 		Help: "Latency of one request to a domain checker (--domain-check-url), by checker host.", Buckets: prometheus.DefBuckets}, []string{"checker"})
-	reg.MustRegister(p.status, p.latency)
+	p.leads = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hutong_domain_check_leader",
+		Help: "1 while this instance holds the domain check lease (runs the checks), else 0."})
+	reg.MustRegister(p.status, p.latency, p.leads)
+	p.owner = leaseOwner()
 
 	seed, err := seedDomains(cfg, time.Now().UTC())
 	if err != nil {
@@ -105,23 +118,109 @@ func startDomainPools(ctx context.Context, cfg config.Serve, store shortlink.Dom
 	p.wg.Add(1)
 	go p.reloadLoop(lctx)
 	if p.checker != nil {
-		p.wg.Add(1)
+		if p.cfg.Lease <= 0 {
+			p.cfg.Lease = 30 * time.Second
+		}
+		p.lead(lctx) // before the first round
+		p.wg.Add(2)
+		go p.leaseLoop(lctx)
 		go p.checkLoop(lctx)
 	}
 	return p, nil
 }
 
-// Close stops the loops. Alerts not yet delivered stay in their records
-// and are retried by the next instance to start (or any running one).
+// leaseOwner names this instance in the check lease: host, pid and a
+// random part (two instances in one process, in tests, differ too).
+func leaseOwner() string {
+	h, _ := os.Hostname()
+	var b [6]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%x", h, os.Getpid(), b)
+}
+
+// lead takes or renews the check lease and says so when that changes.
+func (p *domainPools) lead(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	held, err := p.store.LeadChecks(ctx, p.owner, p.cfg.Lease)
+	if err != nil {
+		if ctx.Err() == nil && p.ctx.Err() == nil {
+			p.log.Warn("domain check lease not renewed; not checking until it is", "err", err)
+		}
+		held = false // the lease may run out meanwhile: never two checkers
+	}
+	if was := p.leader.Swap(held); was != held {
+		p.log.Info("domain checks", "leader", held, "owner", p.owner)
+	}
+	if held {
+		p.leads.Set(1)
+	} else {
+		p.leads.Set(0)
+	}
+}
+
+// leaseLoop renews the check lease every third of its length, so the
+// leader keeps it and, when the leader stops, another instance takes over
+// within a lease.
+func (p *domainPools) leaseLoop(ctx context.Context) {
+	defer p.wg.Done()
+	t := time.NewTicker(p.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.lead(ctx)
+		}
+	}
+}
+
+// Close stops the loops, stores the taps counted since the last flush and
+// gives the check lease up (another instance takes over at its next
+// try). Alerts not yet delivered stay in their records (or tombstones) and
+// are retried by the next instance to start (or any running one).
 func (p *domainPools) Close(context.Context) error {
 	p.cancel()
 	p.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p.flushTaps(ctx)
+	if p.checker != nil {
+		if err := p.store.ReleaseChecks(ctx, p.owner); err != nil {
+			p.log.Warn("domain check lease not released; another instance takes over when it runs out", "err", err)
+		}
+	}
 	return nil
+}
+
+// flushTaps adds the taps counted on this instance since the last flush
+// to the store's current minute; on failure they are kept for the next.
+func (p *domainPools) flushTaps(ctx context.Context) {
+	m := p.reg.TakeTaps()
+	if len(m) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := p.store.AddDomainTaps(ctx, time.Now(), m); err != nil {
+		p.reg.UntakeTaps(m)
+		p.log.Warn("taps by domain not stored; kept for the next try", "err", err)
+	}
+}
+
+// tapsLastHour is every instance's taps by host in the last hour (this
+// one's unstored counts flushed first).
+func (p *domainPools) tapsLastHour(ctx context.Context) (map[string]int64, error) {
+	p.flushTaps(ctx)
+	now := time.Now()
+	return p.store.DomainTaps(ctx, now.Add(-time.Hour+time.Minute), now)
 }
 
 // deps is what the server needs.
 func (p *domainPools) deps() server.DomainDeps {
-	return server.DomainDeps{Registry: p.reg, Store: p.store, Refresh: p.refresh, Changed: p.changed, MinHealthy: p.cfg.MinHealthy, RetireGrace: p.cfg.RetireGrace}
+	return server.DomainDeps{Registry: p.reg, Store: p.store, Refresh: p.refresh, Changed: p.changed, Taps: p.tapsLastHour,
+		MinHealthy: p.cfg.MinHealthy, RetireGrace: p.cfg.RetireGrace}
 }
 
 // refresh reloads the registry and the status gauges from the store.
@@ -154,14 +253,16 @@ func (p *domainPools) reloadLoop(ctx context.Context) {
 			if err := p.refresh(ctx); err != nil && ctx.Err() == nil {
 				p.log.Warn("domain records not reloaded; serving the last ones", "err", err)
 			}
+			p.flushTaps(ctx)
 			p.retryAlerts()
 		}
 	}
 }
 
 // checkLoop asks the checkers about every domain in use every period,
-// jittered ±20%, and folds the verdicts into the records (Policy). It
-// runs apart from taps: none ever waits for it.
+// jittered ±20%, and folds the verdicts into the records (Policy), while
+// this instance holds the check lease (leaseLoop). It runs apart from
+// taps: none ever waits for it.
 func (p *domainPools) checkLoop(ctx context.Context) {
 	defer p.wg.Done()
 	for {
@@ -171,13 +272,16 @@ func (p *domainPools) checkLoop(ctx context.Context) {
 			return
 		case <-time.After(wait):
 		}
-		p.checkRound(ctx)
+		if p.leader.Load() {
+			p.checkRound(ctx)
+		}
 	}
 }
 
 func (p *domainPools) checkRound(ctx context.Context) {
-	// Instances sharing a Redis store each run this loop: a domain another
-	// instance checked in the last half period is left to it, so the
+	// One instance leads the checks (the lease); should two ever run a
+	// round in one period (a lease taken over mid-round), a domain the
+	// other checked in the last half period is left to it, so the
 	// hysteresis counts one round per period, not one per instance.
 	fresh := func(d *domains.Domain, now time.Time) bool { return now.Sub(d.LastCheck) < p.cfg.Every/2 }
 	var hosts []string
@@ -271,15 +375,16 @@ func (p *domainPools) changed(d domains.Domain, prev domains.Status, reason stri
 	}
 	a := domains.Alert{Host: d.Host, Pool: d.Pool, Role: d.Role, Status: d.Status, Previous: prev,
 		At: time.Now().UTC(), Reason: reason, Healthy: healthy, BelowMin: healthy < minH}
-	if d.Status == "" { // removed: no record to keep the alert in, one round only
+	// Kept with the record first (a removed domain's in its tombstone):
+	// delivered at least once even if this process stops before the
+	// receiver answers.
+	update := p.store.UpdateDomain
+	if d.Status == "" {
 		a.Status = "removed"
-		p.goSend(a, nil)
-		return
+		update = p.store.UpdateRemovedDomain
 	}
-	// Kept with the record first: delivered at least once even if this
-	// process stops before the receiver answers.
 	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-	_, err := p.store.UpdateDomain(ctx, d.Host, func(d *domains.Domain) error {
+	_, err := update(ctx, d.Host, func(d *domains.Domain) error {
 		d.QueueAlert(a)
 		return nil
 	})
@@ -289,8 +394,11 @@ func (p *domainPools) changed(d domains.Domain, prev domains.Status, reason stri
 		p.goSend(a, nil)
 		return
 	}
-	p.deliver(d.Host)
+	p.deliver(d.Host, update)
 }
+
+// updater is shortlink.DomainStore's UpdateDomain or UpdateRemovedDomain.
+type updater func(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error)
 
 // retryAlerts delivers the pending alerts that are due, on every domain
 // (those of other instances too: claiming one moves its next try on, so
@@ -300,23 +408,36 @@ func (p *domainPools) retryAlerts() {
 		return
 	}
 	now := time.Now()
-	for _, d := range p.reg.All() {
-		for _, pa := range d.PendingAlerts {
-			if !now.Before(pa.NextTry) || now.Sub(pa.At) > domains.AlertGiveUp {
-				p.deliver(d.Host)
-				break
+	due := func(ds []domains.Domain, update updater) {
+		for _, d := range ds {
+			for _, pa := range d.PendingAlerts {
+				if !now.Before(pa.NextTry) || now.Sub(pa.At) > domains.AlertGiveUp {
+					p.deliver(d.Host, update)
+					break
+				}
 			}
 		}
 	}
+	due(p.reg.All(), p.store.UpdateDomain)
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	tombs, err := p.store.RemovedDomains(ctx)
+	cancel()
+	if err != nil {
+		if p.ctx.Err() == nil {
+			p.log.Warn("removed domains' pending alerts not read", "err", err)
+		}
+		return
+	}
+	due(tombs, p.store.UpdateRemovedDomain)
 }
 
-// deliver claims host's due alerts in its record and sends them in the
-// background; a delivered alert is cleared from the record, a failed one
-// waits for its next try (retryAlerts).
-func (p *domainPools) deliver(host string) {
+// deliver claims host's due alerts in its record (or tombstone: update)
+// and sends them in the background; a delivered alert is cleared from the
+// record, a failed one waits for its next try (retryAlerts).
+func (p *domainPools) deliver(host string, update updater) {
 	var due, expired []domains.PendingAlert
 	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-	_, err := p.store.UpdateDomain(ctx, host, func(d *domains.Domain) error {
+	_, err := update(ctx, host, func(d *domains.Domain) error {
 		due, expired = d.ClaimAlerts(time.Now(), p.cfg.AlertRetry)
 		return nil
 	})
@@ -334,7 +455,7 @@ func (p *domainPools) deliver(host string) {
 		p.goSend(pa.Alert, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if _, err := p.store.UpdateDomain(ctx, host, func(d *domains.Domain) error {
+			if _, err := update(ctx, host, func(d *domains.Domain) error {
 				d.ClearAlert(pa.Key())
 				return nil
 			}); err != nil && shortlink.ErrorCode(err) != shortlink.CodeNotFound {

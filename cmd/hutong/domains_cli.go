@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"text/tabwriter"
 	"time"
 )
@@ -41,6 +42,7 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				Since                         time.Time
 				LastVerdict                   string `json:"last_verdict"`
 				StrikeCount                   int    `json:"strike_count"`
+				Taps                          *int64 `json:"taps_last_hour"`
 			}
 			Pools []struct {
 				Pool       string
@@ -63,10 +65,14 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "HOST\tPOOL\tROLE\tPRIO\tSTATUS\tSINCE\tLAST VERDICT\tSTRIKES(6mo)\tICP")
+		fmt.Fprintln(tw, "HOST\tPOOL\tROLE\tPRIO\tSTATUS\tSINCE\tLAST VERDICT\tSTRIKES(6mo)\tTAPS(1h)\tICP")
 		for _, d := range out.Domains {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", d.Host, d.Pool, d.Role, d.Priority, d.Status,
-				d.Since.Format(time.RFC3339), dash(d.LastVerdict), d.StrikeCount, dash(d.ICP))
+			taps := "-"
+			if d.Taps != nil {
+				taps = strconv.FormatInt(*d.Taps, 10)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Host, d.Pool, d.Role, d.Priority, d.Status,
+				d.Since.Format(time.RFC3339), dash(d.LastVerdict), d.StrikeCount, taps, dash(d.ICP))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

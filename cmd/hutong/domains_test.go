@@ -147,15 +147,19 @@ func TestDomainPoolFailover(t *testing.T) {
 		hooks := httptest.NewServer(hook)
 		defer hooks.Close()
 
-		m, base := testMain(t, func(c *config.Serve) {
+		// The contract's flags, parsed as `hutong serve` parses them.
+		flags, err := config.ParseServe([]string{"--domains", "s1.test,s2.test,s3.test",
+			"--domain-check-url", checker.URL + "/check?d={host}", "--domain-check-url", checker.URL + "/slow?d={host}",
+			"--domain-check-blocked", `"blocked"`, "--domain-check-every", "1s",
+			"--domain-alert-url", hooks.URL, "--domain-alert-secret", hookSecret,
+		}, func(string) (string, bool) { return "", false }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, base := testMain(t, func(c *config.Serve) {
 			tweak(c)
-			c.Domains = []string{"s1.test", "s2.test", "s3.test"}
-			c.Domain.CheckURLs = []string{checker.URL + "/check?d={host}", checker.URL + "/slow?d={host}"}
-			c.Domain.Blocked = `"blocked"`
-			c.Domain.Every = time.Second
-			c.Domain.AlertURL, c.Domain.AlertSecret = hooks.URL, hookSecret
+			c.Domains, c.Domain = flags.Domains, flags.Domain
 		})
-		_ = m
 
 		a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao})
 		var l struct {
@@ -181,6 +185,9 @@ func TestDomainPoolFailover(t *testing.T) {
 			t.Errorf("after blocking s1: the CSV export says\n%s\nwant short_url http://s2.test/%s", e.Body, l.Code)
 		}
 		q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?size=300", nil, nil)
+		if ct := q.Header.Get("Content-Type"); q.Status != 200 || ct != "image/png" {
+			t.Fatalf("QR PNG: %d %q; want 200 image/png", q.Status, ct)
+		}
 		if got := decodeQR(t, []byte(q.Body)); got != "http://s2.test/"+l.Code {
 			t.Fatalf("QR decodes to %q; want http://s2.test/%s", got, l.Code)
 		}
@@ -231,8 +238,12 @@ func TestDomainPoolFailover(t *testing.T) {
 		if a := tap("s2.test"); a.Status != 302 {
 			t.Errorf("Host s2.test after its block: %d; want 302 (outside WeChat)", a.Status)
 		}
+		// One message about s2.test, still, however long the rounds ran on.
+		if got := hook.about("s2.test"); len(got) != 1 {
+			t.Errorf("alerts about s2.test by the end: %d; want exactly one", len(got))
+		}
 		met := do(t, "GET", base+"/metrics", nil, nil).Body
-		for _, want := range []string{`hutong_domain_status{host="s2.test",pool="default",status="blocked"} 1`, `hutong_domain_check_duration_seconds_count{checker="` + strings.TrimPrefix(checker.URL, "http://") + `"}`} {
+		for _, want := range []string{`hutong_domain_status{host="s2.test",pool="default",status="blocked"} 1`, `hutong_domain_check_duration_seconds_count{checker="` + strings.TrimPrefix(checker.URL, "http://") + `"}`, "hutong_domain_check_leader 1"} {
 			if !strings.Contains(met, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
@@ -293,7 +304,7 @@ func TestDomainsCommand(t *testing.T) {
 		t.Errorf("block: %q", out)
 	}
 	out := cli("list")
-	for _, want := range []string{"s1.test", "blocked", "京ICP备00000001号", "pool default: 1 healthy, short URLs on s2.test"} {
+	for _, want := range []string{"s1.test", "blocked", "京ICP备00000001号", "TAPS(1h)", "pool default: 1 healthy, short URLs on s2.test"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}

@@ -35,6 +35,9 @@ type DomainChecks struct {
 	// RetireGrace is how long a retired domain still serves taps before
 	// it answers 404. Default 72h; 0: at once.
 	RetireGrace time.Duration
+	// Lease is how long the check loop's leadership lasts unless renewed
+	// (renewed every third of it; no flag). Default 30s.
+	Lease time.Duration
 }
 
 // BlockedRe and SoftRe compile Blocked and Soft (nil when empty).

@@ -79,3 +79,27 @@ func FuzzValidateHost(f *testing.F) {
 		}
 	})
 }
+
+func TestRegistryCountsTaps(t *testing.T) {
+	var r Registry
+	r.CountTap("s1.test") // nothing configured: no panic, nothing counted
+	r.Set([]Domain{{Host: "s1.test", Status: Active}, {Host: "s2.test", Status: Standby}})
+	r.CountTap("s1.test")
+	r.CountTap("s1.test")
+	r.CountTap("evil.test")
+	r.Set([]Domain{{Host: "s1.test", Status: Blocked}, {Host: "s2.test", Status: Standby}}) // a reload keeps the counts
+	r.CountTap("s2.test")
+	if got := r.TakeTaps(); len(got) != 2 || got["s1.test"] != 2 || got["s2.test"] != 1 {
+		t.Fatalf("TakeTaps = %v; want s1.test 2, s2.test 1", got)
+	}
+	if got := r.TakeTaps(); got != nil {
+		t.Fatalf("second TakeTaps = %v; want none", got)
+	}
+	r.UntakeTaps(map[string]int64{"s1.test": 5})
+	if got := r.TakeTaps(); got["s1.test"] != 5 {
+		t.Fatalf("after UntakeTaps: %v; want s1.test 5", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { r.CountTap("s1.test") }); n != 0 {
+		t.Errorf("CountTap allocates %v times; want 0 (it is on the tap path)", n)
+	}
+}

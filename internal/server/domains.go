@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/hutong-dev/hutong/internal/domains"
+	tapcore "github.com/hutong-dev/hutong/internal/tap"
 	"github.com/hutong-dev/hutong/internal/ui"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -30,6 +31,10 @@ type DomainDeps struct {
 	Changed func(d domains.Domain, prev domains.Status, reason string)
 	// MinHealthy is --domain-min-healthy, shown per pool. Optional. Default 1.
 	MinHealthy int
+	// Taps returns the taps on each host in the last hour, every instance's
+	// (domain-pool tap counts summed through the store). Optional: nil
+	// leaves taps_last_hour out.
+	Taps func(ctx context.Context) (map[string]int64, error)
 	// RetireGrace is --domain-retire-grace: a domain retired through the
 	// API serves taps this long before it answers 404. Optional. Default 0.
 	RetireGrace time.Duration
@@ -40,13 +45,35 @@ func (s *Server) poolsOn() bool { return s.deps.Domain.Registry.On() }
 
 // tapKeys returns the link-store domains a tap looks its code up under, in
 // order, and false when pools are on and the request's Host is not a
-// serving host (404). buf backs the answer when pools are off.
-func (s *Server) tapKeys(c *fiber.Ctx, buf *[1]string) ([]string, bool) {
+// serving host (404); with pools on, host is the request's host
+// (normalised; it may alias request memory), else "". buf backs the
+// answer when pools are off.
+func (s *Server) tapKeys(c *fiber.Ctx, buf *[1]string) (keys []string, host string, ok bool) {
 	if !s.poolsOn() {
 		buf[0] = s.domainOf(c)
-		return buf[:], true
+		return buf[:], "", true
 	}
-	return s.deps.Domain.Registry.TapKeys(domains.NormalizeHost(tapHost(c)))
+	host = domains.NormalizeHost(tapHost(c))
+	keys, ok = s.deps.Domain.Registry.TapKeys(host)
+	return keys, host, ok
+}
+
+// ownPage reports whether p is one of hutong's own pages, which a pool's
+// landing domain serves.
+func ownPage(p tapcore.Page) bool {
+	return p == tapcore.PageInterstitial || p == tapcore.PageGuide || p == tapcore.PagePreview
+}
+
+// toLanding turns the tap's answer into a 302 to the same code and query
+// on the landing host (the tap itself is counted and recorded here; the
+// hop is not: tapcore.Request.Counted).
+func (s *Server) toLanding(c *fiber.Ctx, t *tap, landing string) {
+	u := s.urls(c).Scheme + "://" + landing + "/" + t.Req.Code
+	if t.Req.RawQuery != "" {
+		u += "?" + t.Req.RawQuery
+	}
+	t.Answer = tapcore.Answer{Page: tapcore.PageRedirect}
+	t.Decision.Location = u
 }
 
 // tapHost is c.Hostname() (X-Forwarded-Host from a trusted proxy) without
@@ -82,6 +109,9 @@ func (s *Server) domainRoutes(api fiber.Router) {
 type domainJSON struct {
 	domains.Domain
 	StrikeCount int `json:"strike_count"`
+	// TapsLastHour counts human taps on the host in the last hour, on
+	// every instance; absent when unknown.
+	TapsLastHour *int64 `json:"taps_last_hour,omitempty"`
 }
 
 type poolJSON struct {
@@ -111,10 +141,24 @@ func (s *Server) handleListDomains(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(s.domainsBody(all))
+	return c.JSON(s.domainsBody(all, s.domainTaps(ctx)))
 }
 
-func (s *Server) domainsBody(all []domains.Domain) fiber.Map {
+// domainTaps is DomainDeps.Taps, nil when it is not set or fails (logged:
+// the records are still worth showing).
+func (s *Server) domainTaps(ctx context.Context) map[string]int64 {
+	if s.deps.Domain.Taps == nil {
+		return nil
+	}
+	m, err := s.deps.Domain.Taps(ctx)
+	if err != nil {
+		s.log.Warn("taps by domain not read", "err", err)
+		return nil
+	}
+	return m
+}
+
+func (s *Server) domainsBody(all []domains.Domain, taps map[string]int64) fiber.Map {
 	now := s.now()
 	out := make([]domainJSON, len(all))
 	var pools []poolJSON
@@ -125,6 +169,10 @@ func (s *Server) domainsBody(all []domains.Domain) fiber.Map {
 	}
 	for i, d := range all {
 		out[i] = domainJSON{Domain: d, StrikeCount: d.StrikeCount(now)}
+		if taps != nil {
+			n := taps[d.Host]
+			out[i].TapsLastHour = &n
+		}
 		if seen[d.Pool] {
 			continue
 		}
@@ -323,5 +371,12 @@ func (s *Server) uiDomainList() ui.DomainList {
 	if s.deps.Domain.Store == nil {
 		return nil
 	}
-	return s.deps.Domain.Store.ListDomains
+	st := s.deps.Domain.Store
+	return func(ctx context.Context) ([]domains.Domain, map[string]int64, error) {
+		all, err := st.ListDomains(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return all, s.domainTaps(ctx), nil
+	}
 }

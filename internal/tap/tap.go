@@ -108,6 +108,11 @@ type Request struct {
 	RawQuery string
 	// Head is true for a HEAD request: nothing is counted or recorded.
 	Head bool
+	// Counted is true for a tap counted already: the hop of a tap on an
+	// entry host to its pool's landing host (domain pools), answered as
+	// usual but, like HEAD, neither counted against a click cap nor
+	// recorded.
+	Counted bool
 	// Now is the time of the tap.
 	Now time.Time
 }
@@ -245,7 +250,7 @@ func (c *Core) Code(t *Tap) {
 	var err error
 	l := &st.link
 	for _, domain := range domains { // the first key that has the code
-		if r.Head || t.Client.Bot {
+		if r.Head || r.Counted || t.Client.Bot {
 			*l, err = c.cfg.Links.Get(&st.ctx, domain, r.Code)
 			if err == nil && l.MaxClicks > 0 {
 				*l, err = c.cfg.Links.Peek(&st.ctx, domain, r.Code)
@@ -319,7 +324,7 @@ func (c *Core) serve(t *Tap) {
 	if t.tpwdGuide() {
 		t.Decision.Action = route.ActionGuide // WeChat, when the link opted in: lead with its 淘口令
 	}
-	if c.cfg.Record && !t.Req.Head {
+	if c.cfg.Record && !t.Req.Head && !t.Req.Counted {
 		c.record(t)
 	}
 	t.Answer = answerFor(t)

@@ -2,14 +2,20 @@ package ui
 
 import (
 	"context"
+	"sort"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hutong-dev/hutong/internal/domains"
 )
 
-// DomainList reads the domain records (shortlink.DomainStore.ListDomains).
-type DomainList func(ctx context.Context) ([]domains.Domain, error)
+// DomainList reads the domain records (shortlink.DomainStore.ListDomains)
+// and the taps on each host in the last hour, every instance's (nil:
+// unknown).
+type DomainList func(ctx context.Context) ([]domains.Domain, map[string]int64, error)
+
+// maxChanges bounds the Domains page's list of changes.
+const maxChanges = 100
 
 // domainMessages are the Domains page's messages, merged into the catalogue.
 var domainMessages = map[string][2]string{
@@ -28,6 +34,14 @@ var domainMessages = map[string][2]string{
 	"dom.check":        {"最近检测", "Last check"},
 	"dom.strikes":      {"半年内封禁", "Strikes (6 months)"},
 	"dom.icp":          {"备案号", "ICP"},
+	"dom.taps":         {"近 1 小时点击", "Taps (last hour)"},
+	"dom.history":      {"变更记录", "Who changed what"},
+	"dom.h.at":         {"时间", "When"},
+	"dom.h.by":         {"操作者", "By"},
+	"dom.h.what":       {"变更", "What"},
+	"dom.h.why":        {"原因", "Why"},
+	"dom.h.none":       {"尚无变更。", "No changes yet."},
+	"dom.h.more":       {"仅显示最近 %d 条；完整记录见 GET /api/v1/domains。", "The last %d shown; every record's history is in GET /api/v1/domains."},
 	"dom.cli":          {"修改：hutong domains block|unblock|retire HOST，或 PATCH /api/v1/domains/{host}。", "Change: hutong domains block|unblock|retire HOST, or PATCH /api/v1/domains/{host}."},
 	"dom.s.active":     {"使用中", "active"},
 	"dom.s.standby":    {"备用", "standby"},
@@ -49,6 +63,14 @@ var domainMessages = map[string][2]string{
 type domainRow struct {
 	domains.Domain
 	Strikes int
+	// Taps is the taps in the last hour; nil when unknown.
+	Taps *int64
+}
+
+// changeRow is one audit record of one domain.
+type changeRow struct {
+	Host string
+	domains.Change
 }
 
 type poolRow struct {
@@ -61,12 +83,16 @@ type domainsData struct {
 	Off        bool
 	Rows       []domainRow
 	Pools      []poolRow
+	Changes    []changeRow // newest first, at most maxChanges
+	More       int         // maxChanges, when more were left out
 	MinHealthy int
 	Error      string
 }
 
 // handleDomains shows every domain with its state, since when, last
-// verdict and strikes, and a banner for a pool short of healthy domains.
+// verdict, strikes and taps in the last hour, a banner for a pool short of
+// healthy domains, and who changed what (every record's history, newest
+// first).
 func (u *ui) handleDomains(c *fiber.Ctx, rq *req) error {
 	d := &domainsData{MinHealthy: max(1, u.d.MinHealthy)}
 	v := u.newView(c, rq, "dom.title", "domains", d)
@@ -76,7 +102,7 @@ func (u *ui) handleDomains(c *fiber.Ctx, rq *req) error {
 	}
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	all, err := u.d.DomainList(ctx)
+	all, taps, err := u.d.DomainList(ctx)
 	if err != nil {
 		u.log.Error("ui: list domains", "err", err)
 		d.Error = v.T("err.unavailable")
@@ -85,7 +111,15 @@ func (u *ui) handleDomains(c *fiber.Ctx, rq *req) error {
 	now := u.now()
 	seen := map[string]bool{}
 	for _, x := range all {
-		d.Rows = append(d.Rows, domainRow{Domain: x, Strikes: x.StrikeCount(now)})
+		row := domainRow{Domain: x, Strikes: x.StrikeCount(now)}
+		if taps != nil {
+			n := taps[x.Host]
+			row.Taps = &n
+		}
+		d.Rows = append(d.Rows, row)
+		for _, ch := range x.History {
+			d.Changes = append(d.Changes, changeRow{Host: x.Host, Change: ch})
+		}
 		if seen[x.Pool] {
 			continue
 		}
@@ -101,6 +135,10 @@ func (u *ui) handleDomains(c *fiber.Ctx, rq *req) error {
 			p.QRHost = p.ShortHost
 		}
 		d.Pools = append(d.Pools, p)
+	}
+	sort.SliceStable(d.Changes, func(i, j int) bool { return d.Changes[i].At.After(d.Changes[j].At) })
+	if len(d.Changes) > maxChanges {
+		d.Changes, d.More = d.Changes[:maxChanges], maxChanges
 	}
 	return u.render(c, fiber.StatusOK, "domains", v)
 }

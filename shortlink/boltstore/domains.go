@@ -1,8 +1,11 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -18,6 +21,12 @@ var (
 	bucketDomains = []byte("domains")
 	bucketMeta    = []byte("meta")
 	keySeeded     = []byte("domains_seeded")
+	// bucketRemoved holds tombstones (host → Domain JSON with pending
+	// alerts); bucketTaps the taps by host a minute (minuteKey → JSON);
+	// keyLease in bucketMeta the check lease.
+	bucketRemoved = []byte("domains_removed")
+	bucketTaps    = []byte("domain_taps")
+	keyLease      = []byte("domain_check_lease")
 )
 
 func boltDomains(tx *bolt.Tx, create bool) (*bolt.Bucket, error) {
@@ -89,7 +98,8 @@ func (s *Store) UpdateDomain(ctx context.Context, host string, fn func(*domains.
 	return out, err
 }
 
-// DeleteDomain implements shortlink.DomainStore.
+// DeleteDomain implements shortlink.DomainStore: the record goes and its
+// pending alerts join its tombstone in one transaction.
 func (s *Store) DeleteDomain(ctx context.Context, host string) error {
 	host = domains.NormalizeHost(host)
 	return s.update(ctx, func(tx *bolt.Tx) error {
@@ -97,11 +107,193 @@ func (s *Store) DeleteDomain(ctx context.Context, host string) error {
 		if err != nil {
 			return err
 		}
-		if b.Get([]byte(host)) == nil {
+		v := b.Get([]byte(host))
+		if v == nil {
 			return shortlink.Errorf(shortlink.CodeNotFound, "domain %s is not configured", host)
+		}
+		d, err := shortlink.DecodeDomain(v)
+		if err != nil {
+			return err
+		}
+		if len(d.PendingAlerts) > 0 {
+			if err := updateTomb(tx, host, func(t *domains.Domain) error { shortlink.MergeAlerts(t, d); return nil }, nil); err != nil {
+				return err
+			}
 		}
 		return b.Delete([]byte(host))
 	})
+}
+
+// updateTomb applies fn to host's tombstone (created when absent; dropped
+// when it has no pending alert left) and stores the result in *out.
+func updateTomb(tx *bolt.Tx, host string, fn func(*domains.Domain) error, out *domains.Domain) error {
+	b, err := tx.CreateBucketIfNotExists(bucketRemoved)
+	if err != nil {
+		return err
+	}
+	d := domains.Domain{Host: host}
+	if v := b.Get([]byte(host)); v != nil {
+		if d, err = shortlink.DecodeDomain(v); err != nil {
+			return err
+		}
+	}
+	if err := fn(&d); err != nil {
+		return err
+	}
+	d.Host = host
+	if out != nil {
+		*out = d
+	}
+	if len(d.PendingAlerts) == 0 {
+		return b.Delete([]byte(host))
+	}
+	nv, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(host), nv)
+}
+
+// RemovedDomains implements shortlink.DomainStore.
+func (s *Store) RemovedDomains(ctx context.Context) ([]domains.Domain, error) {
+	var out []domains.Domain
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRemoved)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			d, err := shortlink.DecodeDomain(v)
+			out = append(out, d)
+			return err
+		})
+	})
+	return out, err // bbolt keeps keys in order: by host
+}
+
+// UpdateRemovedDomain implements shortlink.DomainStore.
+func (s *Store) UpdateRemovedDomain(ctx context.Context, host string, fn func(*domains.Domain) error) (domains.Domain, error) {
+	host = domains.NormalizeHost(host)
+	var out domains.Domain
+	err := s.update(ctx, func(tx *bolt.Tx) error { return updateTomb(tx, host, fn, &out) })
+	return out, err
+}
+
+// lease is the stored check lease.
+type lease struct {
+	Owner string    `json:"owner"`
+	Until time.Time `json:"until"`
+}
+
+// LeadChecks implements shortlink.DomainStore. A bbolt file is opened by
+// one process, whose instances share it in memory; the lease still picks
+// one of them.
+func (s *Store) LeadChecks(ctx context.Context, owner string, ttl time.Duration) (bool, error) {
+	held := false
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		var l lease
+		if v := meta.Get(keyLease); v != nil {
+			if err := json.Unmarshal(v, &l); err != nil {
+				l = lease{} // a corrupt lease is no lease
+			}
+		}
+		if l.Owner != "" && l.Owner != owner && now.Before(l.Until) {
+			return nil
+		}
+		held = true
+		v, err := json.Marshal(lease{Owner: owner, Until: now.Add(ttl)})
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyLease, v)
+	})
+	return held, err
+}
+
+// ReleaseChecks implements shortlink.DomainStore.
+func (s *Store) ReleaseChecks(ctx context.Context, owner string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		var l lease
+		if v := meta.Get(keyLease); v == nil || json.Unmarshal(v, &l) != nil || l.Owner != owner {
+			return nil
+		}
+		return meta.Delete(keyLease)
+	})
+}
+
+// minuteKey is the 8-byte big-endian Unix minute of t (keys in time order).
+func minuteKey(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.Unix()/60))
+}
+
+// AddDomainTaps implements shortlink.DomainStore: one JSON record a minute
+// (host → taps); minutes older than shortlink.DomainTapsKeep are dropped.
+func (s *Store) AddDomainTaps(ctx context.Context, at time.Time, counts map[string]int64) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketTaps)
+		if err != nil {
+			return err
+		}
+		k := minuteKey(at)
+		m := map[string]int64{}
+		if v := b.Get(k); v != nil {
+			_ = json.Unmarshal(v, &m) // a corrupt minute starts again
+		}
+		for h, n := range counts {
+			m[h] += n
+		}
+		v, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(k, v); err != nil {
+			return err
+		}
+		old := minuteKey(at.Add(-shortlink.DomainTapsKeep))
+		c := b.Cursor()
+		for ok, _ := c.First(); ok != nil && bytes.Compare(ok, old) < 0; ok, _ = c.Next() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DomainTaps implements shortlink.DomainStore.
+func (s *Store) DomainTaps(ctx context.Context, since, until time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTaps)
+		if b == nil {
+			return nil
+		}
+		end := minuteKey(until)
+		c := b.Cursor()
+		for k, v := c.Seek(minuteKey(since)); k != nil && bytes.Compare(k, end) <= 0; k, v = c.Next() {
+			var m map[string]int64
+			if json.Unmarshal(v, &m) != nil {
+				continue
+			}
+			for h, n := range m {
+				out[h] += n
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // SeedDomains implements shortlink.DomainStore.

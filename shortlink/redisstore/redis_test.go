@@ -129,3 +129,16 @@ func TestRedisDomains(t *testing.T) {
 func link(code string) shortlink.Link {
 	return shortlink.Link{Code: code, Target: "https://item.taobao.com/item.htm?id=1", CreatedAt: storetest.Base, Tags: []string{"a"}}
 }
+
+// TestRedisSeedAcrossClients: instances starting at once, each with its
+// own connection to one Redis, seed exactly one list, whole (seedScript).
+func TestRedisSeedAcrossClients(t *testing.T) {
+	for round := range 10 {
+		p := testPrefix(t)
+		stores := make([]storetest.DomainStore, 8)
+		for i := range stores {
+			stores[i] = redisstore.New(redisClient(t, p), redisstore.Options{Prefix: p})
+		}
+		storetest.SeedConcurrently(t, stores, fmt.Sprint(round))
+	}
+}
