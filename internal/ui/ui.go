@@ -234,6 +234,7 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/links/:code/delete", u.wrap(true, u.handleDeletePage))
 	r.Post("/ui/links/:code/delete", u.wrap(true, u.handleDelete))
 	r.Get("/ui/overview", u.wrap(true, u.handleOverview))
+	r.Get("/ui/events/export", u.wrap(true, u.handleEventsExport))
 	r.Get("/ui/campaigns", u.wrap(true, u.handleCampaigns))
 	r.Get("/ui/campaigns/:name", u.wrap(true, u.handleCampaign))
 	r.Get("/ui/import", u.wrap(true, u.handleImportPage))

@@ -1,0 +1,80 @@
+package ui_test
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hutong-dev/hutong/internal/linkquery"
+	"github.com/hutong-dev/hutong/internal/ui"
+)
+
+// TestEventsExportButton: the overview's export form downloads the click
+// events of the chosen range as CSV (parsed back: one row per tap, the
+// link's code) or JSON Lines; a range it does not offer is a 400 page in
+// the page's language.
+func TestEventsExportButton(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	tok := b.signIn(adminKey)
+	b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {"ev-me"}, "action": {"create"}})
+	for range 4 {
+		b.get("/ev-me?from=groupmessage&gdt_vid=g1", "User-Agent", wechatUA)
+	}
+	b.get("/ui/overview").must(t, http.StatusOK, `action="/ui/events/export"`, `name="since"`, "Export click events")
+	var rows [][]string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		p := b.get("/ui/events/export?since=1d&format=csv")
+		if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("export: %d %v", p.Status, p.Header)
+		}
+		var err error
+		if rows, err = csv.NewReader(strings.NewReader(p.Body)).ReadAll(); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(rows) != 5 || strings.Join(rows[0], ",") != strings.Join(linkquery.EventColumns, ",") {
+		t.Fatalf("export rows %q; want the header and 4 taps", rows)
+	}
+	for _, r := range rows[1:] {
+		if r[2] != "ev-me" || r[10] != "group" || r[18] != "gdt_vid=g1" {
+			t.Errorf("row %q: want code ev-me, scene group, click_ids gdt_vid=g1", r)
+		}
+	}
+	j := b.get("/ui/events/export?since=all&format=jsonl")
+	if j.Status != http.StatusOK || strings.Count(j.Body, "\n") != 4 || !strings.Contains(j.Body, `"code":"ev-me"`) {
+		t.Errorf("jsonl export: %d %q", j.Status, j.Body)
+	}
+	b.get("/ui/events/export?since=99y").must(t, http.StatusBadRequest, "That range is not valid.")
+	b.lang = "zh-CN"
+	b.cookies["hutong_ui_lang"] = "zh-CN"
+	b.get("/ui/events/export?since=99y").must(t, http.StatusBadRequest, "时间范围无效")
+}
+
+// TestSignedInHint: sign-in sets the path-/ hint cookie that lets GET /
+// send the browser to the UI, and sign-out clears it; GET / without it is
+// the home page with a sign-in link.
+func TestSignedInHint(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.get("/").must(t, http.StatusOK, `href="/ui/login"`, "Sign in")
+	tok := b.signIn(adminKey)
+	if b.cookies[ui.SignedInCookie] == "" {
+		t.Fatal("no hint cookie after sign-in")
+	}
+	if p := b.get("/"); p.Status != http.StatusFound || p.Header.Get("Location") != "/ui/" {
+		t.Fatalf("GET / signed in: %d %q", p.Status, p.Header.Get("Location"))
+	}
+	b.post("/ui/logout", url.Values{"csrf": {tok}})
+	if b.cookies[ui.SignedInCookie] != "" {
+		t.Fatal("hint cookie kept after sign-out")
+	}
+	b.get("/").must(t, http.StatusOK, `href="/ui/login"`)
+}
