@@ -78,3 +78,37 @@ func TestSignedInHint(t *testing.T) {
 	}
 	b.get("/").must(t, http.StatusOK, `href="/ui/login"`)
 }
+
+// TestTagPage: a tag's page sums its links' taps with the campaign page's
+// charts and breakdowns (values named in the page's language), lists its
+// links by clicks, and the list's and link page's tag chips lead to it.
+func TestTagPage(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	tok := b.signIn(adminKey)
+	for _, a := range []string{"tag-a", "tag-b"} {
+		b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {a}, "tags": {"夏季 sale;x"}, "action": {"create"}})
+	}
+	b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {"tag-c"}, "tags": {"other"}, "action": {"create"}})
+	for _, a := range []string{"tag-a", "tag-a", "tag-b", "tag-c"} {
+		b.get("/"+a+"?from=groupmessage", "User-Agent", wechatUA)
+	}
+	path := "/ui/tags/" + url.PathEscape("夏季 sale")
+	var p page
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		p = b.get(path)
+		if strings.Contains(p.Body, `<strong id="stat-human">3</strong>`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.must(t, http.StatusOK, `<strong id="stat-human">3</strong>`, "Tag", `class="tschart"`, "tag-a", "tag-b", "2 links")
+	if strings.Contains(p.Body, "tag-c") {
+		t.Error("tag page lists a link without the tag")
+	}
+	b.get("/ui/links").must(t, http.StatusOK, `href="`+path+`"`)
+	b.get("/ui/links/tag-a").must(t, http.StatusOK, `href="`+path+`"`)
+	b.get("/ui/tags/nope").must(t, http.StatusOK, "No link has this tag yet.")
+	b.cookies["hutong_ui_lang"] = "zh-CN"
+	b.get(path).must(t, http.StatusOK, "标签", "群聊")
+}

@@ -192,6 +192,9 @@ func (u *ui) parse(fsys fs.FS) error {
 		"hasStr": func(list []string, s string) bool { return contains(list, s) },
 		"list":   func(s ...string) []string { return s },
 		"fld":    fld,
+		// tagPath and campPath are a tag's and a campaign's page.
+		"tagPath":  tagPath,
+		"campPath": campaignPath,
 		// withData is the page's view with other data, for a shared
 		// template that needs the view's T (see "breakdowns" in form.html).
 		"withData": func(v *view, data any) *view {
@@ -237,6 +240,7 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/events/export", u.wrap(true, u.handleEventsExport))
 	r.Get("/ui/campaigns", u.wrap(true, u.handleCampaigns))
 	r.Get("/ui/campaigns/:name", u.wrap(true, u.handleCampaign))
+	r.Get("/ui/tags/:name", u.wrap(true, u.handleTag))
 	r.Get("/ui/import", u.wrap(true, u.handleImportPage))
 	r.Post("/ui/import", u.wrap(true, u.handleImport))
 	r.Post("/ui/import/links.csv", u.wrap(true, u.handleImportCSV))
