@@ -72,8 +72,8 @@ func TestFirstRunProcess(t *testing.T) {
 	if a := do(t, "GET", base+"/api/v1/keys", map[string]string{"Authorization": "Bearer " + key}, nil); a.Status != 200 || !strings.Contains(a.Body, `"initial"`) {
 		t.Errorf("GET /api/v1/keys with the printed key: got %d %s; want 200 listing the initial key", a.Status, a.Body)
 	}
-	if a := get(t, base+"/", "Mozilla/5.0"); a.Status != 302 || a.Location != "/ui/" {
-		t.Errorf("GET /: got %d Location %q; want 302 to /ui/", a.Status, a.Location)
+	if a := get(t, base+"/", "Mozilla/5.0"); a.Status != 200 || !strings.Contains(a.Body, `href="/ui/login"`) {
+		t.Errorf("GET / signed out: got %d %q; want the home page with a sign-in link", a.Status, a.Body)
 	}
 	if a := get(t, uiURL, "Mozilla/5.0"); a.Status != 200 && a.Status != 302 && a.Status != 303 {
 		t.Errorf("GET %s: got %d; want the UI (a page or its sign-in redirect)", uiURL, a.Status)
