@@ -112,3 +112,26 @@ func TestTagPage(t *testing.T) {
 	b.cookies["hutong_ui_lang"] = "zh-CN"
 	b.get(path).must(t, http.StatusOK, "标签", "群聊")
 }
+
+// TestImportRowErrorsInChinese: on a Chinese page every bulk-import row
+// error is worded in Chinese (target not understood, alias taken or
+// malformed, a field too long), not shortlink's English.
+func TestImportRowErrorsInChinese(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.lang = "zh-CN"
+	tok := b.signIn(adminKey)
+	csvFile := "target,alias,campaign\n" +
+		"https://item.taobao.com/item.htm?id=7,zh-one,\n" +
+		"https://example.com/not-taobao,zh-two,\n" +
+		"https://item.taobao.com/item.htm?id=8,zh-one,\n" +
+		"https://item.taobao.com/item.htm?id=9,a!,\n" +
+		"https://item.taobao.com/item.htm?id=10,zh-four," + strings.Repeat("c", 200) + "\n"
+	r := b.postMultipart("/ui/import", map[string]string{"csrf": tok, "format": "auto"}, "links.csv", []byte(csvFile))
+	r.must(t, http.StatusOK, "hutong 看不懂", "这个后缀已被使用", "后缀只能用", "“活动”太长了")
+	for _, en := range []string{"not a Taobao", "taken", "may contain only", "longer than the limit"} {
+		if strings.Contains(r.Body, en) {
+			t.Errorf("Chinese import page shows English %q", en)
+		}
+	}
+}

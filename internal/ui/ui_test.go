@@ -515,7 +515,7 @@ func TestBulkImport(t *testing.T) {
 		"https://item.taobao.com/item.htm?id=1,bulk-one,,\n"
 	r := b.postMultipart("/ui/import", map[string]string{"csrf": tok, "format": "auto"}, "links.csv", []byte(csvFile))
 	r.must(t, http.StatusOK, "2 created, 2 failed", "http://hutong.test/bulk-one", "http://hutong.test/bulk-three",
-		"not a Taobao/Tmall link", "taken", `name="l" value="|bulk-one"`)
+		"hutong does not understand this", "taken", `name="l" value="|bulk-one"`)
 	csv := b.post("/ui/import/links.csv", url.Values{"csrf": {tok}, "l": {"|bulk-one", "|bulk-three", "|nope-nope", "evil.example|x"}})
 	if csv.Status != 200 || !strings.HasPrefix(csv.Header.Get("Content-Type"), "text/csv") || !strings.Contains(csv.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("CSV: %d %v", csv.Status, csv.Header)
