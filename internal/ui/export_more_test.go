@@ -135,3 +135,23 @@ func TestImportRowErrorsInChinese(t *testing.T) {
 		}
 	}
 }
+
+// TestEnglishPlurals: a count of one is singular in English (1 person,
+// 1 bot, in the totals and the chart's titles), plural otherwise.
+func TestEnglishPlurals(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	tok := b.signIn(adminKey)
+	b.post("/ui/new", url.Values{"csrf": {tok}, "target": {shareText}, "alias": {"one-tap"}, "action": {"create"}})
+	b.get("/one-tap", "User-Agent", wechatUA)
+	var p page
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		p = b.get("/ui/links/one-tap")
+		if strings.Contains(p.Body, `<strong id="stat-human">1</strong>`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.must(t, http.StatusOK, `<strong id="stat-human">1</strong> person`, `<strong id="stat-bot">0</strong> bots`, ": 1 person, 0 bots</title>")
+	b.get("/ui/overview").must(t, http.StatusOK, `<strong id="ov-today">1</strong> person today`)
+}

@@ -26,4 +26,10 @@ var moreMessages = map[string][2]string{
 	"e.url":         {"“%s”必须是以 http:// 或 https:// 开头的地址。", "%s must be an http(s) URL."},
 	"e.field":       {"“%s”有误：", "%s: "},
 	"e.other":       {"输入有误：", "Invalid input: "},
+	// Singular forms for a count of 1 ("pl" in templates).
+	"stats.people1": {"人", "person"},
+	"stats.bots1":   {"机器人", "bot"},
+	"ov.today1":     {"人 · 今天", "person today"},
+	"ov.7d1":        {"人 · 近 7 天", "person, last 7 days"},
+	"ov.30dk1":      {"人 · 近 30 天", "person, last 30 days"},
 }

@@ -192,6 +192,16 @@ func (u *ui) parse(fsys fs.FS) error {
 		"hasStr": func(list []string, s string) bool { return contains(list, s) },
 		"list":   func(s ...string) []string { return s },
 		"fld":    fld,
+		// pl is message key, or its singular key+"1" when n is 1
+		// (English plurals: 1 person, 2 people).
+		"pl": func(v *view, n int64, key string) string {
+			if n == 1 {
+				if m := v.msgs[key+"1"]; m != "" {
+					return m
+				}
+			}
+			return v.T(key)
+		},
 		// tagPath and campPath are a tag's and a campaign's page.
 		"tagPath":  tagPath,
 		"campPath": campaignPath,

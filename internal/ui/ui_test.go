@@ -485,7 +485,7 @@ func TestDetailStatsAndEdit(t *testing.T) {
 	b.lang = "en"
 	// The overview sums every link: 5 people and a bot today, the top link.
 	b.get("/ui/overview").must(t, http.StatusOK, `<strong id="ov-today">5</strong>`, `<strong id="ov-7d">5</strong>`, `<strong id="ov-30d">5</strong>`,
-		`+1 bots`, `<strong>stats-me</strong>`, `title="chat">Chat</th>`, `class="tschart"`)
+		`+1 bot<`, `<strong>stats-me</strong>`, `title="chat">Chat</th>`, `class="tschart"`)
 	st := b.get("/ui/static/uplot-1.6.32.min.js")
 	st.must(t, http.StatusOK, "uPlot")
 	// A stale version is a conflict, told at the top of the form.
