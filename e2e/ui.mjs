@@ -87,6 +87,9 @@ await profile('desktop', {
   extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' },
   permissions: ['clipboard-read', 'clipboard-write'],
 }, async (page) => {
+  await page.goto(base + '/');
+  check((await page.getAttribute('a.btn', 'href')) === '/ui/login', 'signed out: / is the home page with a sign-in link');
+  await shot(page, 'home-desktop');
   await signIn(page);
   await shot(page, 'login-desktop');
   check(await page.evaluate(() => document.activeElement.id) === 'key', 'the key field has the focus');
@@ -218,6 +221,18 @@ await profile('desktop2', {
   await page.waitForSelector('.tschart.drawn canvas');
   check((await page.textContent('h1')).includes('618'), 'campaign page');
   await shot(page, 'campaign-desktop');
+  await page.goto(base + '/');
+  check(page.url().endsWith('/ui/links'), 'signed in: / goes to the UI');
+  await page.click('a.chip.tag[href="/ui/tags/summer"]');
+  await page.waitForSelector('.tschart.drawn canvas');
+  check((await page.textContent('h1')).includes('summer') && (await page.textContent('#stat-human')).trim() === '1', 'tag page from the list: its link\'s tap');
+  await shot(page, 'tag-desktop');
+  await page.goto(base + '/ui/overview');
+  const [evx] = await Promise.all([page.waitForEvent('download'), page.click('#ev-form button[type=submit]')]);
+  const evPath = join(artifacts, 'ui-events.csv');
+  await evx.saveAs(evPath);
+  const evRows = readFileSync(evPath, 'utf8').trim().split('\n');
+  check(evRows[0].startsWith('id,time,code,') && evRows.slice(1).some((r) => r.split(',')[2] === 'e2e-tee'), 'overview: Export click events downloads the taps as CSV');
 
   await page.goto(base + '/ui/links');
   await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('a.lang')]);
@@ -229,6 +244,9 @@ await profile('desktop2', {
   await shot(page, 'detail-zh-desktop');
   await page.goto(base + '/ui/campaigns/618');
   await shot(page, 'campaign-zh-desktop');
+  await page.goto(base + '/ui/tags/summer');
+  check((await page.textContent('h1')).includes('标签'), 'tag page in Chinese');
+  await shot(page, 'tag-zh-desktop');
   await page.goto(base + '/ui/overview');
   check((await page.textContent('.breakdowns')).includes('微信'), 'overview breakdowns in Chinese');
   await shot(page, 'overview-zh-desktop');
@@ -238,13 +256,18 @@ await profile('phone', {
   viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   locale: 'zh-CN', extraHTTPHeaders: { 'Accept-Language': 'zh-CN,zh;q=0.9' },
 }, async (page) => {
+  await page.goto(base + '/');
+  check((await page.textContent('h1')).includes('短链接'), 'home page in Chinese');
+  const homeWide = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(homeWide <= 390, `phone home: no sideways scrolling (${homeWide}px)`);
+  await shot(page, 'home-phone');
   await signIn(page);
   await shot(page, 'login-phone');
   await page.fill('#key', apiKey);
   await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('button[type=submit].primary')]);
   for (const [name, path] of [['list', '/ui/links'], ['new', '/ui/new?target=' + encodeURIComponent(SHARE)], ['detail', '/ui/links/e2e-tee'],
     ['edit', '/ui/links/e2e-tee/edit'], ['delete', '/ui/links/e2e-tee/delete'], ['import', '/ui/import'],
-    ['campaigns', '/ui/campaigns'], ['campaign', '/ui/campaigns/618'], ['overview', '/ui/overview']]) {
+    ['campaigns', '/ui/campaigns'], ['campaign', '/ui/campaigns/618'], ['tag', '/ui/tags/summer'], ['overview', '/ui/overview']]) {
     await page.goto(base + path);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 390, `phone ${name}: no sideways scrolling (${wide}px)`);

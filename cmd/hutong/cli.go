@@ -56,6 +56,30 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, pos...))
 }
 
+// linkSynopsis is each link subcommand's usage line after its name: the
+// required arguments in capitals.
+var linkSynopsis = map[string]string{
+	"create":  "[flags] TARGET (a Taobao/Tmall link, short link or share text)",
+	"get":     "[flags] CODE",
+	"delete":  "[flags] CODE",
+	"list":    "[flags]",
+	"import":  "[flags] FILE.csv|FILE.jsonl (- for stdin)",
+	"export":  "[--format csv|jsonl] [--sort -created|-clicks|code] [--tag T] [--campaign C] [--q Q] [-o FILE]",
+	"stats":   "[flags] CODE (or --campaign NAME)",
+	"update":  "[flags] CODE (only the flags given change)",
+	"disable": "[--domain D] CODE...",
+	"enable":  "[--domain D] CODE...",
+}
+
+// withUsage makes fs's --help print "usage: LINE" and then only fs's own
+// flags.
+func withUsage(fs *flag.FlagSet, w io.Writer, line string) {
+	fs.Usage = func() {
+		fmt.Fprintf(w, "usage: %s\n\nflags:\n", strings.TrimSpace(line))
+		fs.PrintDefaults()
+	}
+}
+
 // subcommand splits "hutong NAME SUB args…": it prints usage for -h, --help
 // or help, and is a usage error when SUB is missing.
 func subcommand(args []string, stdout io.Writer, name, subs, how string) (string, []string, error) {
@@ -143,6 +167,7 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	fs := flag.NewFlagSet("hutong link "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	withUsage(fs, stderr, "hutong link "+sub+" "+linkSynopsis[sub])
 	client := newAPIClient(fs)
 	switch sub {
 	case "create":
@@ -416,10 +441,14 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fs := flag.NewFlagSet("hutong keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	withUsage(fs, stderr, "hutong keys "+sub+" "+map[string]string{"create": "--name NAME [--scopes read,write,admin]", "list": "[flags]", "revoke": "[flags] KEY-ID"}[sub])
 	data := fs.String("data", env("HUTONG_DATA", "./data"), "embedded store directory [$HUTONG_DATA]")
 	redisURL := fs.String("redis", env("HUTONG_REDIS", ""), "Redis URL (instead of --data) [$HUTONG_REDIS]")
-	name := fs.String("name", "", "key name (create)")
-	scopes := fs.String("scopes", "read,write", "comma-separated scopes: read, write, admin (create)")
+	name, scopes := new(string), new(string) // create's own flags
+	if sub == "create" {
+		name = fs.String("name", "", "key name")
+		scopes = fs.String("scopes", "read,write", "comma-separated scopes: read, write, admin")
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -22,6 +22,10 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fs := flag.NewFlagSet("hutong domains "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	withUsage(fs, stderr, "hutong domains "+sub+" "+map[string]string{"list": "[flags]", "add": "[flags] HOST"}[sub])
+	if sub == "block" || sub == "unblock" || sub == "retire" {
+		withUsage(fs, stderr, "hutong domains "+sub+" [flags] HOST")
+	}
 	client := newAPIClient(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON")
 	reason := fs.String("reason", "", "why (kept in the domain's history, the log line and the webhook)")

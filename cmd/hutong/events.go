@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/redisconn"
 	"github.com/hutong-dev/hutong/internal/track"
 )
@@ -66,6 +68,8 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	apiKey := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key, for an http source [$HUTONG_API_KEY]")
 	stream := fs.String("stream", "hutong:events", "the event keys' base name (redis)")
 	natsStream := fs.String("nats-stream", "HUTONG_EVENTS", "the JetStream stream (nats)")
+	until := fs.String("until", "", "stop at this time, excluded: an RFC 3339 time, a day (2026-12-07, China time) or a duration back from now; not with --follow")
+	format := fs.String("format", "jsonl", "output: jsonl (one JSON object per click) or csv (a header row, then one row per click)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,6 +87,16 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{strings.TrimPrefix(err.Error(), track.ErrInvalidQuery.Error()+": ")}
 	}
+	if *format != "jsonl" && *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format %q: want jsonl or csv", *format)}
+	}
+	end, err := linkquery.ParseTime(*until, time.Now())
+	if err != nil {
+		return usageError{"--until " + err.Error()}
+	}
+	if !end.IsZero() && *follow {
+		return usageError{"--until and --follow do not go together: --follow reads until interrupted"}
+	}
 	if *consumer == "" {
 		h, _ := os.Hostname()
 		*consumer = h + "-" + strconv.Itoa(os.Getpid())
@@ -95,15 +109,38 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
+	cw := csv.NewWriter(w)
+	if *format == "csv" {
+		if err := cw.Write(linkquery.EventColumns); err != nil {
+			return err
+		}
+	}
 	// Every click is flushed before emit returns: a group acknowledges a
 	// record once emit returned for all its clicks, and a reader that is
 	// piped on sees a click as soon as it is read.
 	err = src.Read(ctx, cur, *follow, *group, func(ev track.LoggedEvent) error {
-		if err := enc.Encode(&ev); err != nil {
+		if !end.IsZero() && !ev.Time.Before(end) {
+			// The log is in write order, within a batch flush of time
+			// order: stop a minute past the end.
+			if ev.Time.After(end.Add(time.Minute)) {
+				return errEventsUntil
+			}
+			return nil
+		}
+		if *format == "csv" {
+			_ = cw.Write(linkquery.EventCSVRow(&ev))
+			cw.Flush()
+			if err := cw.Error(); err != nil {
+				return err
+			}
+		} else if err := enc.Encode(&ev); err != nil {
 			return err
 		}
 		return w.Flush()
 	})
+	if errors.Is(err, errEventsUntil) {
+		err = nil
+	}
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
@@ -112,6 +149,9 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return err
 }
+
+// errEventsUntil ends a read that passed --until.
+var errEventsUntil = errors.New("past --until")
 
 // redisSource reads the Redis event log directly.
 type redisSource struct {

@@ -13,14 +13,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/server"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
-// rootRedirect maps --root-redirect to server.Options.RootRedirect ("off":
-// none).
+// rootRedirect maps --root-redirect to server.Options.RootRedirect: "auto"
+// is the server's default (""), "off" its server.RootNotFound.
 func rootRedirect(v string) string {
-	if v == "off" {
+	switch v {
+	case "auto":
 		return ""
+	case "off":
+		return server.RootNotFound
 	}
 	return v
 }

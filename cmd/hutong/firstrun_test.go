@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,8 +72,8 @@ func TestFirstRunProcess(t *testing.T) {
 	if a := do(t, "GET", base+"/api/v1/keys", map[string]string{"Authorization": "Bearer " + key}, nil); a.Status != 200 || !strings.Contains(a.Body, `"initial"`) {
 		t.Errorf("GET /api/v1/keys with the printed key: got %d %s; want 200 listing the initial key", a.Status, a.Body)
 	}
-	if a := get(t, base+"/", "Mozilla/5.0"); a.Status != 302 || a.Location != "/ui/" {
-		t.Errorf("GET /: got %d Location %q; want 302 to /ui/", a.Status, a.Location)
+	if a := get(t, base+"/", "Mozilla/5.0"); a.Status != 200 || !strings.Contains(a.Body, `href="/ui/login"`) {
+		t.Errorf("GET / signed out: got %d %q; want the home page with a sign-in link", a.Status, a.Body)
 	}
 	if a := get(t, uiURL, "Mozilla/5.0"); a.Status != 200 && a.Status != 302 && a.Status != 303 {
 		t.Errorf("GET %s: got %d; want the UI (a page or its sign-in redirect)", uiURL, a.Status)
@@ -161,5 +163,79 @@ func TestFirstRunKeyOnce(t *testing.T) {
 	}
 	if fi, _ := os.Stat(filepath.Join(m2.Config.Data, controlFile)); fi.Mode().Perm() != 0o600 {
 		t.Errorf("control file mode %v; want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestRootHomeAndNotFoundURL (a real listener): by default GET / is the
+// home page with a sign-in link for a visitor, and the UI for a browser
+// signed into it (the hint cookie a sign-in sets); --not-found-url sends
+// taps on unknown codes (and malformed ones) to the operator's URL and
+// only there, while existing links still redirect as usual.
+func TestRootHomeAndNotFoundURL(t *testing.T) {
+	m, base := testMain(t, func(c *config.Serve) {
+		c.InitialAPIKey = adminKey
+		c.NotFoundURL = "https://shop.example/sorry"
+	})
+	if m.Config.RootRedirect != "auto" {
+		t.Errorf("--root-redirect default %q; want auto", m.Config.RootRedirect)
+	}
+	a := do(t, "GET", base+"/", map[string]string{"Accept-Language": "en"}, nil)
+	if a.Status != 200 || !strings.Contains(a.Body, `href="/ui/login"`) || !strings.Contains(a.Body, "hutong short links") {
+		t.Errorf("GET / signed out: %d %q; want 200, the home page with a sign-in link", a.Status, a.Body)
+	}
+	if zh := do(t, "GET", base+"/", map[string]string{"Accept-Language": "zh-CN"}, nil); !strings.Contains(zh.Body, "登录管理后台") {
+		t.Errorf("GET / in Chinese: %q", zh.Body)
+	}
+	// Signing in through the form sets the hint cookie on path /.
+	login := do(t, "GET", base+"/ui/login", nil, nil)
+	var pre, csrf string
+	for _, c := range (&http.Response{Header: login.Header}).Cookies() {
+		if c.Name == "hutong_ui_pre" {
+			pre = c.Value
+		}
+	}
+	if i := strings.Index(login.Body, `name="csrf" value="`); i >= 0 {
+		csrf = login.Body[i+len(`name="csrf" value="`):]
+		csrf = csrf[:strings.IndexByte(csrf, '"')]
+	}
+	form := url.Values{"key": {adminKey}, "csrf": {csrf}, "next": {"/ui/links"}}
+	in := do(t, "POST", base+"/ui/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": "hutong_ui_pre=" + pre}, strings.NewReader(form.Encode()))
+	var hint *http.Cookie
+	for _, c := range (&http.Response{Header: in.Header}).Cookies() {
+		if c.Name == "hutong_ui_in" {
+			hint = c
+		}
+	}
+	if in.Status != 303 || hint == nil || hint.Path != "/" || !hint.HttpOnly {
+		t.Fatalf("sign-in: %d, hint cookie %+v; want 303 and an HttpOnly cookie on path /", in.Status, hint)
+	}
+	if a := do(t, "GET", base+"/", map[string]string{"Cookie": "hutong_ui_in=1"}, nil); a.Status != 302 || a.Location != "/ui/" {
+		t.Errorf("GET / signed in: %d %q; want 302 /ui/", a.Status, a.Location)
+	}
+
+	for _, p := range []string{"/nosuchcode", "/zz9?next=https://evil.example/", "/bad!code", "/nosuchcode/"} {
+		if a := get(t, base+p, "Mozilla/5.0"); a.Status != 302 || a.Location != "https://shop.example/sorry" {
+			t.Errorf("GET %s with --not-found-url: %d %q; want 302 to the configured URL", p, a.Status, a.Location)
+		}
+	}
+	made := api(t, "POST", base+"/api/v1/links", map[string]any{"target": "https://item.taobao.com/item.htm?id=520813250866", "alias": "known1"})
+	if made.Status != 201 {
+		t.Fatalf("create: %d %s", made.Status, made.Body)
+	}
+	if a := get(t, base+"/known1", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0"); a.Status != 302 || !strings.Contains(a.Location, "520813250866") {
+		t.Errorf("existing link: %d %q", a.Status, a.Location)
+	}
+	// A disabled link says so (410), it is not sent to the not-found URL.
+	if r := api(t, "PATCH", base+"/api/v1/links/known1", map[string]any{"disabled": true}); r.Status != 200 {
+		t.Fatalf("disable: %d %s", r.Status, r.Body)
+	}
+	if a := get(t, base+"/known1", "Mozilla/5.0"); a.Status != 410 {
+		t.Errorf("disabled link: %d %q; want 410", a.Status, a.Location)
+	}
+
+	// Without --not-found-url an unknown code gets hutong's 404 page.
+	_, base2 := testMain(t, nil)
+	if a := get(t, base2+"/nosuchcode", "Mozilla/5.0"); a.Status != 404 {
+		t.Errorf("GET /nosuchcode by default: %d; want 404", a.Status)
 	}
 }

@@ -131,3 +131,23 @@ func TestResolveExpandExitStatus(t *testing.T) {
 		t.Errorf("good expansion: exit %d, out %q, err %q", code, out, errOut)
 	}
 }
+
+// TestHelpUsageLines: every link and keys subcommand's --help starts with
+// a usage line naming its required arguments, exits 0, and lists only its
+// own flags (keys list has no --name or --scopes).
+func TestHelpUsageLines(t *testing.T) {
+	for sub, arg := range map[string]string{"create": "TARGET", "get": "CODE", "delete": "CODE", "list": "[flags]", "import": "FILE.csv",
+		"export": "--format", "stats": "CODE", "update": "CODE", "disable": "CODE...", "enable": "CODE..."} {
+		code, _, help := runCLI(t, "", "link", sub, "--help")
+		if code != 0 || !strings.HasPrefix(help, "usage: hutong link "+sub+" ") || !strings.Contains(strings.SplitN(help, "\n", 2)[0], arg) {
+			t.Errorf("link %s --help: exit %d, %q; want exit 0 and a usage line with %s", sub, code, help, arg)
+		}
+	}
+	code, _, help := runCLI(t, "", "keys", "list", "--help")
+	if code != 0 || !strings.HasPrefix(help, "usage: hutong keys list") || strings.Contains(help, "-name") || strings.Contains(help, "-scopes") {
+		t.Errorf("keys list --help: exit %d\n%s", code, help)
+	}
+	if _, _, help := runCLI(t, "", "keys", "revoke", "--help"); !strings.HasPrefix(help, "usage: hutong keys revoke [flags] KEY-ID") {
+		t.Errorf("keys revoke --help:\n%s", help)
+	}
+}

@@ -321,6 +321,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Domains:        cfg.Domains,
 		WriteRateLimit: cfg.WriteRateLimit,
 		RootRedirect:   rootRedirect(cfg.RootRedirect),
+		NotFoundURL:    cfg.NotFoundURL,
 	})
 	if err != nil {
 		return err

@@ -40,8 +40,14 @@ type Serve struct {
 	// default: derived from each request's Host.
 	BaseURL string
 	// RootRedirect is where GET / sends a browser (302): a path on this
-	// host such as /ui/ or an absolute http(s) URL. "" or "off": a plain 404.
+	// host such as /ui/ or an absolute http(s) URL. "auto" (the default):
+	// the web UI for a browser signed into it, else a small page saying
+	// what this host is, with a sign-in link. "off": the not-found answer.
 	RootRedirect string
+	// NotFoundURL is where a tap on an unknown code is sent (302): a path
+	// on this host or an absolute http(s) URL, the operator's own value
+	// only. Default "": hutong's own not-found page (404).
+	NotFoundURL string
 	// Domains seed the default domain pool on the first run (after
 	// BaseURL's host); a link made with "domain" stays on that host.
 	Domains []string
@@ -198,7 +204,8 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.str(&c.Rules, "rules", "", "routing rules file (YAML or JSON) over the embedded defaults; reloaded on SIGHUP")
 	b.str(&c.InitialAPIKey, "initial-api-key", "", "create an admin API key with this value when the store has none")
 	b.str(&c.BaseURL, "base-url", "", "public base URL of short links, e.g. https://hut.ong (default: from the request Host)")
-	b.str(&c.RootRedirect, "root-redirect", "/ui/", "where GET / redirects (302): a path such as /ui/ or an http(s) URL; off: 404")
+	b.str(&c.RootRedirect, "root-redirect", "auto", "where GET / redirects (302): a path such as /ui/ or an http(s) URL; auto: the UI for signed-in browsers, else a page naming this host with a sign-in link; off: the not-found answer")
+	b.str(&c.NotFoundURL, "not-found-url", "", "where a tap on an unknown code is sent (302): a path on this host or an http(s) URL (default: hutong's 404 page)")
 	b.list(&c.Domains, "domains", "short domains of the default pool, comma-separated: seeded on first run, the first one active (then see /api/v1/domains)")
 	b.domainFlags(&c.Domain)
 	b.list(&c.TrustedProxies, "trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is trusted, comma-separated")
@@ -258,6 +265,26 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	return c, c.Validate()
 }
 
+// redirectTarget reports whether r is a redirect target an operator may
+// configure: a local path ("/…", not "//…" or "/\\…", which browsers read
+// as another host) or an absolute http(s) URL with a host; no spaces or
+// control characters.
+func redirectTarget(r string) bool {
+	for i := 0; i < len(r); i++ {
+		if r[i] <= ' ' || r[i] == 0x7f {
+			return false
+		}
+	}
+	u, err := url.Parse(r)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		return strings.HasPrefix(r, "/") && !strings.HasPrefix(r, "//") && !strings.HasPrefix(r, "/\\")
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
+}
+
 // EventsOn reports whether taps are recorded (--events on).
 func (c Serve) EventsOn() bool { return c.Events != "off" }
 
@@ -282,13 +309,11 @@ func (c Serve) Validate() error {
 			errs = append(errs, fmt.Errorf("--base-url %q: want an origin such as https://hut.ong", c.BaseURL))
 		}
 	}
-	if r := c.RootRedirect; r != "" && r != "off" {
-		u, err := url.Parse(r)
-		local := err == nil && u.Scheme == "" && u.Host == "" && strings.HasPrefix(r, "/") && !strings.HasPrefix(r, "//")
-		remote := err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-		if !local && !remote {
-			errs = append(errs, fmt.Errorf("--root-redirect %q: want a path such as /ui/, an http(s) URL, or off", r))
-		}
+	if r := c.RootRedirect; r != "" && r != "off" && r != "auto" && !redirectTarget(r) {
+		errs = append(errs, fmt.Errorf("--root-redirect %q: want a path such as /ui/, an http(s) URL, auto or off", r))
+	}
+	if r := c.NotFoundURL; r != "" && !redirectTarget(r) {
+		errs = append(errs, fmt.Errorf("--not-found-url %q: want a path on this host such as /404.html or an http(s) URL such as https://shop.example/", r))
 	}
 	if c.ExpandBaseURL != "" {
 		u, err := url.Parse(c.ExpandBaseURL)

@@ -62,6 +62,12 @@ func TestErrorsNameTheSetting(t *testing.T) {
 		{"half TOP", []string{"--top-app-key", "x"}, nil, "--top-app-secret"},
 		{"base url path", []string{"--base-url", "https://hut.ong/x"}, nil, "--base-url"},
 		{"stray arg", []string{"extra"}, nil, "unexpected argument"},
+		{"not-found url another host by //", []string{"--not-found-url", "//evil.example/"}, nil, "--not-found-url"},
+		{"not-found url scheme", []string{"--not-found-url", "javascript:alert(1)"}, nil, "--not-found-url"},
+		{"not-found url backslash", []string{"--not-found-url", "/\\evil.example"}, nil, "--not-found-url"},
+		{"not-found url relative", []string{"--not-found-url", "404.html"}, nil, "--not-found-url"},
+		{"not-found url user info", []string{"--not-found-url", "https://a@evil.example/"}, nil, "--not-found-url"},
+		{"root redirect relative", []string{"--root-redirect", "ui"}, nil, "--root-redirect"},
 		{"zero batch", []string{"--event-batch-size", "0"}, nil, "--event-batch-size must be positive"},
 		{"huge batch", []string{"--event-batch-size", "5000"}, nil, "--event-batch-size must be at most 4096"},
 		{"events maybe", []string{"--events", "maybe"}, nil, `--events "maybe": want on or off`},
@@ -122,5 +128,24 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	if _, err := ParseServe([]string{"--memory-limit", "lots"}, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
 		t.Errorf("bad value: got %v", err)
+	}
+}
+
+// TestRedirectTargets: --root-redirect and --not-found-url take a local
+// path or an http(s) URL; --root-redirect also auto (its default) and off.
+func TestRedirectTargets(t *testing.T) {
+	c, err := ParseServe(nil, envOf(nil), io.Discard)
+	if err != nil || c.RootRedirect != "auto" || c.NotFoundURL != "" {
+		t.Fatalf("defaults: %q %q %v; want auto and none", c.RootRedirect, c.NotFoundURL, err)
+	}
+	for _, v := range []string{"/404.html", "/ui/", "https://shop.example/sorry?from=hutong", "http://127.0.0.1:9/x"} {
+		c, err := ParseServe([]string{"--not-found-url", v, "--root-redirect", v}, envOf(nil), io.Discard)
+		if err != nil || c.NotFoundURL != v || c.RootRedirect != v {
+			t.Errorf("%q: got %q %q %v", v, c.NotFoundURL, c.RootRedirect, err)
+		}
+	}
+	c, err = ParseServe(nil, envOf(map[string]string{"HUTONG_NOT_FOUND_URL": "/gone"}), io.Discard)
+	if err != nil || c.NotFoundURL != "/gone" {
+		t.Errorf("HUTONG_NOT_FOUND_URL: got %q %v", c.NotFoundURL, err)
 	}
 }

@@ -37,6 +37,9 @@ type messages struct {
 	// Info pages.
 	OpenLink, Code, RequestID, InfoCopyLead string
 	Info                                    map[InfoKind]infoText
+
+	// The home page (GET / for a visitor who is not signed in).
+	HomeTitle, HomeWhat, HomeDo, HomeSignIn string
 }
 
 // kindName is the plain name of what an entity is, for titles.
@@ -101,6 +104,10 @@ func catalogue() map[Lang]*messages {
 
 			OpenLink: "打开链接", Code: "错误代码", RequestID: "请求编号",
 			InfoCopyLead: "复制下面的内容，稍后打开：",
+			HomeTitle:    "hutong 短链接服务",
+			HomeWhat:     "这里是 hutong 短链接服务：把淘宝、天猫链接变成在微信里也能打开的短链接和二维码。",
+			HomeDo:       "收到了这里的短链接？直接点开它即可。管理链接请先登录。",
+			HomeSignIn:   "登录管理后台",
 			Info: map[InfoKind]infoText{
 				InfoNotFound:    {"链接不存在", "这个链接不存在，可能是输入有误或已被删除。", "请检查链接是否完整，或向分享者索取新的链接。"},
 				InfoExpired:     {"链接已过期", "这个链接已经过了有效期。", "请向分享者索取新的链接。"},
@@ -145,6 +152,10 @@ func catalogue() map[Lang]*messages {
 
 			OpenLink: "Open the link", Code: "Error code", RequestID: "Request ID",
 			InfoCopyLead: "Copy this to open it later:",
+			HomeTitle:    "hutong short links",
+			HomeWhat:     "This host serves hutong short links: Taobao and Tmall links turned into short links and QR codes that open inside WeChat.",
+			HomeDo:       "Got a short link from here? Just open it. To manage links, sign in first.",
+			HomeSignIn:   "Sign in",
 			Info: map[InfoKind]infoText{
 				InfoNotFound:    {"Link not found", "This link does not exist. It may be mistyped or it was deleted.", "Check that the link is complete, or ask the person who shared it for a new one."},
 				InfoExpired:     {"Link expired", "This link has expired.", "Ask the person who shared it for a new one."},

@@ -38,6 +38,7 @@ var ErrNoDestination = errors.New("pages: interstitial has no app URL and no web
 // usable. It is immutable and safe for concurrent use.
 type Renderer struct {
 	interstitial, guide, preview, info *template.Template
+	home                               *template.Template
 
 	msgs map[Lang]*messages
 	css  template.CSS
@@ -71,6 +72,7 @@ func New() (*Renderer, error) {
 	}
 	for name, dst := range map[string]**template.Template{
 		"interstitial": &r.interstitial, "guide": &r.guide, "preview": &r.preview, "info": &r.info,
+		"home": &r.home,
 	} {
 		if *dst = t.Lookup(name); *dst == nil {
 			return nil, fmt.Errorf("pages: template %q missing", name)

@@ -305,6 +305,21 @@ func (r *Renderer) Info(w io.Writer, lang Lang, v Info) error {
 	}{b, txt.What, txt.Do, httpURL(v.Link), v.RequestID, v.Kind.Status(), newCopy(m, m.InfoCopyLead, v.Copy)})
 }
 
+// Home renders the home page in lang to w: what this host is and, when
+// signIn is a local path ("/ui/login"), a link to sign in. Send it with
+// status 200. Nothing is written when it fails.
+func (r *Renderer) Home(w io.Writer, lang Lang, signIn string) error {
+	b := r.base(lang, "")
+	b.Title = b.T.HomeTitle
+	if beaconPath(signIn) == "" {
+		signIn = ""
+	}
+	return r.execute(w, r.home, &struct {
+		base
+		SignIn string
+	}{b, signIn})
+}
+
 // Display limits for user-provided text, so a page stays small whatever the
 // share text held. Texts to copy are never cut.
 const (

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
 	"github.com/hutong-dev/hutong/shortlink/qr"
@@ -235,6 +237,12 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 	if s.deps.Stats == nil {
 		return errUnavailable("click tracking is not configured")
 	}
+	if f, err := exportFormat(c); err != nil || f != "" {
+		if err != nil {
+			return err
+		}
+		return s.exportEvents(c, f)
+	}
 	limit := 100
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -321,4 +329,38 @@ var openAPI []byte
 func (s *Server) handleOpenAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Send(openAPI)
+}
+
+// exportEvents streams the click events of ?since=&until= (times, days or
+// durations back from now: linkquery.ParseTime; since defaults to the
+// oldest kept, until to now) as CSV or JSON Lines
+// (linkquery.EventExport), a page at a time.
+func (s *Server) exportEvents(c *fiber.Ctx, format string) error {
+	now := s.now()
+	since := c.Query("since", c.Query("from"))
+	from, err := linkquery.ParseTime(strings.ReplaceAll(since, " ", "+"), now)
+	if err != nil {
+		return errBadRequest("since " + err.Error())
+	}
+	until := c.Query("until", c.Query("to"))
+	to, err := linkquery.ParseTime(strings.ReplaceAll(until, " ", "+"), now)
+	if err != nil {
+		return errBadRequest("until " + err.Error())
+	}
+	if !to.IsZero() && !from.Before(to) {
+		return errBadRequest("since must be before until")
+	}
+	ex := linkquery.EventExport{Format: format, From: from, To: to}
+	c.Set(fiber.HeaderContentType, ex.ContentType())
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ex.FileName()+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	q, log := s.deps.Stats, s.log
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		defer cancel()
+		if n, err := ex.Write(ctx, w, q); err != nil {
+			log.Warn("events export ended early", "rows", n, "err", err)
+		}
+	})
+	return nil
 }

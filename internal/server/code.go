@@ -23,7 +23,7 @@ type tap = tapcore.Tap
 func (s *Server) handleCode(c *fiber.Ctx) error {
 	code := c.Params("code")
 	if !shortlink.IsCode(code) {
-		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
+		return s.notFound(c) // root.go: --not-found-url
 	}
 	return s.tapCode(c, code)
 }
@@ -108,6 +108,9 @@ func (s *Server) answer(c *fiber.Ctx, t *tap) error {
 	}
 	s.observeLookup(c, t)
 	if t.Answer.Page == tapcore.PageUnusable {
+		if t.Answer.Info == pages.InfoNotFound && t.Answer.Status == 0 && t.Link == nil {
+			return s.notFound(c) // an unknown code: --not-found-url
+		}
 		return s.infoPage(c, t.Answer.Status, t.Answer.Info, "", nil)
 	}
 	s.metrics.action(string(t.Decision.Action), t.Decision.PayChannel)

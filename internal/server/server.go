@@ -47,8 +47,14 @@ type Options struct {
 	// Optional. Default: the request's scheme and Host.
 	BaseURL string
 	// RootRedirect is where GET / redirects (302), a path or an http(s)
-	// URL checked by the config. Optional. Default "": a 404 page.
+	// URL checked by the config; RootNotFound answers GET / as an unknown
+	// code. Optional. Default "": the web UI for a browser signed into it
+	// (the UI's hint cookie), else the home page (pages.Renderer.Home).
 	RootRedirect string
+	// NotFoundURL is where a tap on an unknown code is sent (302), a path
+	// or an http(s) URL checked by the config: the operator's value, never
+	// anything from the request. Optional. Default "": the 404 page.
+	NotFoundURL string
 }
 
 func (o *Options) defaults() {

@@ -66,12 +66,14 @@ func (u *ui) handleLogin(c *fiber.Ctx, rq *req) error {
 	value, _ := u.sess.issue(&k)
 	u.setCookie(c, sessionCookie, value, int(u.d.SessionTTL.Seconds()), fiber.CookieSameSiteStrictMode)
 	u.setCookie(c, preCookie, "", -1, fiber.CookieSameSiteStrictMode)
+	u.hintCookie(c, int(u.d.SessionTTL.Seconds()))
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
 func (u *ui) handleLogout(c *fiber.Ctx, rq *req) error {
 	u.sess.end(rq.sess)
 	u.setCookie(c, sessionCookie, "", -1, fiber.CookieSameSiteStrictMode)
+	u.hintCookie(c, -1)
 	return c.Redirect("/ui/login", fiber.StatusSeeOther)
 }
 
@@ -82,4 +84,20 @@ func (u *ui) canWrite(c *fiber.Ctx, rq *req) (bool, error) {
 		return true, nil
 	}
 	return false, u.errorPage(c, rq, fiber.StatusForbidden, "err.readonly")
+}
+
+// SignedInCookie is set (path /) while a browser is signed into the UI, so
+// GET / can send it to the UI instead of the home page. It is only a hint
+// and carries nothing secret: the UI checks the session cookie (scoped to
+// /ui) on every page.
+const SignedInCookie = "hutong_ui_in"
+
+// hintCookie sets SignedInCookie for maxAge seconds (negative: clears it).
+func (u *ui) hintCookie(c *fiber.Ctx, maxAge int) {
+	v := "1"
+	if maxAge < 0 {
+		v = ""
+	}
+	c.Cookie(&fiber.Cookie{Name: SignedInCookie, Value: v, Path: "/", MaxAge: maxAge,
+		Secure: u.secure(c), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
 }

@@ -38,6 +38,11 @@ type campaignData struct {
 	ExportURL   string
 	ListURL     string
 	Error       string
+	// TitleKey, NoneKey and Chip make the page a campaign's ("" :
+	// camp.title, camp.nolinks, camp) or a tag's (tags.go).
+	TitleKey, NoneKey, Chip string
+	// Partial: a tag's figures cover its first maxOverviewLinks links.
+	Partial bool
 }
 
 func campaignPath(name string) string { return "/ui/campaigns/" + url.PathEscape(name) }
@@ -84,6 +89,7 @@ func (u *ui) handleCampaign(c *fiber.Ctx, rq *req) error {
 	}
 	name = strings.Clone(name)
 	d := &campaignData{Name: name, Range: strings.Clone(c.Query("range")), Ranges: ranges,
+		TitleKey: "camp.title", NoneKey: "camp.nolinks", Chip: "camp",
 		ExportURL: "/ui/links/export.csv?" + url.Values{"campaign": {name}, "sort": {"-clicks"}}.Encode(),
 		ListURL:   "/ui/links?" + url.Values{"campaign": {name}}.Encode()}
 	if !contains(ranges, d.Range) {

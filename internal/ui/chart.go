@@ -56,7 +56,12 @@ func fillSeries(series []track.Bucket, from, to time.Time, by string, loc *time.
 // result is safe to embed in the page; it uses presentation attributes only
 // (no style attributes, which the CSP would block). label is the chart's
 // accessible name; humanWord and botWord name the two series.
-func chartSVG(pts []point, label, humanWord, botWord string) string {
+func chartSVG(pts []point, label, humanWord, botWord string, one ...string) string {
+	// one: the singular words (English "person", "bot"), for a count of 1.
+	humanOne, botOne := "", ""
+	if len(one) == 2 {
+		humanOne, botOne = one[0], one[1]
+	}
 	const W, H, left, bottom, top = 480.0, 200.0, 34.0, 22.0, 10.0
 	var max int64
 	for _, p := range pts {
@@ -89,7 +94,14 @@ func chartSVG(pts []point, label, humanWord, botWord string) string {
 		hh := plotH * float64(p.Human) / float64(scale)
 		bh := plotH * float64(p.Bot) / float64(scale)
 		y := top + plotH - hh
-		fmt.Fprintf(&b, `<g><title>%s: %d %s, %d %s</title>`, html.EscapeString(p.Label), p.Human, html.EscapeString(humanWord), p.Bot, html.EscapeString(botWord))
+		hw, bw1 := humanWord, botWord
+		if p.Human == 1 && humanOne != "" {
+			hw = humanOne
+		}
+		if p.Bot == 1 && botOne != "" {
+			bw1 = botOne
+		}
+		fmt.Fprintf(&b, `<g><title>%s: %d %s, %d %s</title>`, html.EscapeString(p.Label), p.Human, html.EscapeString(hw), p.Bot, html.EscapeString(bw1))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#d9480f"/>`, x, y, bw, hh)
 		if bh > 0 {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#adb5bd"/>`, x, y-bh, bw, bh)

@@ -75,11 +75,15 @@ func userError(msgs map[string]string, err error) (status int, field, msg string
 		return fiber.StatusServiceUnavailable, "", msgs["err.unavailable"], false
 	}
 	msg = e.Message
+	worded := false
 	for _, r := range formErrors {
 		if r.field == e.Field && (r.reason == "" || r.reason == e.Reason) {
-			msg = msgs[r.key]
+			msg, worded = msgs[r.key], true
 			break
 		}
+	}
+	if !worded {
+		msg = localError(msgs, e) // errors_more.go
 	}
 	switch e.Code {
 	case shortlink.CodeConflict:
@@ -95,10 +99,14 @@ func userError(msgs map[string]string, err error) (status int, field, msg string
 	return status, formField(e.Field), msg, true
 }
 
-// rowError is the message of a bulk import row's error: shortlink's own
-// (English, naming the column to fix, as the bulk API answers it), and
-// "internal error" for what is not an *shortlink.Error.
-func rowError(err error) string { return shortlink.ErrorMessage(err) }
+// rowError is the message of a bulk import row's error in the page's
+// language, as userError words it (English pages: shortlink's own,
+// naming the column to fix, as the bulk API answers it); a row that failed
+// for a reason not about its input says the store is unavailable.
+func rowError(msgs map[string]string, err error) string {
+	_, _, msg, _ := userError(msgs, err)
+	return msg
+}
 
 // fail puts err next to its field of f (see userError) and returns the
 // page status; ok is false when err is not about the input.

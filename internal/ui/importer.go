@@ -77,7 +77,7 @@ func (u *ui) handleImport(c *fiber.Ctx, rq *req) error {
 	format := sniffFormat(d.Format, name, body)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rows, err := u.importRows(ctx, body, format)
+	rows, err := u.importRows(ctx, body, format, msgs)
 	if err != nil {
 		status, _, msg, ok := userError(msgs, err)
 		if !ok {
@@ -112,7 +112,7 @@ func (u *ui) handleImport(c *fiber.Ctx, rq *req) error {
 // shortlink (ParseCSV or ParseJSONL, then Service.Import: the bulk API's
 // rules); each row's error is rowError's. A non-nil error refuses
 // the file as a whole (bad header, empty, too many rows).
-func (u *ui) importRows(ctx context.Context, body []byte, format string) ([]ImportRow, error) {
+func (u *ui) importRows(ctx context.Context, body []byte, format string, msgs map[string]string) ([]ImportRow, error) {
 	parse := shortlink.ParseJSONL
 	if format == "csv" {
 		parse = shortlink.ParseCSV
@@ -132,7 +132,7 @@ func (u *ui) importRows(ctx context.Context, body []byte, format string) ([]Impo
 			out[i].Target = *r.Input.Target
 		}
 		if errs[i] != nil {
-			out[i].Error = rowError(errs[i])
+			out[i].Error = rowError(msgs, errs[i])
 			continue
 		}
 		out[i].Code, out[i].Domain = links[i].Code, links[i].Domain

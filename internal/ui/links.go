@@ -458,7 +458,7 @@ func (u *ui) statsWith(rng string, v *view, query func(ctx context.Context, from
 func fillStatsView(sv *statsView, st *track.Stats, from, to time.Time, by string, v *view) {
 	sv.Total = st.Counts
 	sv.Points = fillSeries(st.Series, from, to, by, track.ChinaTime)
-	sv.Chart = chartSVG(sv.Points, v.T("stats.chart"), v.T("stats.people"), v.T("stats.bots"))
+	sv.Chart = chartSVG(sv.Points, v.T("stats.chart"), v.T("stats.people"), v.T("stats.bots"), v.T("stats.people1"), v.T("stats.bots1"))
 	sv.SeriesJSON = seriesJSON(sv.Points, v.T("stats.people"), v.T("stats.bots"), v.T("stats.when"))
 	for _, dim := range []string{"app", "os", "scene", "pay_channel"} {
 		b := breakdown{Key: "dim." + dim}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"context"
 	"sort"
 	"time"
@@ -128,4 +129,39 @@ func addCounts(dst *track.Counts, src track.Counts) {
 			dst.Breakdown[dim][k] += n
 		}
 	}
+}
+
+// eventRanges are the ranges the events export offers (?since=).
+var eventRanges = []string{"1d", "7d", "30d", "all"}
+
+// handleEventsExport streams the click events of ?since= (one of
+// eventRanges) as CSV or JSON Lines (?format=csv|jsonl;
+// linkquery.EventExport, as GET /api/v1/events?format= writes it).
+func (u *ui) handleEventsExport(c *fiber.Ctx, rq *req) error {
+	if u.d.Stats == nil {
+		return u.errorPage(c, rq, fiber.StatusServiceUnavailable, "ev.off")
+	}
+	since, format := c.Query("since", "7d"), c.Query("format", "csv")
+	if !contains(eventRanges, since) || (format != "csv" && format != "jsonl") {
+		return u.errorPage(c, rq, fiber.StatusBadRequest, "ev.bad")
+	}
+	ex := linkquery.EventExport{Format: format}
+	if since != "all" {
+		from, err := linkquery.ParseTime(since, u.now())
+		if err != nil {
+			return u.errorPage(c, rq, fiber.StatusBadRequest, "ev.bad")
+		}
+		ex.From = from
+	}
+	c.Set(fiber.HeaderContentType, ex.ContentType())
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ex.FileName()+`"`)
+	q, log := u.d.Stats, u.log
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		defer cancel()
+		if n, err := ex.Write(ctx, w, q); err != nil {
+			log.Warn("ui: events export ended early", "rows", n, "err", err)
+		}
+	})
+	return nil
 }

@@ -192,6 +192,19 @@ func (u *ui) parse(fsys fs.FS) error {
 		"hasStr": func(list []string, s string) bool { return contains(list, s) },
 		"list":   func(s ...string) []string { return s },
 		"fld":    fld,
+		// pl is message key, or its singular key+"1" when n is 1
+		// (English plurals: 1 person, 2 people).
+		"pl": func(v *view, n int64, key string) string {
+			if n == 1 {
+				if m := v.msgs[key+"1"]; m != "" {
+					return m
+				}
+			}
+			return v.T(key)
+		},
+		// tagPath and campPath are a tag's and a campaign's page.
+		"tagPath":  tagPath,
+		"campPath": campaignPath,
 		// withData is the page's view with other data, for a shared
 		// template that needs the view's T (see "breakdowns" in form.html).
 		"withData": func(v *view, data any) *view {
@@ -234,8 +247,10 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/links/:code/delete", u.wrap(true, u.handleDeletePage))
 	r.Post("/ui/links/:code/delete", u.wrap(true, u.handleDelete))
 	r.Get("/ui/overview", u.wrap(true, u.handleOverview))
+	r.Get("/ui/events/export", u.wrap(true, u.handleEventsExport))
 	r.Get("/ui/campaigns", u.wrap(true, u.handleCampaigns))
 	r.Get("/ui/campaigns/:name", u.wrap(true, u.handleCampaign))
+	r.Get("/ui/tags/:name", u.wrap(true, u.handleTag))
 	r.Get("/ui/import", u.wrap(true, u.handleImportPage))
 	r.Post("/ui/import", u.wrap(true, u.handleImport))
 	r.Post("/ui/import/links.csv", u.wrap(true, u.handleImportCSV))

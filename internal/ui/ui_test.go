@@ -485,7 +485,7 @@ func TestDetailStatsAndEdit(t *testing.T) {
 	b.lang = "en"
 	// The overview sums every link: 5 people and a bot today, the top link.
 	b.get("/ui/overview").must(t, http.StatusOK, `<strong id="ov-today">5</strong>`, `<strong id="ov-7d">5</strong>`, `<strong id="ov-30d">5</strong>`,
-		`+1 bots`, `<strong>stats-me</strong>`, `title="chat">Chat</th>`, `class="tschart"`)
+		`+1 bot<`, `<strong>stats-me</strong>`, `title="chat">Chat</th>`, `class="tschart"`)
 	st := b.get("/ui/static/uplot-1.6.32.min.js")
 	st.must(t, http.StatusOK, "uPlot")
 	// A stale version is a conflict, told at the top of the form.
@@ -515,7 +515,7 @@ func TestBulkImport(t *testing.T) {
 		"https://item.taobao.com/item.htm?id=1,bulk-one,,\n"
 	r := b.postMultipart("/ui/import", map[string]string{"csrf": tok, "format": "auto"}, "links.csv", []byte(csvFile))
 	r.must(t, http.StatusOK, "2 created, 2 failed", "http://hutong.test/bulk-one", "http://hutong.test/bulk-three",
-		"not a Taobao/Tmall link", "taken", `name="l" value="|bulk-one"`)
+		"hutong does not understand this", "taken", `name="l" value="|bulk-one"`)
 	csv := b.post("/ui/import/links.csv", url.Values{"csrf": {tok}, "l": {"|bulk-one", "|bulk-three", "|nope-nope", "evil.example|x"}})
 	if csv.Status != 200 || !strings.HasPrefix(csv.Header.Get("Content-Type"), "text/csv") || !strings.Contains(csv.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("CSV: %d %v", csv.Status, csv.Header)
