@@ -26,6 +26,10 @@ var (
 func hutongBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if bin := os.Getenv("HUTONG_TEST_BINARY"); bin != "" { // scripts/test builds it once, before the tests
+			binPath = bin
+			return
+		}
 		dir, err := os.MkdirTemp("", "hutong-bin-")
 		if err != nil {
 			buildErr = err

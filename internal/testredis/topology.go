@@ -552,11 +552,20 @@ func (s *Sentinel) Failover() (*Node, error) {
 	if old == nil {
 		return nil, errors.New("Sentinels do not agree on a master")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
 	cl := redis.NewSentinelClient(&redis.Options{Addr: s.Sentinels[0].Addr(), MaxRetries: -1})
 	defer cl.Close()
-	return old, cl.Failover(ctx, s.MasterName).Err()
+	// INPROG: the Sentinel is still in an earlier failover (one it began
+	// after a kill, or whose promotion it is still converting): wait it out.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := cl.Failover(ctx, s.MasterName).Err()
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "INPROG") || time.Now().After(deadline) {
+			return old, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // WaitPromotion waits until the Sentinels agree on a master other than old
