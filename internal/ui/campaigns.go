@@ -83,33 +83,60 @@ func (u *ui) handleCampaigns(c *fiber.Ctx, rq *req) error {
 // handleCampaign shows one campaign: taps over the range with the same
 // charts and breakdowns as a link, and its links by clicks.
 func (u *ui) handleCampaign(c *fiber.Ctx, rq *req) error {
+	return u.groupPage(c, rq, group{
+		maxLen: shortlink.MaxCampaignLen, key: "camp", param: "campaign", nav: "campaigns",
+		filter: func(name string) shortlink.Filter { return shortlink.Filter{Campaign: name} },
+		stats: func(ctx context.Context, name string, from, to time.Time, by string) (*track.Stats, bool, error) {
+			st, err := u.d.Stats.CampaignStats(ctx, name, from, to, by)
+			return st, false, err
+		},
+	})
+}
+
+// group is a page of links that share a campaign or a tag.
+type group struct {
+	maxLen int    // the longest name there can be
+	key    string // the page's message keys: <key>.title, <key>.nolinks; its chip
+	param  string // the links list's and export's query parameter
+	nav    string // the navigation entry shown active
+	filter func(name string) shortlink.Filter
+	// stats reads the group's taps; partial says some links were left out.
+	stats func(ctx context.Context, name string, from, to time.Time, by string) (st *track.Stats, partial bool, err error)
+}
+
+// groupPage shows one campaign or tag named by the path: taps over the
+// range with the link page's charts and breakdowns, and its links by
+// clicks.
+func (u *ui) groupPage(c *fiber.Ctx, rq *req, g group) error {
 	name, err := url.PathUnescape(c.Params("name"))
-	if err != nil || name == "" || len(name) > shortlink.MaxCampaignLen {
+	if err != nil || name == "" || len(name) > g.maxLen {
 		return u.errorPage(c, rq, fiber.StatusNotFound, "err.notfound")
 	}
 	name = strings.Clone(name)
 	d := &campaignData{Name: name, Range: strings.Clone(c.Query("range")), Ranges: ranges,
-		TitleKey: "camp.title", NoneKey: "camp.nolinks", Chip: "camp",
-		ExportURL: "/ui/links/export.csv?" + url.Values{"campaign": {name}, "sort": {"-clicks"}}.Encode(),
-		ListURL:   "/ui/links?" + url.Values{"campaign": {name}}.Encode()}
+		TitleKey: g.key + ".title", NoneKey: g.key + ".nolinks", Chip: g.key,
+		ExportURL: "/ui/links/export.csv?" + url.Values{g.param: {name}, "sort": {"-clicks"}}.Encode(),
+		ListURL:   "/ui/links?" + url.Values{g.param: {name}}.Encode()}
 	if !contains(ranges, d.Range) {
 		d.Range = "30d"
 	}
-	v := u.newView(c, rq, "camp.title", "campaigns", d)
-	v.Title = v.T("camp.title") + " " + name
+	v := u.newView(c, rq, g.key+".title", g.nav, d)
+	v.Title = v.T(g.key+".title") + " " + name
 	if u.d.Stats == nil {
 		d.Stats = &statsView{Off: true}
 	} else {
 		d.Stats = u.statsWith(d.Range, v, func(ctx context.Context, from, to time.Time, by string) (*track.Stats, error) {
-			return u.d.Stats.CampaignStats(ctx, name, from, to, by)
+			st, partial, err := g.stats(ctx, name, from, to, by)
+			d.Partial = partial
+			return st, err
 		})
 	}
 	ctx, cancel := ctxTimeout()
 	defer cancel()
 	cnt := linkquery.Counter{Stats: u.d.Stats, Now: u.now}
-	r, err := cnt.List(ctx, u.d.Service, linkquery.Query{Filter: shortlink.Filter{Campaign: name}, Sort: "-clicks", PerPage: 20})
+	r, err := cnt.List(ctx, u.d.Service, linkquery.Query{Filter: g.filter(name), Sort: "-clicks", PerPage: 20})
 	if err != nil {
-		u.log.Error("ui: campaign links failed", "err", err)
+		u.log.Error("ui: "+g.param+" links failed", "err", err)
 		d.Error = v.T("err.unavailable")
 	}
 	d.Total = r.Total

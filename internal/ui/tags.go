@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,40 +20,13 @@ func tagPath(name string) string { return "/ui/tags/" + url.PathEscape(name) }
 // Tags have no counters of their own, so the stats are the sum of each
 // link's (up to maxOverviewLinks links, one stats read each).
 func (u *ui) handleTag(c *fiber.Ctx, rq *req) error {
-	name, err := url.PathUnescape(c.Params("name"))
-	if err != nil || name == "" || len(name) > shortlink.MaxTagLength {
-		return u.errorPage(c, rq, fiber.StatusNotFound, "err.notfound")
-	}
-	name = strings.Clone(name)
-	d := &campaignData{Name: name, Range: strings.Clone(c.Query("range")), Ranges: ranges,
-		TitleKey: "tag.title", NoneKey: "tag.nolinks", Chip: "tag",
-		ExportURL: "/ui/links/export.csv?" + url.Values{"tag": {name}, "sort": {"-clicks"}}.Encode(),
-		ListURL:   "/ui/links?" + url.Values{"tag": {name}}.Encode()}
-	if !contains(ranges, d.Range) {
-		d.Range = "30d"
-	}
-	v := u.newView(c, rq, "tag.title", "links", d)
-	v.Title = v.T("tag.title") + " " + name
-	d.Stats = u.statsWith(d.Range, v, func(ctx context.Context, from, to time.Time, by string) (*track.Stats, error) {
-		st, partial, err := u.sumStats(ctx, shortlink.Filter{Tag: name}, from, to, by)
-		d.Partial = partial
-		return st, err
+	return u.groupPage(c, rq, group{
+		maxLen: shortlink.MaxTagLength, key: "tag", param: "tag", nav: "links",
+		filter: func(name string) shortlink.Filter { return shortlink.Filter{Tag: name} },
+		stats: func(ctx context.Context, name string, from, to time.Time, by string) (*track.Stats, bool, error) {
+			return u.sumStats(ctx, shortlink.Filter{Tag: name}, from, to, by)
+		},
 	})
-	ctx, cancel := ctxTimeout()
-	defer cancel()
-	cnt := linkquery.Counter{Stats: u.d.Stats, Now: u.now}
-	r, err := cnt.List(ctx, u.d.Service, linkquery.Query{Filter: shortlink.Filter{Tag: name}, Sort: "-clicks", PerPage: 20})
-	if err != nil {
-		u.log.Error("ui: tag links failed", "err", err)
-		d.Error = v.T("err.unavailable")
-	}
-	d.Total = r.Total
-	for _, it := range r.Items {
-		row := u.row(c, it.Link)
-		row.Clicks = it.Clicks
-		d.Rows = append(d.Rows, row)
-	}
-	return u.render(c, fiber.StatusOK, "campaign", v)
 }
 
 // sumStats sums the stats of every link matching f (up to
