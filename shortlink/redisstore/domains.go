@@ -30,9 +30,19 @@ func (s *Store) tapsKey(at time.Time) string {
 func (s *Store) ListDomains(ctx context.Context) ([]domains.Domain, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	m, err := s.rdb.HGetAll(ctx, s.domainsKey()).Result()
+	out, err := s.domainRecords(ctx, s.domainsKey(), "list domains")
 	if err != nil {
-		return nil, redisErr(err, "list domains")
+		return nil, err
+	}
+	shortlink.SortDomains(out)
+	return out, nil
+}
+
+// domainRecords reads every domain record of the hash key (one HGETALL).
+func (s *Store) domainRecords(ctx context.Context, key, op string) ([]domains.Domain, error) {
+	m, err := s.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, redisErr(err, op)
 	}
 	out := make([]domains.Domain, 0, len(m))
 	for _, v := range m {
@@ -42,7 +52,6 @@ func (s *Store) ListDomains(ctx context.Context) ([]domains.Domain, error) {
 		}
 		out = append(out, d)
 	}
-	shortlink.SortDomains(out)
 	return out, nil
 }
 
@@ -159,17 +168,9 @@ func (s *Store) DeleteDomain(ctx context.Context, host string) error {
 func (s *Store) RemovedDomains(ctx context.Context) ([]domains.Domain, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	m, err := s.rdb.HGetAll(ctx, s.removedKey()).Result()
+	out, err := s.domainRecords(ctx, s.removedKey(), "list removed domains")
 	if err != nil {
-		return nil, redisErr(err, "list removed domains")
-	}
-	out := make([]domains.Domain, 0, len(m))
-	for _, v := range m {
-		d, err := shortlink.DecodeDomain([]byte(v))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out, nil
