@@ -45,7 +45,7 @@ func (u *ui) handleOverview(c *fiber.Ctx, rq *req) error {
 
 	agg := &track.Stats{Scope: "all", From: from, To: to, By: "day"}
 	agg.Breakdown = map[string]map[string]int64{}
-	byStart := map[int64]*track.Bucket{}
+	sum := statsSum{agg: agg}
 	type top struct {
 		l shortlink.Link
 		n int64
@@ -71,14 +71,7 @@ func (u *ui) handleOverview(c *fiber.Ctx, rq *req) error {
 				d.Failed = true
 				continue
 			}
-			addCounts(&agg.Counts, st.Counts)
-			for _, b := range st.Series {
-				k := b.Start.Unix()
-				if byStart[k] == nil {
-					byStart[k] = &track.Bucket{Start: b.Start}
-				}
-				addCounts(&byStart[k].Counts, b.Counts)
-			}
+			sum.add(st)
 			if st.Human > 0 {
 				tops = append(tops, top{l, st.Human})
 			}
@@ -88,10 +81,7 @@ func (u *ui) handleOverview(c *fiber.Ctx, rq *req) error {
 		}
 		fl.Cursor = p.Next
 	}
-	for _, b := range byStart {
-		agg.Series = append(agg.Series, *b)
-	}
-	sort.Slice(agg.Series, func(i, j int) bool { return agg.Series[i].Start.Before(agg.Series[j].Start) })
+	sum.done()
 	d.Stats = &statsView{}
 	fillStatsView(d.Stats, agg, from, to, "day", v)
 	for i, p := range d.Stats.Points {

@@ -33,7 +33,7 @@ func (u *ui) handleTag(c *fiber.Ctx, rq *req) error {
 // maxOverviewLinks; partial says more were left out) bucket by bucket.
 func (u *ui) sumStats(ctx context.Context, f shortlink.Filter, from, to time.Time, by string) (*track.Stats, bool, error) {
 	agg := &track.Stats{Scope: "tag", ID: f.Tag, From: from, To: to, By: by}
-	byStart := map[int64]*track.Bucket{}
+	sum := statsSum{agg: agg}
 	f.Limit = shortlink.MaxPageSize
 	n, partial := 0, false
 	for !partial {
@@ -51,23 +51,42 @@ func (u *ui) sumStats(ctx context.Context, f shortlink.Filter, from, to time.Tim
 			if err != nil {
 				return nil, false, err
 			}
-			addCounts(&agg.Counts, st.Counts)
-			for _, b := range st.Series {
-				k := b.Start.Unix()
-				if byStart[k] == nil {
-					byStart[k] = &track.Bucket{Start: b.Start}
-				}
-				addCounts(&byStart[k].Counts, b.Counts)
-			}
+			sum.add(st)
 		}
 		if p.Next == "" {
 			break
 		}
 		f.Cursor = p.Next
 	}
-	for _, b := range byStart {
-		agg.Series = append(agg.Series, *b)
-	}
-	sort.Slice(agg.Series, func(i, j int) bool { return agg.Series[i].Start.Before(agg.Series[j].Start) })
+	sum.done()
 	return agg, partial, nil
+}
+
+// statsSum adds links' stats into agg: totals, and the series bucket by
+// bucket (the overview's and a tag's figures). Call done once at the end.
+type statsSum struct {
+	agg     *track.Stats
+	byStart map[int64]*track.Bucket
+}
+
+func (s *statsSum) add(st *track.Stats) {
+	if s.byStart == nil {
+		s.byStart = map[int64]*track.Bucket{}
+	}
+	addCounts(&s.agg.Counts, st.Counts)
+	for _, b := range st.Series {
+		k := b.Start.Unix()
+		if s.byStart[k] == nil {
+			s.byStart[k] = &track.Bucket{Start: b.Start}
+		}
+		addCounts(&s.byStart[k].Counts, b.Counts)
+	}
+}
+
+// done puts the summed buckets into agg.Series, oldest first.
+func (s *statsSum) done() {
+	for _, b := range s.byStart {
+		s.agg.Series = append(s.agg.Series, *b)
+	}
+	sort.Slice(s.agg.Series, func(i, j int) bool { return s.agg.Series[i].Start.Before(s.agg.Series[j].Start) })
 }
