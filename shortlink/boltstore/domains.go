@@ -41,14 +41,9 @@ func (s *Store) ListDomains(ctx context.Context) ([]domains.Domain, error) {
 	var out []domains.Domain
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b, _ := boltDomains(tx, false)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(_, v []byte) error {
-			d, err := shortlink.DecodeDomain(v)
-			out = append(out, d)
-			return err
-		})
+		var err error
+		out, err = domainRecords(b)
+		return err
 	})
 	shortlink.SortDomains(out)
 	return out, err
@@ -158,17 +153,25 @@ func updateTomb(tx *bolt.Tx, host string, fn func(*domains.Domain) error, out *d
 func (s *Store) RemovedDomains(ctx context.Context) ([]domains.Domain, error) {
 	var out []domains.Domain
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRemoved)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(_, v []byte) error {
-			d, err := shortlink.DecodeDomain(v)
-			out = append(out, d)
-			return err
-		})
+		var err error
+		out, err = domainRecords(tx.Bucket(bucketRemoved))
+		return err
 	})
 	return out, err // bbolt keeps keys in order: by host
+}
+
+// domainRecords decodes every domain record of b (nil: none), by host.
+func domainRecords(b *bolt.Bucket) ([]domains.Domain, error) {
+	var out []domains.Domain
+	if b == nil {
+		return nil, nil
+	}
+	err := b.ForEach(func(_, v []byte) error {
+		d, err := shortlink.DecodeDomain(v)
+		out = append(out, d)
+		return err
+	})
+	return out, err
 }
 
 // UpdateRemovedDomain implements shortlink.DomainStore.
