@@ -357,3 +357,115 @@ func TestRedisRetention(t *testing.T) {
 		t.Fatalf("%d events, first %q; want batch 4's 30", len(evs), evs[0].ID)
 	}
 }
+
+// TestRedisCounterWriteRaces: the sink merges counters in Go from what it
+// read and the script stores the result only where the field still holds
+// what was read. Another writer's batch between the read and the write
+// (on the same links, a field deleted, a field rewritten in the old text
+// form) must still end in exact sums; so must writers racing freely.
+func TestRedisCounterWriteRaces(t *testing.T) {
+	rdb := testClient(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 25, 9, 40, 0, 0, ChinaTime)
+	for _, shards := range []int{1, 3} {
+		t.Run("between/shards="+strconv.Itoa(shards), func(t *testing.T) {
+			stream := testStream(t, rdb)
+			a := NewRedisSink(rdb, RedisConfig{Stream: stream, Shards: shards})
+			b := NewRedisSink(rdb, RedisConfig{Stream: stream, Shards: shards})
+			r := rand.New(rand.NewPCG(11, uint64(shards)))
+			model := counterModel{}
+			var seqA, seqB uint64
+			writeB := func(evs []Event) {
+				seqB++
+				for i := range evs {
+					evs[i].VisitID = newVisitIDAt(evs[i].Time)
+				}
+				if ok, err := b.WriteBatch(ctx, &Batch{Writer: "b", Seq: seqB, Events: evs}); err != nil || !ok {
+					t.Errorf("writer b batch %d: applied=%v err=%v", seqB, ok, err)
+				}
+				model.add(aggregateRef(evs, ChinaTime))
+			}
+			// Both writers start with counters in place.
+			first := randBatch(r, 120, base)
+			writeB(first)
+			round := 0
+			a.betweenReadAndWrite = func() {
+				round++
+				switch round % 3 {
+				case 0: // the same links and clients again
+					writeB(cloneEvents(first))
+				case 1: // another mix, overlapping
+					writeB(randBatch(r, 80, base))
+				case 2: // a field gone (deleted by hand), one in the old text form
+					keys, field := bucketOf(a, "link:"+first[0].Code+":d:20261125")
+					if err := rdb.HDel(ctx, keys[0], field).Err(); err != nil {
+						t.Error(err)
+					}
+					delete(model, "link:"+first[0].Code+":d:20261125")
+					keys, field = bucketOf(a, "link:"+first[1].Code+":h:2026112509")
+					if err := rdb.HSet(ctx, keys[0], field, "total=3,human=2,foreign=1").Err(); err != nil {
+						t.Error(err)
+					}
+					model["link:"+first[1].Code+":h:2026112509"] = map[string]int64{"total": 3, "human": 2, "foreign": 1}
+				}
+			}
+			for range 6 {
+				seqA++
+				evs := randBatch(r, 150, base)
+				evs = append(evs, cloneEvents(first[:20])...)
+				for i := range evs {
+					evs[i].VisitID = newVisitIDAt(evs[i].Time)
+				}
+				if ok, err := a.WriteBatch(ctx, &Batch{Writer: "a", Seq: seqA, Events: evs}); err != nil || !ok {
+					t.Fatalf("writer a batch %d: applied=%v err=%v", seqA, ok, err)
+				}
+				model.add(aggregateRef(evs, ChinaTime))
+			}
+			model.check(t, a)
+		})
+	}
+	t.Run("free", func(t *testing.T) {
+		stream := testStream(t, rdb)
+		const writers, batches = 4, 12
+		models := make([]counterModel, writers)
+		errs := make(chan error, writers)
+		for w := range writers {
+			go func() {
+				sink := NewRedisSink(rdb, RedisConfig{Stream: stream})
+				r := rand.New(rand.NewPCG(uint64(w), 99))
+				models[w] = counterModel{}
+				for seq := uint64(1); seq <= batches; seq++ {
+					evs := randBatch(r, 100, base) // few links: every batch overlaps the others
+					for i := range evs {
+						evs[i].VisitID = newVisitIDAt(evs[i].Time)
+					}
+					if ok, err := sink.WriteBatch(ctx, &Batch{Writer: "w" + strconv.Itoa(w), Seq: seq, Events: evs}); err != nil || !ok {
+						errs <- errors.New("writer " + strconv.Itoa(w) + ": " + strconv.FormatBool(ok) + " " + errString(err))
+						return
+					}
+					models[w].add(aggregateRef(evs, ChinaTime))
+				}
+				errs <- nil
+			}()
+		}
+		for range writers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		model := counterModel{}
+		for _, m := range models {
+			for k, fs := range m {
+				model.add(map[string]map[string]int64{k: fs})
+			}
+		}
+		model.check(t, NewRedisSink(rdb, RedisConfig{Stream: stream}))
+	})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
