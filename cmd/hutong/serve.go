@@ -172,7 +172,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if _, cluster := rdb.(*redis.ClusterClient); shards == 0 && cluster {
 			shards = 8 // spread over the masters
 		}
-		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas, Encoding: eventsEncoding(cfg)})
+		rs := track.NewRedisSink(rdb, track.RedisConfig{Shards: shards, Retention: retention(cfg.EventsRetention), MaxLen: int64(cfg.EventsMaxLen), NoLog: cfg.EventsURL != "", MinReplicas: minReplicas, Encoding: eventsEncoding(cfg, false)})
 		if err == nil {
 			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := rs.Init(ictx)
@@ -191,7 +191,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("embedded store %s: %w", filepath.Join(cfg.Data, "links.db"), err)
 		}
 		m.store = bs
-		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != "", Encoding: eventsEncoding(cfg)})
+		es, err := track.OpenBoltSink(filepath.Join(cfg.Data, "events.db"), track.BoltConfig{Retention: retention(cfg.EventsRetention), NoLog: cfg.EventsURL != "", Encoding: eventsEncoding(cfg, true)})
 		if err != nil {
 			return fmt.Errorf("embedded event store %s: %w", filepath.Join(cfg.Data, "events.db"), err)
 		}
@@ -502,9 +502,17 @@ func (m *Main) rulesName() string {
 	return m.Config.Rules
 }
 
-// eventsEncoding maps --events-compression (checked by config) to the
-// sinks' Encoding.
-func eventsEncoding(cfg config.Serve) track.Encoding {
+// eventsEncoding maps --events-compression (checked by config) to a
+// sink's Encoding. "auto" is gzip where the bytes are shared memory or a
+// replicated log (Redis, JetStream) and Snappy in the embedded store,
+// whose bytes are local disk and whose CPU is the tap's core.
+func eventsEncoding(cfg config.Serve, embedded bool) track.Encoding {
+	if cfg.EventsCompression == "auto" {
+		if embedded {
+			return track.EncodingSnappy
+		}
+		return track.EncodingGzip
+	}
 	enc, _ := track.ParseEncoding(cfg.EventsCompression)
 	return enc
 }

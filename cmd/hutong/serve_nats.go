@@ -46,7 +46,7 @@ func (m *Main) openNATSLog(ctx context.Context, cfg config.Serve, counters track
 		time.Sleep(200 * time.Millisecond) // the first connect attempt
 	}
 	log, err := track.OpenNATSLog(octx, nc, track.NATSConfig{Instance: inst, MaxAge: retention(cfg.EventsRetention),
-		Replicas: cfg.EventsReplicas, Encoding: eventsEncoding(cfg), Registerer: reg, Logger: m.Logger})
+		Replicas: cfg.EventsReplicas, Encoding: eventsEncoding(cfg, false), Registerer: reg, Logger: m.Logger})
 	if err != nil {
 		return nil, err
 	}

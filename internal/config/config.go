@@ -235,7 +235,7 @@ func ParseServe(args []string, env Env, out io.Writer) (Serve, error) {
 	b.dur(&c.StaleIfError, "stale-if-error", 10*time.Minute, "how long a cached link (without a click cap) is still served while Redis cannot be read; 0: off, at most 24h")
 	b.dur(&c.EventFlushInterval, "event-flush-interval", 200*time.Millisecond, "longest a click event waits in a partial batch")
 	b.dur(&c.EventsRetention, "events-retention", 72*time.Hour, "how long the event log keeps click events (0: forever)")
-	b.str(&c.EventsCompression, "events-compression", "gzip", "how the event log stores each batch's event lines: gzip or none")
+	b.str(&c.EventsCompression, "events-compression", "auto", "how the event log stores each batch's event lines: gzip, snappy, none, or auto (gzip on Redis and JetStream, snappy in the embedded store)")
 	b.str(&c.EventsURL, "events-url", "", "NATS JetStream for the event log: nats://host:4222[,host2…] or tls://… (counters stay in the store); also $HUTONG_EVENTS_URL")
 	b.int(&c.EventsReplicas, "events-replicas", 1, "JetStream stream replicas (1, 3 or 5)")
 	b.str(&c.EventsInstance, "events-instance", "", "this instance's subject token, hutong.events.<instance> (default: the host name)")
@@ -354,8 +354,10 @@ func (c Serve) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--top-decode-method %q: want tpwd.query or link.parse", c.TOPDecodeMethod))
 	}
-	if c.EventsCompression != "gzip" && c.EventsCompression != "none" {
-		errs = append(errs, fmt.Errorf("--events-compression %q: want gzip or none", c.EventsCompression))
+	switch c.EventsCompression {
+	case "auto", "gzip", "snappy", "none":
+	default:
+		errs = append(errs, fmt.Errorf("--events-compression %q: want auto, gzip, snappy or none", c.EventsCompression))
 	}
 	switch c.Events {
 	case "on":

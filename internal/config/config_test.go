@@ -57,7 +57,7 @@ func TestErrorsNameTheSetting(t *testing.T) {
 		{"bad env duration", nil, map[string]string{"HUTONG_EXPAND_TIMEOUT": "soon"}, "HUTONG_EXPAND_TIMEOUT"},
 		{"bad env int", nil, map[string]string{"HUTONG_MAX_INPUT": "big"}, "HUTONG_MAX_INPUT"},
 		{"hash without key", []string{"--ip-policy", "hash"}, nil, "--ip-hash-key"},
-		{"unknown events compression", []string{"--events-compression", "zstd"}, nil, "--events-compression \"zstd\": want gzip or none"},
+		{"unknown events compression", []string{"--events-compression", "zstd"}, nil, "--events-compression \"zstd\": want auto, gzip, snappy or none"},
 		{"short cursor secret", []string{"--cursor-secret", "short"}, nil, "--cursor-secret"},
 		{"half TOP", []string{"--top-app-key", "x"}, nil, "--top-app-secret"},
 		{"base url path", []string{"--base-url", "https://hut.ong/x"}, nil, "--base-url"},

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
 )
 
 // Encoding is how a batch record's event lines are stored: as they are
@@ -25,24 +26,38 @@ const (
 	EncodingGzip Encoding = iota
 	// EncodingNone stores the lines as they are.
 	EncodingNone
+	// EncodingSnappy is the Snappy framing format (github.com/google/snappy
+	// framing_format.txt; python-snappy's StreamDecompressor, Java's
+	// SnappyFramedInputStream, Node's snappy-stream, `snzip -d`), written
+	// with klauspost/compress/s2 in Snappy-compatible mode: ~4x less CPU
+	// than gzip BestSpeed for ~1.5x the bytes (BenchmarkCompressLines). It
+	// is the embedded store's default, where the bytes are local disk and
+	// the CPU is the tap's own core.
+	EncodingSnappy
 )
 
-// ParseEncoding reads --events-compression: "gzip" (or "") or "none".
+// ParseEncoding reads --events-compression: "gzip" (or ""), "snappy" or
+// "none".
 func ParseEncoding(s string) (Encoding, error) {
 	switch s {
 	case "", "gzip":
 		return EncodingGzip, nil
+	case "snappy":
+		return EncodingSnappy, nil
 	case "none":
 		return EncodingNone, nil
 	}
-	return 0, fmt.Errorf("events compression %q: want gzip or none", s)
+	return 0, fmt.Errorf("events compression %q: want gzip, snappy or none", s)
 }
 
 // String is the name a record carries (the Redis entry's "enc" field, the
-// JetStream message's Content-Encoding header); "" for EncodingNone.
+// JetStream message's "enc" header); "" for EncodingNone.
 func (e Encoding) String() string {
-	if e == EncodingGzip {
+	switch e {
+	case EncodingGzip:
 		return "gzip"
+	case EncodingSnappy:
+		return "snappy"
 	}
 	return ""
 }
@@ -62,6 +77,9 @@ const maxDecoded = 64 << 20
 var errTooLarge = errors.New("track: compressed batch record expands past 64 MiB")
 
 var gzipMagic = []byte{0x1f, 0x8b}
+
+// snappyMagic is the Snappy framing format's stream identifier chunk.
+var snappyMagic = []byte("\xff\x06\x00\x00sNaPpY")
 
 // appender is an io.Writer that appends to b.
 type appender struct{ b []byte }
@@ -83,9 +101,35 @@ var gzipWriters = sync.Pool{New: func() any {
 // yields of the processor.
 const gzipChunk = 16 << 10
 
+// snappyWriters are s2 writers in Snappy-compatible mode, one block at a
+// time on the calling goroutine (no goroutines of their own).
+var snappyWriters = sync.Pool{New: func() any {
+	return s2.NewWriter(nil, s2.WriterSnappyCompat(), s2.WriterConcurrency(1))
+}}
+
+// snappyChunk is the Snappy framing format's largest block of input.
+const snappyChunk = 64 << 10
+
 // encodeLines appends lines, encoded as enc, to dst.
 func encodeLines(dst, lines []byte, enc Encoding) []byte {
-	if enc != EncodingGzip {
+	switch enc {
+	case EncodingGzip:
+	case EncodingSnappy:
+		a := appender{b: dst}
+		w := snappyWriters.Get().(*s2.Writer)
+		w.Reset(&a)
+		// A block at a time (~40 µs each), yielding between them.
+		for len(lines) > snappyChunk {
+			_, _ = w.Write(lines[:snappyChunk])
+			lines = lines[snappyChunk:]
+			runtime.Gosched()
+		}
+		_, _ = w.Write(lines)
+		_ = w.Close()
+		w.Reset(nil)
+		snappyWriters.Put(w)
+		return a.b
+	default:
 		return append(dst, lines...)
 	}
 	a := appender{b: dst}
@@ -107,9 +151,13 @@ func encodeLines(dst, lines []byte, enc Encoding) []byte {
 
 var gzipReaders sync.Pool // *gzip.Reader
 
-// decodeLines returns payload's event lines: payload itself when it is not
-// gzip (event lines start with "{"), else its expansion.
+// decodeLines returns payload's event lines: payload itself when it is
+// neither gzip nor Snappy framed (event lines start with "{"), else its
+// expansion.
 func decodeLines(payload []byte) ([]byte, error) {
+	if bytes.HasPrefix(payload, snappyMagic) {
+		return decodeSnappy(payload)
+	}
 	if !bytes.HasPrefix(payload, gzipMagic) {
 		return payload, nil
 	}
@@ -131,6 +179,20 @@ func decodeLines(payload []byte) ([]byte, error) {
 	n, err := io.Copy(out, io.LimitReader(r, maxDecoded+1))
 	if err != nil {
 		return nil, fmt.Errorf("track: gzip batch record: %w", err)
+	}
+	if n > maxDecoded {
+		return nil, errTooLarge
+	}
+	return out.Bytes(), nil
+}
+
+// decodeSnappy expands a Snappy framed record, bounded by maxDecoded.
+func decodeSnappy(payload []byte) ([]byte, error) {
+	r := s2.NewReader(bytes.NewReader(payload), s2.ReaderMaxBlockSize(snappyChunk))
+	out := bytes.NewBuffer(make([]byte, 0, 5*len(payload)))
+	n, err := io.Copy(out, io.LimitReader(r, maxDecoded+1))
+	if err != nil {
+		return nil, fmt.Errorf("track: snappy batch record: %w", err)
 	}
 	if n > maxDecoded {
 		return nil, errTooLarge

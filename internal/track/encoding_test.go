@@ -3,7 +3,9 @@ package track
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,12 +13,13 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
 	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 )
 
 func TestParseEncoding(t *testing.T) {
-	for in, want := range map[string]Encoding{"": EncodingGzip, "gzip": EncodingGzip, "none": EncodingNone} {
+	for in, want := range map[string]Encoding{"": EncodingGzip, "gzip": EncodingGzip, "snappy": EncodingSnappy, "none": EncodingNone} {
 		if got, err := ParseEncoding(in); err != nil || got != want {
 			t.Errorf("ParseEncoding(%q) = %v, %v; want %v", in, got, err, want)
 		}
@@ -116,16 +119,20 @@ func TestRedisEncodings(t *testing.T) {
 	}
 	gz := NewRedisSink(rdb, RedisConfig{Stream: stream})
 	plain := NewRedisSink(rdb, RedisConfig{Stream: stream, Encoding: EncodingNone})
-	for seq, s := range []*RedisSink{gz, plain, gz} {
+	sn := NewRedisSink(rdb, RedisConfig{Stream: stream, Encoding: EncodingSnappy})
+	for seq, s := range []*RedisSink{gz, plain, gz, sn} {
 		if _, err := s.WriteBatch(ctx, batch(uint64(seq+1))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	msgs := rdb.XRange(ctx, gz.StreamKey(0), "-", "+").Val()
-	if len(msgs) != 3 {
-		t.Fatalf("%d records; want 3", len(msgs))
+	if len(msgs) != 4 {
+		t.Fatalf("%d records; want 4", len(msgs))
 	}
-	for i, m := range msgs {
+	if ev, _ := msgs[3].Values["ev"].(string); msgs[3].Values["enc"] != "snappy" || !strings.HasPrefix(ev, string(snappyMagic)) {
+		t.Errorf("snappy record: enc=%v, ev starts %q", msgs[3].Values["enc"], ev[:10])
+	}
+	for i, m := range msgs[:3] {
 		ev, _ := m.Values["ev"].(string)
 		enc, has := m.Values["enc"]
 		if wantGz := i != 1; wantGz != strings.HasPrefix(ev, "\x1f\x8b") || wantGz != (enc == "gzip") || (!wantGz && has) {
@@ -136,8 +143,8 @@ func TestRedisEncodings(t *testing.T) {
 		t.Errorf("gzip record %d bytes, plain %d: want under a third", len(msgs[0].Values["ev"].(string)), len(msgs[1].Values["ev"].(string)))
 	}
 	evs := allEvents(t, gz)
-	if len(evs) != 150 || evs[0].ID != "we:1:0" || evs[50].ID != "we:2:0" || evs[149].ID != "we:3:49" {
-		t.Fatalf("%d events read back; want 150 in batch order", len(evs))
+	if len(evs) != 200 || evs[0].ID != "we:1:0" || evs[50].ID != "we:2:0" || evs[149].ID != "we:3:49" || evs[199].ID != "we:4:49" {
+		t.Fatalf("%d events read back; want 200 in batch order", len(evs))
 	}
 	// An unknown encoding is refused by name, not parsed as lines.
 	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: gz.StreamKey(0), Values: []any{"v", "2", "w", "x", "seq", "1", "n", "1", "s", "0", "enc", "zstd", "ev", "?"}}).Err(); err != nil {
@@ -160,7 +167,7 @@ func TestBoltEncodings(t *testing.T) {
 		}
 		return &Batch{Writer: "wb", Seq: seq, Events: evs}
 	}
-	for seq, enc := range []Encoding{EncodingGzip, EncodingNone} {
+	for seq, enc := range []Encoding{EncodingGzip, EncodingNone, EncodingSnappy} {
 		s, err := OpenBoltSink(path, BoltConfig{Encoding: enc})
 		if err != nil {
 			t.Fatal(err)
@@ -168,9 +175,9 @@ func TestBoltEncodings(t *testing.T) {
 		if _, err := s.WriteBatch(context.Background(), batch(uint64(seq+1))); err != nil {
 			t.Fatal(err)
 		}
-		if enc == EncodingNone {
-			if evs := allEvents(t, s); len(evs) != 1024 || evs[512].ID != "wb:2:0" {
-				t.Fatalf("%d events; want 1024", len(evs))
+		if enc == EncodingSnappy {
+			if evs := allEvents(t, s); len(evs) != 1536 || evs[512].ID != "wb:2:0" || evs[1024].ID != "wb:3:0" {
+				t.Fatalf("%d events; want 1536", len(evs))
 			}
 		}
 		if err := s.Close(); err != nil {
@@ -192,7 +199,104 @@ func TestBoltEncodings(t *testing.T) {
 			return nil
 		})
 	})
-	if len(sizes) != 2 || sizes[0]*4 > sizes[1] || sizes[0] > 20*4096 {
-		t.Errorf("record sizes %v; want the gzip one under a quarter of the plain one and 20 pages", sizes)
+	if len(sizes) != 3 || sizes[0]*4 > sizes[1] || sizes[0] > 20*4096 || sizes[2]*3 > sizes[1] {
+		t.Errorf("record sizes %v; want the gzip one under a quarter of the plain one and 20 pages, the snappy one under a third", sizes)
 	}
+}
+
+// TestSnappyLines: a Snappy record is the standard framing format (read here
+// by readSnappyFrames, which follows the format's text, not the code that
+// wrote it),
+// splits a large batch into 64 KiB blocks, yields the same events, and a
+// damaged or oversized one is an error.
+func TestSnappyLines(t *testing.T) {
+	var lines []byte
+	for i := range 4 {
+		var err error
+		if lines, err = AppendEventLines(lines, &Batch{Writer: "ws", Seq: uint64(i + 1), Events: variedEvents()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	z := encodeLines(nil, lines, EncodingSnappy)
+	if !bytes.HasPrefix(z, snappyMagic) || len(z)*3 > len(lines) || len(lines) < 3*snappyChunk {
+		t.Fatalf("snappy of %d bytes is %d bytes; want under a third, several blocks", len(lines), len(z))
+	}
+	plain, err := readSnappyFrames(z)
+	if err != nil || !bytes.Equal(plain, lines) {
+		t.Fatalf("Snappy framing reader: %d bytes, %v; want the %d bytes of lines", len(plain), err, len(lines))
+	}
+	if got, err := ParseEventLines(z); err != nil || len(got) != 2048 {
+		t.Fatalf("ParseEventLines(snappy): %d events, %v; want 2048", len(got), err)
+	}
+	if z2 := encodeLines(nil, lines, EncodingSnappy); !bytes.Equal(z, z2) {
+		t.Fatal("pooled snappy writer gave other bytes on reuse")
+	}
+	bad := bytes.Clone(z)
+	bad[len(bad)/2] ^= 0xff
+	if _, err := ParseEventLines(bad); err == nil {
+		t.Error("a damaged snappy record parsed")
+	}
+	if _, err := ParseEventLines(z[:len(z)-10]); err == nil {
+		t.Error("a truncated snappy record parsed")
+	}
+	big := encodeLines(nil, bytes.Repeat([]byte("\n"), maxDecoded+1), EncodingSnappy)
+	if _, err := decodeLines(big); !errors.Is(err, errTooLarge) {
+		t.Errorf("64 MiB + 1 of snappy: err = %v; want errTooLarge", err)
+	}
+}
+
+// readSnappyFrames reads the Snappy framing format as
+// github.com/google/snappy/framing_format.txt describes it: chunks of a
+// type byte and a 3-byte little-endian length; the stream identifier
+// first; compressed (0x00) and uncompressed (0x01) chunks carry a masked
+// CRC-32C of their uncompressed data, then the data (a Snappy block for
+// 0x00, decoded with s2.Decode, which reads the Snappy block format).
+func readSnappyFrames(z []byte) ([]byte, error) {
+	var out []byte
+	castagnoli := crc32.MakeTable(crc32.Castagnoli)
+	first := true
+	for len(z) > 0 {
+		if len(z) < 4 {
+			return nil, errors.New("short chunk header")
+		}
+		typ, n := z[0], int(z[1])|int(z[2])<<8|int(z[3])<<16
+		if len(z) < 4+n {
+			return nil, errors.New("short chunk")
+		}
+		body := z[4 : 4+n]
+		z = z[4+n:]
+		if first != (typ == 0xff) {
+			return nil, errors.New("stream identifier misplaced")
+		}
+		first = false
+		switch {
+		case typ == 0xff:
+			if string(body) != "sNaPpY" {
+				return nil, errors.New("bad stream identifier")
+			}
+		case typ == 0x00 || typ == 0x01:
+			if len(body) < 4 {
+				return nil, errors.New("short data chunk")
+			}
+			data := body[4:]
+			if typ == 0x00 {
+				var err error
+				if data, err = s2.Decode(nil, data); err != nil {
+					return nil, err
+				}
+			}
+			if len(data) > 65536 {
+				return nil, errors.New("block over 64 KiB")
+			}
+			c := crc32.Checksum(data, castagnoli)
+			if masked := (c>>15 | c<<17) + 0xa282ead8; masked != binary.LittleEndian.Uint32(body) {
+				return nil, errors.New("checksum mismatch")
+			}
+			out = append(out, data...)
+		case typ >= 0x80: // skippable
+		default:
+			return nil, errors.New("reserved unskippable chunk")
+		}
+	}
+	return out, nil
 }

@@ -26,7 +26,7 @@ const (
 	HeaderSeq     = "seq"  // the batch's Seq, decimal
 	HeaderCount   = "n"    // events in this message's payload
 	HeaderPart    = "part" // "k/K" (k from 0) when a batch did not fit one message; absent otherwise
-	HeaderEnc     = "enc"  // "gzip" when the payload is the gzip of the lines (Encoding); absent otherwise
+	HeaderEnc     = "enc"  // "gzip" or "snappy" when the payload is the lines so compressed (Encoding); absent otherwise
 )
 
 // NATSConfig configures a NATSLog. Fields marked Optional have defaults.
@@ -362,9 +362,9 @@ func (l *NATSLog) AppendBatch(ctx context.Context, b *Batch, lines []byte) error
 			msgID = id + "/" + strconv.Itoa(k)
 		}
 		m.Data = parts[k]
-		if l.cfg.Encoding == EncodingGzip {
-			m.Header.Set(HeaderEnc, "gzip")
-			l.z = encodeLines(l.z[:0], parts[k], EncodingGzip)
+		if enc := l.cfg.Encoding; enc != EncodingNone {
+			m.Header.Set(HeaderEnc, enc.String())
+			l.z = encodeLines(l.z[:0], parts[k], enc)
 			m.Data = l.z
 		}
 		ack, err := l.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(l.cfg.Stream))

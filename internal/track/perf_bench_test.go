@@ -315,6 +315,15 @@ func BenchmarkCompressLines(b *testing.B) {
 		b.ReportMetric(float64(len(dst))/float64(len(lines)), "kept")
 		b.ReportMetric(float64(len(dst))/512, "B/event")
 	})
+	b.Run("snappy", func(b *testing.B) {
+		b.SetBytes(int64(len(lines)))
+		b.ReportAllocs()
+		for b.Loop() {
+			dst = encodeLines(dst[:0], lines, EncodingSnappy)
+		}
+		b.ReportMetric(float64(len(dst))/float64(len(lines)), "kept")
+		b.ReportMetric(float64(len(dst))/512, "B/event")
+	})
 	b.Run("gunzip+parse", func(b *testing.B) {
 		z := encodeLines(nil, lines, EncodingGzip)
 		b.SetBytes(int64(len(lines)))

@@ -603,8 +603,8 @@ func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
 		if p.lines, err = appendLines(p.lines, b.Writer, b.Seq, p.events, p.index); err != nil {
 			return err
 		}
-		if s.cfg.Encoding == EncodingGzip {
-			p.zlines = encodeLines(p.zlines[:0], p.lines, EncodingGzip)
+		if s.cfg.Encoding != EncodingNone {
+			p.zlines = encodeLines(p.zlines[:0], p.lines, s.cfg.Encoding)
 		}
 	}
 	deltas := sc.agg.aggregate(p.events)
@@ -645,8 +645,8 @@ func (s *RedisSink) buildPart(sc *redisScratch, b *Batch, p *shardPart) error {
 			x = append(x, "minid", "~", sc.minID)
 		}
 		x = append(x, "*", "v", "2", "w", &b.Writer, "seq", &b.Seq, "n", &p.nev, "s", p.shard)
-		if s.cfg.Encoding == EncodingGzip {
-			x = append(x, "enc", "gzip", "ev", &bufArg{to: len(p.zlines), buf: &p.zlines})
+		if enc := s.cfg.Encoding; enc != EncodingNone {
+			x = append(x, "enc", enc.String(), "ev", &bufArg{to: len(p.zlines), buf: &p.zlines})
 		} else {
 			x = append(x, "ev", &bufArg{to: len(p.lines), buf: &p.lines})
 		}
@@ -1066,8 +1066,8 @@ func decodeEntry(shard int, m redis.XMessage) (LogRecord, error) {
 	if v, _ := m.Values["v"].(string); v != "2" {
 		return rec, fmt.Errorf("track: stream entry %s: format %q, want 2", m.ID, v)
 	}
-	if enc, _ := m.Values["enc"].(string); enc != "" && enc != "gzip" {
-		return rec, fmt.Errorf("track: stream entry %s: encoding %q, want gzip or none", m.ID, enc)
+	if enc, _ := m.Values["enc"].(string); enc != "" && enc != "gzip" && enc != "snappy" {
+		return rec, fmt.Errorf("track: stream entry %s: encoding %q, want gzip, snappy or none", m.ID, enc)
 	}
 	js, _ := m.Values["ev"].(string)
 	evs, err := ParseEventLines([]byte(js))
