@@ -25,11 +25,20 @@ func NewURLs(baseURL, reqScheme, reqHost string, pools *Registry) URLs {
 	if baseURL == "" {
 		return URLs{Origin: reqScheme + "://" + reqHost, Scheme: reqScheme, Pools: pools}
 	}
-	scheme := "https"
-	if sc, _, ok := strings.Cut(baseURL, "://"); ok {
-		scheme = strings.ToLower(sc)
+	return URLs{Origin: baseURL, Scheme: Scheme(baseURL, reqScheme), Pools: pools}
+}
+
+// Scheme is the scheme of short links' public URLs: --base-url's, else the
+// request's (URLs.Scheme without building the rest; no allocation for a
+// lower-case scheme).
+func Scheme(baseURL, reqScheme string) string {
+	if baseURL == "" {
+		return reqScheme
 	}
-	return URLs{Origin: baseURL, Scheme: scheme, Pools: pools}
+	if sc, _, ok := strings.Cut(baseURL, "://"); ok {
+		return strings.ToLower(sc)
+	}
+	return "https"
 }
 
 // Fixed returns u with the pools' picks made now, so every URL it builds

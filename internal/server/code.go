@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"github.com/hutong-dev/hutong/internal/domains"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,24 +40,14 @@ func (s *Server) tapCode(c *fiber.Ctx, code string) error {
 	r := &t.Req
 	r.Code = code
 	var ok bool
-	var host, landing string
-	if r.Domains, host, ok = s.tapKeys(c, &r.DomainBuf); !ok { // domain pools: a host that is not configured, or retired
+	if r.Domains, r.Host, ok = s.tapKeys(c, &r.DomainBuf); !ok { // domain pools: a host that is not configured, or retired
 		return s.infoPage(c, 0, pages.InfoNotFound, "", nil)
 	}
-	if host != "" {
-		// A pool's landing domain serves hutong's own pages: a tap on
-		// another host of the pool that gets one is sent there, and the
-		// hop is not counted again.
-		landing, r.Counted = s.deps.Domain.Registry.Landing(host)
+	if r.Host != "" {
+		r.Scheme = domains.Scheme(s.opts.BaseURL, c.Protocol()) // of the landing hop, should the core send the tap there
 	}
 	s.readTap(c, r)
 	s.core.Code(t)
-	if host != "" && !r.Head && !r.Counted && !t.Client.Bot {
-		s.deps.Domain.Registry.CountTap(host)
-	}
-	if landing != "" && ownPage(t.Answer.Page) && t.Link.Domain == "" { // a link pinned to this host is not on the landing host
-		s.toLanding(c, t, landing)
-	}
 	return s.answer(c, t)
 }
 

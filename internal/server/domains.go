@@ -58,24 +58,6 @@ func (s *Server) tapKeys(c *fiber.Ctx, buf *[1]string) (keys []string, host stri
 	return keys, host, ok
 }
 
-// ownPage reports whether p is one of hutong's own pages, which a pool's
-// landing domain serves.
-func ownPage(p tapcore.Page) bool {
-	return p == tapcore.PageInterstitial || p == tapcore.PageGuide || p == tapcore.PagePreview
-}
-
-// toLanding turns the tap's answer into a 302 to the same code and query
-// on the landing host (the tap itself is counted and recorded here; the
-// hop is not: tapcore.Request.Counted).
-func (s *Server) toLanding(c *fiber.Ctx, t *tap, landing string) {
-	u := s.urls(c).Scheme + "://" + landing + "/" + t.Req.Code
-	if t.Req.RawQuery != "" {
-		u += "?" + t.Req.RawQuery
-	}
-	t.Answer = tapcore.Answer{Page: tapcore.PageRedirect}
-	t.Decision.Location = u
-}
-
 // tapHost is c.Hostname() (X-Forwarded-Host from a trusted proxy) without
 // its cost when there is no X-Forwarded-Host: Fiber's trusted-proxy check
 // formats the peer's IP. The answer may alias request memory: look it up,
@@ -379,4 +361,13 @@ func (s *Server) uiDomainList() ui.DomainList {
 		}
 		return all, s.domainTaps(ctx), nil
 	}
+}
+
+// pools is the tap core's view of the domain pools: nil without a
+// registry (an interface holding a nil pointer would not be nil).
+func pools(r *domains.Registry) tapcore.Pools {
+	if r == nil {
+		return nil
+	}
+	return r
 }

@@ -128,6 +128,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		Rules: deps.Rules, Clients: deps.Clients, Links: deps.Links,
 		Expander: deps.Expander, Decoder: deps.Decoder, ExpandTimeout: s.expandTimeout,
 		Record: deps.Events != nil, AnonymizeIP: deps.IPPolicy.ApplyAddr,
+		Pools: pools(deps.Domain.Registry),
 	})
 	s.pages = newPageCache()
 	if deps.Service != nil {

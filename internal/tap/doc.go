@@ -11,7 +11,8 @@
 //  1. Request in (internal/server). fast.go's Handler sees a GET of "/" +
 //     a valid code (tapPath) and calls code.go's tapCode, which takes a Tap
 //     from the pool (Core.Acquire), maps the Host header to the link-store
-//     domains to look in (tapKeys: the domain pools) and copies what the
+//     domains to look in (tapKeys: the domain pools; Req.Host is the pool
+//     host, Req.Scheme the scheme the tap came in with) and copies what the
 //     core reads of the request into Tap.Req (readTap: User-Agent, HEAD,
 //     time, query, and for the event the Referer and the client address).
 //     Nothing past this point sees a *fiber.Ctx.
@@ -42,7 +43,11 @@
 //     Tap.Record set. The core never writes it anywhere itself.
 //  7. The answer (answerFor). The decision's action becomes a Page:
 //     PageRedirect (302 to Decision.Location), PageJSON (mini programs),
-//     PageInterstitial, PageGuide, PagePreview (bots) or PageInfo.
+//     PageInterstitial, PageGuide, PagePreview (bots) or PageInfo. On a
+//     domain-pool host (Config.Pools, Core.Code) the tap is counted for the
+//     host, and one of hutong's own pages becomes a 302 to the pool's
+//     landing host, where that hop is answered but not counted or recorded
+//     again (Req.Counted).
 //  8. Response out (internal/server). code.go's answer counts metrics,
 //     hands Tap.Event to the recorder (internal/track: batched in memory,
 //     one stream entry per batch) and calls tap.go's respond, which writes

@@ -40,6 +40,17 @@ type Rules interface {
 	Load() *route.Table
 }
 
+// Pools is what a tap needs from the domain pools (domains.Registry).
+// Implementations are safe for concurrent use and do not allocate.
+type Pools interface {
+	// Landing returns the landing host for hutong's own pages of a tap on
+	// host ("" when its pool has none), and onLanding true when host is a
+	// landing domain itself (the tap is the hop from an entry host).
+	Landing(host string) (landing string, onLanding bool)
+	// CountTap counts one human tap on host (taps in the last hour).
+	CountTap(host string)
+}
+
 // Config are the collaborators of a Core. Rules and Clients are required.
 type Config struct {
 	Rules   Rules
@@ -57,6 +68,9 @@ type Config struct {
 	// AnonymizeIP turns the client's address into what an event keeps
 	// (track.IPPolicy.ApplyAddr). Optional. Default: the address as is.
 	AnonymizeIP func(netip.Addr) string
+	// Pools counts taps by domain-pool host and sends hutong's own pages to
+	// a pool's landing host (Request.Host). Optional.
+	Pools Pools
 }
 
 // DefaultExpandTimeout is Config.ExpandTimeout's default.
@@ -111,8 +125,13 @@ type Request struct {
 	// Counted is true for a tap counted already: the hop of a tap on an
 	// entry host to its pool's landing host (domain pools), answered as
 	// usual but, like HEAD, neither counted against a click cap nor
-	// recorded.
+	// recorded. Code sets it for a tap on a landing host (Config.Pools).
 	Counted bool
+	// Host is the domain-pool host the tap came in on ("" when pools are
+	// off or the host is none of theirs), and Scheme the scheme it came in
+	// with: with Config.Pools, Code counts the tap for Host and sends a
+	// tap that gets one of hutong's own pages to Scheme://<landing host>.
+	Host, Scheme string
 	// Now is the time of the tap.
 	Now time.Time
 }
@@ -231,8 +250,41 @@ func (t *Tap) CacheKey() (DecisionKey, bool) { return t.key, t.keyed }
 
 // Code answers a tap on the short link t.Req.Code under t.Req.Domains: its
 // stored entity, routed for this client. HEAD and bots never count against
-// a click cap.
+// a click cap. On a domain-pool host (Req.Host) the tap is counted for the
+// host, and one that gets hutong's own page (interstitial, guide, preview)
+// is sent to the pool's landing host instead, where that hop is neither
+// counted nor recorded again; WeChat's direct 302 stays on the entry host.
 func (c *Core) Code(t *Tap) {
+	r := &t.Req
+	if r.Host == "" || c.cfg.Pools == nil {
+		c.code(t)
+		return
+	}
+	landing, onLanding := c.cfg.Pools.Landing(r.Host)
+	r.Counted = r.Counted || onLanding
+	c.code(t)
+	if !r.Head && !r.Counted && !t.Client.Bot {
+		c.cfg.Pools.CountTap(r.Host)
+	}
+	// A link pinned to this host (its own domain) is not on the landing host.
+	if landing != "" && t.Link != nil && t.Link.Domain == "" && ownPage(t.Answer.Page) {
+		u := r.Scheme + "://" + landing + "/" + r.Code
+		if r.RawQuery != "" {
+			u += "?" + r.RawQuery
+		}
+		t.Answer = Answer{Page: PageRedirect, Status: 302}
+		t.Decision.Location = u
+	}
+}
+
+// ownPage reports whether p is one of hutong's own pages, served on a
+// pool's landing host.
+func ownPage(p Page) bool {
+	return p == PageInterstitial || p == PageGuide || p == PagePreview
+}
+
+// code is Code without the domain pools.
+func (c *Core) code(t *Tap) {
 	r := &t.Req
 	if c.cfg.Links == nil {
 		t.Answer = Answer{Page: PageUnusable, Info: pages.InfoNotFound}

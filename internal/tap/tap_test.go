@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hutong-dev/hutong/internal/clientinfo"
+	"github.com/hutong-dev/hutong/internal/domains"
 	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/internal/tap"
@@ -278,4 +279,64 @@ func TestReleaseClears(t *testing.T) {
 			t.Errorf("query[%d] kept %+v after Release", i, p)
 		}
 	}
+}
+
+// TestCodePools: on a domain-pool host the core counts a human tap for the
+// host; a tap that gets hutong's own page goes to the pool's landing host
+// (same code and query, the scheme it came in with), where the hop is
+// answered but neither counted nor recorded; WeChat's 302 stays on the
+// entry host, as does a link pinned to the entry host. With a real
+// domains.Registry.
+func TestCodePools(t *testing.T) {
+	reg := &domains.Registry{}
+	reg.Set([]domains.Domain{
+		{Host: "s1.test", Pool: domains.DefaultPool, Role: domains.Entry, Status: domains.Active},
+		{Host: "l1.test", Pool: domains.DefaultPool, Role: domains.Landing, Status: domains.Active},
+	})
+	e := newEnv(t, func(c *tap.Config) { c.Pools = reg })
+	plain := e.link(t, shortlink.Link{})
+	pinned := e.link(t, shortlink.Link{Domain: "s1.test"})
+	tapOn := func(host, code, ua, query string) *tap.Tap {
+		got := e.core.Acquire()
+		got.Req = req(ua, query)
+		got.Req.Code, got.Req.Host, got.Req.Scheme = code, host, "https"
+		if code == pinned.Code {
+			got.Req.Domains = []string{"s1.test"}
+		}
+		e.core.Code(got)
+		return got
+	}
+	got := tapOn("s1.test", plain.Code, safariUA, "gdt_vid=wx0abc")
+	check(t, got, want{page: tap.PageRedirect, status: 302, location: "https://l1.test/" + plain.Code + "?gdt_vid=wx0abc",
+		action: route.ActionInterstitial, record: true, clickIDs: map[string]string{"gdt_vid": "wx0abc"}})
+	e.core.Release(got)
+	got = tapOn("l1.test", plain.Code, safariUA, "gdt_vid=wx0abc") // the hop
+	check(t, got, want{page: tap.PageInterstitial, status: 200, action: route.ActionInterstitial, location: "https://"})
+	if !got.Req.Counted {
+		t.Error("the hop on the landing host is not marked counted")
+	}
+	e.core.Release(got)
+	got = tapOn("s1.test", plain.Code, wechatUA, "")
+	check(t, got, want{page: tap.PageRedirect, status: 302, location: h5, action: route.ActionRedirect, record: true})
+	e.core.Release(got)
+	got = tapOn("s1.test", pinned.Code, safariUA, "")
+	check(t, got, want{page: tap.PageInterstitial, status: 200, action: route.ActionInterstitial, location: "https://", record: true})
+	e.core.Release(got)
+	got = tapOn("s1.test", plain.Code, botUA, "")
+	if got.Answer.Page != tap.PageRedirect || !strings.HasPrefix(got.Decision.Location, "https://l1.test/") {
+		t.Errorf("bot on the entry host: %+v %q; want the landing host's preview", got.Answer, got.Decision.Location)
+	}
+	e.core.Release(got)
+	// Counted: the three human taps on s1.test, not the hop, not the bot.
+	if taps := reg.TakeTaps(); taps["s1.test"] != 3 || taps["l1.test"] != 0 {
+		t.Errorf("taps by host %v; want s1.test 3, l1.test none", taps)
+	}
+	// Landing blocked: the entry host serves its pages itself.
+	reg.Set([]domains.Domain{
+		{Host: "s1.test", Pool: domains.DefaultPool, Role: domains.Entry, Status: domains.Active},
+		{Host: "l1.test", Pool: domains.DefaultPool, Role: domains.Landing, Status: domains.Blocked},
+	})
+	got = tapOn("s1.test", plain.Code, safariUA, "")
+	check(t, got, want{page: tap.PageInterstitial, status: 200, action: route.ActionInterstitial, location: "https://", record: true})
+	e.core.Release(got)
 }
