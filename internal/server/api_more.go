@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -80,7 +81,8 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 			if r.Error != nil {
 				msg = r.Error.Code + ": " + r.Error.Message
 			}
-			_ = w.Write([]string{strconv.Itoa(r.Row), r.Target, r.Code, r.ShortURL, msg})
+			t := csvcell.Text // row is a number, the rest text
+			_ = w.Write([]string{strconv.Itoa(r.Row), t(r.Target), t(r.Code), t(r.ShortURL), t(msg)})
 		}
 		w.Flush()
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -138,7 +139,9 @@ func (s *Server) exportLinks(c *fiber.Ctx, format string, q linkquery.Query) err
 
 // sendStatsCSV answers a stats query as CSV: one row per non-empty bucket
 // (start, total, human, bot, then one column per breakdown value seen,
-// "app:wechat", … sorted), and a last row "total" over the range.
+// "app:wechat", … sorted), and a last row "total" over the range. The
+// counts are numbers; start and the breakdown column names are text,
+// through csvcell.Text.
 func sendStatsCSV(c *fiber.Ctx, st *track.Stats) error {
 	dims := map[string]bool{}
 	for _, b := range st.Series {
@@ -155,9 +158,13 @@ func sendStatsCSV(c *fiber.Ctx, st *track.Stats) error {
 	slices.Sort(cols)
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	_ = w.Write(append([]string{"start", "total", "human", "bot"}, cols...))
+	head := []string{"start", "total", "human", "bot"}
+	for _, k := range cols { // text from the events: through csvcell.Text
+		head = append(head, csvcell.Text(k))
+	}
+	_ = w.Write(head)
 	row := func(start string, n track.Counts) {
-		rec := []string{start, strconv.FormatInt(n.Total, 10), strconv.FormatInt(n.Human, 10), strconv.FormatInt(n.Bot, 10)}
+		rec := []string{csvcell.Text(start), strconv.FormatInt(n.Total, 10), strconv.FormatInt(n.Human, 10), strconv.FormatInt(n.Bot, 10)}
 		for _, k := range cols {
 			d, v, _ := strings.Cut(k, ":")
 			rec = append(rec, strconv.FormatInt(n.Breakdown[d][v], 10))
