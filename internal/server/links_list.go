@@ -39,7 +39,7 @@ func exportFormat(c *fiber.Ctx) (string, error) {
 		return "", nil
 	case "":
 	default:
-		return "", errBadRequest(fmt.Sprintf("format=%q: want json, csv or jsonl", f))
+		return "", errField("format", shortlink.ReasonChoice, fmt.Sprintf("format=%q: want json, csv or jsonl", f))
 	}
 	acc := strings.ToLower(c.Get(fiber.HeaderAccept))
 	switch {
@@ -63,10 +63,10 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 		return false, nil
 	}
 	if !linkquery.ValidSort(sortBy) {
-		return true, errBadRequest(fmt.Sprintf("sort=%q: want one of %s", sortBy, strings.Join(linkquery.Sorts, ", ")))
+		return true, errField("sort", shortlink.ReasonChoice, fmt.Sprintf("sort=%q: want one of %s", sortBy, strings.Join(linkquery.Sorts, ", ")))
 	}
 	if c.Query("cursor") != "" && format == "" {
-		return true, errBadRequest("cursor cannot be combined with sort or page: use page=N")
+		return true, errField("cursor", "", "cursor cannot be combined with sort or page: use page=N")
 	}
 	q := linkquery.Query{Sort: sortBy, Filter: shortlink.Filter{
 		Domain:   strings.Clone(c.Query("domain")),
@@ -80,14 +80,14 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 	if pageQ != "" {
 		n, err := strconv.Atoi(pageQ)
 		if err != nil || n < 1 {
-			return true, errBadRequest("page: want a whole number from 1")
+			return true, errField("page", shortlink.ReasonRange, "page: want a whole number from 1")
 		}
 		q.Page = n
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > shortlink.MaxPageSize {
-			return true, errBadRequest(fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
+			return true, errField("limit", shortlink.ReasonRange, fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
 		}
 		q.PerPage = n
 	}
