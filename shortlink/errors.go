@@ -81,6 +81,8 @@ const (
 	ReasonNotServed = "not_served"
 	// ReasonRange: the number is outside its bounds.
 	ReasonRange = "range"
+	// ReasonChoice: the value is not one of those the field takes.
+	ReasonChoice = "choice"
 )
 
 // Error is hutong's one error type: Code is its kind (one of the Code*

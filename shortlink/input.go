@@ -60,7 +60,7 @@ func (o *OptTime) UnmarshalJSON(b []byte) error {
 	}
 	var t time.Time
 	if err := json.Unmarshal(b, &t); err != nil {
-		return errors.New("expires_at: want an RFC 3339 time such as 2026-12-31T23:59:59+08:00, or null")
+		return FieldError(CodeInvalid, "expires_at", ReasonFormat, "want an RFC 3339 time such as 2026-12-31T23:59:59+08:00, or null")
 	}
 	o.T = &t
 	return nil

@@ -20,25 +20,47 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	synopsis, ok := domainSynopsis[sub]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown domains command %q (list, add, block, unblock, retire)", sub)}
+	}
 	fs := flag.NewFlagSet("hutong domains "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	withUsage(fs, stderr, "hutong domains "+sub+" "+map[string]string{"list": "[flags]", "add": "[flags] HOST"}[sub])
-	if sub == "block" || sub == "unblock" || sub == "retire" {
-		withUsage(fs, stderr, "hutong domains "+sub+" [flags] HOST")
-	}
+	withUsage(fs, stderr, "hutong domains "+sub+" "+synopsis)
 	client := newAPIClient(fs)
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	reason := fs.String("reason", "", "why (kept in the domain's history, the log line and the webhook)")
-	grace := fs.String("grace", "", "retire: how long the host still serves taps before it answers 404 (default the server's --domain-retire-grace; 0 for at once)")
+	// Each subcommand defines only its own flags, so its --help lists
+	// only those.
+	asJSON, reason, grace := new(bool), new(string), new(string)
+	var pool, role, icp, status *string
+	var prio *int
 	switch sub {
 	case "list":
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		c, err := client()
-		if err != nil {
-			return err
-		}
+		asJSON = fs.Bool("json", false, "print the API's JSON")
+	case "add":
+		pool = fs.String("pool", "", "pool (default: default)")
+		role = fs.String("role", "", "entry (shared in chats; default), qr (printed codes only) or landing")
+		prio = fs.Int("priority", 0, "lower is handed out first")
+		icp = fs.String("icp", "", "ICP filing number, shown")
+		status = fs.String("status", "", "active or standby (default: standby, a spare)")
+	}
+	if sub != "list" {
+		reason = fs.String("reason", "", "why (kept in the domain's history, the log line and the webhook)")
+	}
+	if sub == "retire" {
+		grace = fs.String("grace", "", "how long the host still serves taps before it answers 404 (default the server's --domain-retire-grace; 0 for at once)")
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if want := map[bool]int{true: 0, false: 1}[sub == "list"]; fs.NArg() != want {
+		return usageError{"usage: hutong domains " + sub + " " + synopsis}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
 		var out struct {
 			Domains []struct {
 				Host, Pool, Role, Status, ICP string
@@ -94,21 +116,6 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	case "add":
-		pool := fs.String("pool", "", "pool (default: default)")
-		role := fs.String("role", "", "entry (shared in chats; default), qr (printed codes only) or landing")
-		prio := fs.Int("priority", 0, "lower is handed out first")
-		icp := fs.String("icp", "", "ICP filing number, shown")
-		status := fs.String("status", "", "active or standby (default: standby, a spare)")
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return usageError{"usage: hutong domains add [flags] HOST"}
-		}
-		c, err := client()
-		if err != nil {
-			return err
-		}
 		body := map[string]any{"host": fs.Arg(0), "priority": *prio}
 		for k, v := range map[string]string{"pool": *pool, "role": *role, "icp": *icp, "status": *status, "reason": *reason} {
 			if v != "" {
@@ -116,31 +123,25 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}
 		return domainCall(ctx, c, "POST", "/api/v1/domains", body, stdout)
-	case "block", "unblock", "retire":
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return usageError{"usage: hutong domains " + sub + " [flags] HOST"}
-		}
-		c, err := client()
-		if err != nil {
-			return err
-		}
-		status := map[string]string{"block": "blocked", "unblock": "standby", "retire": "retired"}[sub]
-		body := map[string]any{"status": status}
-		if *reason != "" {
-			body["reason"] = *reason
-		}
-		if *grace != "" {
-			if sub != "retire" {
-				return usageError{"--grace goes with retire only"}
-			}
-			body["grace"] = *grace
-		}
-		return domainCall(ctx, c, "PATCH", "/api/v1/domains/"+url.PathEscape(fs.Arg(0)), body, stdout)
 	}
-	return usageError{fmt.Sprintf("unknown domains command %q (list, add, block, unblock, retire)", sub)}
+	// block, unblock, retire
+	body := map[string]any{"status": map[string]string{"block": "blocked", "unblock": "standby", "retire": "retired"}[sub]}
+	if *reason != "" {
+		body["reason"] = *reason
+	}
+	if *grace != "" {
+		body["grace"] = *grace
+	}
+	return domainCall(ctx, c, "PATCH", "/api/v1/domains/"+url.PathEscape(fs.Arg(0)), body, stdout)
+}
+
+// domainSynopsis is each domains subcommand's usage line after its name.
+var domainSynopsis = map[string]string{
+	"list":    "[flags]",
+	"add":     "[flags] HOST",
+	"block":   "[flags] HOST",
+	"unblock": "[flags] HOST",
+	"retire":  "[--grace D] [flags] HOST",
 }
 
 func domainCall(ctx context.Context, c *apiClient, method, path string, body any, stdout io.Writer) error {

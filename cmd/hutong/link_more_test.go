@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -132,22 +133,83 @@ func TestResolveExpandExitStatus(t *testing.T) {
 	}
 }
 
-// TestHelpUsageLines: every link and keys subcommand's --help starts with
-// a usage line naming its required arguments, exits 0, and lists only its
-// own flags (keys list has no --name or --scopes).
+// TestHelpUsageLines: every subcommand of every command group (link,
+// keys, domains: each line of hutong's usage whose second word lists
+// subcommands) answers --help with exit 0, a usage line naming its
+// required arguments, and exactly its own flags (keys list has no --name,
+// domains list no --reason or --grace). A new subcommand without an
+// entry in want, or a stale entry, fails the test.
 func TestHelpUsageLines(t *testing.T) {
-	for sub, arg := range map[string]string{"create": "TARGET", "get": "CODE", "delete": "CODE", "list": "[flags]", "import": "FILE.csv",
-		"export": "--format", "stats": "CODE", "update": "CODE", "disable": "CODE...", "enable": "CODE..."} {
-		code, _, help := runCLI(t, "", "link", sub, "--help")
-		if code != 0 || !strings.HasPrefix(help, "usage: hutong link "+sub+" ") || !strings.Contains(strings.SplitN(help, "\n", 2)[0], arg) {
-			t.Errorf("link %s --help: exit %d, %q; want exit 0 and a usage line with %s", sub, code, help, arg)
+	client := []string{"api-key", "data", "server"}
+	store := []string{"data", "redis"}
+	type help struct {
+		arg   string   // in the usage line
+		flags []string // besides the group's common ones
+	}
+	want := map[string]map[string]help{
+		"link": {
+			"create":  {"TARGET", append([]string{"alias", "buy-now", "campaign", "domain", "expires", "max-clicks", "prefer-web", "qty", "sku", "tags", "title", "tpwd", "utm", "wechat-tpwd-guide"}, client...)},
+			"get":     {"CODE", client},
+			"delete":  {"CODE", client},
+			"list":    {"[flags]", append([]string{"all", "campaign", "q", "tag"}, client...)},
+			"import":  {"FILE.csv", append([]string{"csv-out"}, client...)},
+			"export":  {"--format", append([]string{"campaign", "format", "o", "q", "sort", "tag"}, client...)},
+			"stats":   {"CODE", append([]string{"by", "campaign", "csv", "from", "to"}, client...)},
+			"update":  {"CODE", append([]string{"campaign", "description", "domain", "expires", "max-clicks", "tags", "target", "title"}, client...)},
+			"disable": {"CODE...", append([]string{"domain"}, client...)},
+			"enable":  {"CODE...", append([]string{"domain"}, client...)},
+		},
+		"keys": {
+			"create": {"--name NAME", append([]string{"name", "scopes"}, store...)},
+			"list":   {"[flags]", store},
+			"revoke": {"[flags] KEY-ID", store},
+		},
+		"domains": {
+			"list":    {"[flags]", append([]string{"json"}, client...)},
+			"add":     {"HOST", append([]string{"icp", "pool", "priority", "reason", "role", "status"}, client...)},
+			"block":   {"HOST", append([]string{"reason"}, client...)},
+			"unblock": {"HOST", append([]string{"reason"}, client...)},
+			"retire":  {"HOST", append([]string{"grace", "reason"}, client...)},
+		},
+	}
+	_, top, _ := runCLI(t, "", "--help")
+	groups := map[string][]string{}
+	for _, line := range strings.Split(top, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "hutong" && strings.Contains(f[2], "|") && !strings.HasPrefix(f[2], "-") {
+			groups[f[1]] = strings.Split(f[2], "|")
 		}
 	}
-	code, _, help := runCLI(t, "", "keys", "list", "--help")
-	if code != 0 || !strings.HasPrefix(help, "usage: hutong keys list") || strings.Contains(help, "-name") || strings.Contains(help, "-scopes") {
-		t.Errorf("keys list --help: exit %d\n%s", code, help)
+	if len(groups) != len(want) {
+		t.Errorf("command groups in hutong --help: %v; want %d (link, keys, domains)", groups, len(want))
 	}
-	if _, _, help := runCLI(t, "", "keys", "revoke", "--help"); !strings.HasPrefix(help, "usage: hutong keys revoke [flags] KEY-ID") {
-		t.Errorf("keys revoke --help:\n%s", help)
+	flagRe := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`)
+	for group, subs := range groups {
+		if _, out, _ := runCLI(t, "", group, "--help"); !strings.HasPrefix(out, "usage: hutong "+group+" "+strings.Join(subs, "|")) {
+			t.Errorf("%s --help: %q; want the subcommands of hutong --help, %s", group, out, strings.Join(subs, "|"))
+		}
+		if len(subs) != len(want[group]) {
+			t.Errorf("%s: subcommands %v; the test knows %d: add the new ones to want", group, subs, len(want[group]))
+		}
+		for _, sub := range subs {
+			w, ok := want[group][sub]
+			if !ok {
+				t.Errorf("%s %s: not in want: say which flags its --help lists", group, sub)
+				continue
+			}
+			code, _, out := runCLI(t, "", group, sub, "--help")
+			first := strings.SplitN(out, "\n", 2)[0]
+			if code != 0 || !strings.HasPrefix(first, "usage: hutong "+group+" "+sub+" ") || !strings.Contains(first, w.arg) {
+				t.Errorf("%s %s --help: exit %d, %q; want exit 0 and a usage line with %s", group, sub, code, first, w.arg)
+			}
+			var got []string
+			for _, m := range flagRe.FindAllStringSubmatch(out, -1) {
+				got = append(got, m[1])
+			}
+			wantFlags := slices.Clone(w.flags)
+			slices.Sort(wantFlags)
+			if !slices.Equal(got, wantFlags) { // PrintDefaults lists them sorted
+				t.Errorf("%s %s --help lists flags %v; want %v", group, sub, got, wantFlags)
+			}
+		}
 	}
 }

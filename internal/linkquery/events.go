@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/internal/track"
 )
 
@@ -61,7 +62,8 @@ func (e EventExport) FileName() string {
 	return name + ".jsonl"
 }
 
-// EventCSVRow is ev as a row of EventColumns.
+// EventCSVRow is ev as a row of EventColumns, every cell text passed
+// through csvcell.Text (no column is a number; bot is true or false).
 func EventCSVRow(ev *track.LoggedEvent) []string {
 	ids := ""
 	if len(ev.ClickIDs) > 0 {
@@ -71,9 +73,13 @@ func EventCSVRow(ev *track.LoggedEvent) []string {
 		}
 		ids = v.Encode() // sorted by name
 	}
-	return []string{ev.ID, ev.Time.UTC().Format(time.RFC3339Nano), ev.Code, ev.Domain, ev.Campaign, ev.EntityKind, ev.EntityID,
+	row := []string{ev.ID, ev.Time.UTC().Format(time.RFC3339Nano), ev.Code, ev.Domain, ev.Campaign, ev.EntityKind, ev.EntityID,
 		ev.App, ev.OS, ev.Device, ev.Scene, strconv.FormatBool(ev.Bot), ev.Shell, ev.Action, ev.DestHost, ev.PayChannel,
 		ev.Referrer, ev.IP, ids, ev.VisitID}
+	for i := range row {
+		row[i] = csvcell.Text(row[i])
+	}
+	return row
 }
 
 // ErrTooManyPages ends an export whose log never stops growing within the

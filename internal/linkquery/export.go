@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/internal/domains"
 	"github.com/hutong-dev/hutong/shortlink"
 )
@@ -32,7 +33,9 @@ type LinkJSON struct {
 }
 
 // CSVColumns are the columns of a CSV export; tags are joined with ";"
-// (the separator bulk import splits on).
+// (the separator bulk import splits on). clicks, cap_clicks and
+// max_clicks are numbers; every other column is text, passed through
+// csvcell.Text (a cell starting with = + - @ TAB CR gets a leading ').
 var CSVColumns = []string{"code", "domain", "short_url", "target", "title", "campaign", "tags", "clicks", "cap_clicks",
 	"max_clicks", "status", "created_at", "expires_at", "platform", "kind", "entity_id"}
 
@@ -102,10 +105,11 @@ func (c Counter) Export(ctx context.Context, w *bufio.Writer, ls Lister, e Expor
 			if l.ExpiresAt != nil {
 				exp = l.ExpiresAt.UTC().Format(time.RFC3339)
 			}
-			cw.Write([]string{l.Code, l.Domain, urls.Short(l.Domain, l.Code), l.Target, l.Title, l.Campaign, strings.Join(l.Tags, ";"),
+			t := csvcell.Text // every column but the three counts is text
+			cw.Write([]string{t(l.Code), t(l.Domain), t(urls.Short(l.Domain, l.Code)), t(l.Target), t(l.Title), t(l.Campaign), t(strings.Join(l.Tags, ";")),
 				strconv.FormatInt(it.Clicks, 10), strconv.FormatInt(l.Clicks, 10), strconv.FormatInt(l.MaxClicks, 10),
-				string(l.StatusAt(now())), l.CreatedAt.UTC().Format(time.RFC3339), exp,
-				string(l.Entity.Platform), string(l.Entity.Kind), l.Entity.ID})
+				t(string(l.StatusAt(now()))), t(l.CreatedAt.UTC().Format(time.RFC3339)), t(exp),
+				t(string(l.Entity.Platform)), t(string(l.Entity.Kind)), t(l.Entity.ID)})
 			cw.Flush()
 			return cw.Error()
 		}

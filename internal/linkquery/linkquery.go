@@ -168,7 +168,7 @@ func scan(ctx context.Context, ls Lister, f shortlink.Filter, fn func(shortlink.
 // Sorting by clicks counts every match first.
 func (c Counter) List(ctx context.Context, ls Lister, q Query) (Result, error) {
 	if !ValidSort(q.Sort) {
-		return Result{}, shortlink.Errorf(shortlink.CodeInvalid, "sort %q: want one of %s", q.Sort, strings.Join(Sorts, ", "))
+		return Result{}, errSort(q.Sort)
 	}
 	per := q.PerPage
 	switch {
@@ -251,7 +251,7 @@ func compareInt(a, b int64) int {
 // match first.
 func (c Counter) Each(ctx context.Context, ls Lister, q Query, fn func(Item) error) error {
 	if !ValidSort(q.Sort) {
-		return shortlink.Errorf(shortlink.CodeInvalid, "sort %q: want one of %s", q.Sort, strings.Join(Sorts, ", "))
+		return errSort(q.Sort)
 	}
 	if q.Sort == "" || q.Sort == "code" {
 		batch := make([]Item, 0, 256)
@@ -298,4 +298,10 @@ func (c Counter) Each(ctx context.Context, ls Lister, q Query, fn func(Item) err
 		}
 	}
 	return nil
+}
+
+// errSort is the error of a sort that is not one of Sorts.
+func errSort(sort string) error {
+	return &shortlink.Error{Code: shortlink.CodeInvalid, Field: "sort", Reason: shortlink.ReasonChoice,
+		Message: fmt.Sprintf("sort %q: want one of %s", sort, strings.Join(Sorts, ", "))}
 }

@@ -32,7 +32,14 @@ func (l Lang) norm() Lang {
 // with q=0 are refused; an empty, malformed or unmatched header gives
 // LangZH. It does not allocate and is safe for concurrent use.
 func LangFromAcceptLanguage(header string) Lang {
-	best, bestQ := LangZH, 0.0
+	return LangFromAcceptLanguageOr(header, LangZH)
+}
+
+// LangFromAcceptLanguageOr is LangFromAcceptLanguage with def for "*" and
+// for a header that names neither language (the API answers English
+// unless Chinese is asked for).
+func LangFromAcceptLanguageOr(header string, def Lang) Lang {
+	best, bestQ := def, 0.0
 	for header != "" {
 		var part string
 		part, header, _ = strings.Cut(header, ",")
@@ -41,7 +48,7 @@ func LangFromAcceptLanguage(header string) Lang {
 		var lang Lang
 		switch {
 		case tag == "*":
-			lang = LangZH
+			lang = def
 		case primaryIs(tag, "zh"):
 			lang = LangZH
 		case primaryIs(tag, "en"):

@@ -221,7 +221,7 @@ func (s *Server) handleCreateLink(c *fiber.Ctx) error {
 func (s *Server) linkDomain(c *fiber.Ctx) (string, error) {
 	d := strings.ToLower(c.Query("domain"))
 	if d != "" && !s.servedDomain(d) {
-		return "", errBadRequest(fmt.Sprintf("domain %q: not served by this install", d))
+		return "", errField("domain", shortlink.ReasonNotServed, fmt.Sprintf("domain %q: not served by this install", d))
 	}
 	return strings.Clone(d), nil
 }
@@ -297,7 +297,7 @@ func (s *Server) handleListLinks(c *fiber.Ctx) error {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > shortlink.MaxPageSize {
-			return errBadRequest(fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
+			return errField("limit", shortlink.ReasonRange, fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
 		}
 		f.Limit = n
 	}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/internal/linkquery"
+	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
 	"github.com/hutong-dev/hutong/shortlink/qr"
@@ -57,7 +59,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 		return err
 	}
 	out := make([]bulkRow, len(rows))
-	urls := s.urls(c)
+	urls, lang := s.urls(c), apiLang(c)
 	created := 0
 	for i, r := range rows {
 		out[i].Row = i + 1
@@ -65,7 +67,7 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 			out[i].Target = *r.Input.Target
 		}
 		if errs[i] != nil {
-			out[i].Error = detailOf(errs[i])
+			out[i].Error = detailOf(errs[i], lang)
 			continue
 		}
 		created++
@@ -80,7 +82,8 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 			if r.Error != nil {
 				msg = r.Error.Code + ": " + r.Error.Message
 			}
-			_ = w.Write([]string{strconv.Itoa(r.Row), r.Target, r.Code, r.ShortURL, msg})
+			t := csvcell.Text // row is a number, the rest text
+			_ = w.Write([]string{strconv.Itoa(r.Row), t(r.Target), t(r.Code), t(r.ShortURL), t(msg)})
 		}
 		w.Flush()
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
@@ -94,9 +97,9 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 	}{created, len(rows) - created, out})
 }
 
-func detailOf(err error) *errorDetail {
-	_, d := httpError(err)
-	return &errorDetail{Code: d.Code, Message: d.Message}
+func detailOf(err error, lang pages.Lang) *errorDetail {
+	_, d := httpError(err, lang)
+	return &errorDetail{Code: d.Code, Message: d.Message, Field: d.Field}
 }
 
 // handleQR answers the QR code of a link's short URL as PNG or SVG. It
@@ -116,7 +119,7 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 	}
 	if shortlink.Truthy(c.Query("logo")) {
 		if s.deps.QRLogo == nil {
-			return errBadRequest("logo: no logo is configured on this install (hutong serve --qr-logo FILE.png)")
+			return errField("logo", "", "logo: no logo is configured on this install (hutong serve --qr-logo FILE.png)")
 		}
 		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
 	}
@@ -161,7 +164,7 @@ func statsRange(c *fiber.Ctx, now time.Time) (from, to time.Time, by string, err
 		if t, err := time.ParseInLocation("2006-01-02", v, track.ChinaTime); err == nil {
 			return t, nil
 		}
-		return time.Time{}, errBadRequest(fmt.Sprintf("%s=%q: want RFC 3339 (2026-11-25T00:00:00+08:00) or a date (2026-11-25)", name, v))
+		return time.Time{}, errField(name, shortlink.ReasonFormat, fmt.Sprintf("%s=%q: want RFC 3339 (2026-11-25T00:00:00+08:00) or a date (2026-11-25)", name, v))
 	}
 	if to, err = parse("to", now.Add(time.Second)); err != nil {
 		return
@@ -171,7 +174,7 @@ func statsRange(c *fiber.Ctx, now time.Time) (from, to time.Time, by string, err
 	}
 	by = c.Query("by", "day")
 	if by != "day" && by != "hour" {
-		err = errBadRequest(fmt.Sprintf("by=%q: want day or hour", by))
+		err = errField("by", shortlink.ReasonChoice, fmt.Sprintf("by=%q: want day or hour", by))
 	}
 	return
 }
@@ -247,7 +250,7 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return errBadRequest("limit: want 1 to 1000")
+			return errField("limit", shortlink.ReasonRange, "limit: want 1 to 1000")
 		}
 		limit = n
 	}
@@ -340,15 +343,15 @@ func (s *Server) exportEvents(c *fiber.Ctx, format string) error {
 	since := c.Query("since", c.Query("from"))
 	from, err := linkquery.ParseTime(strings.ReplaceAll(since, " ", "+"), now)
 	if err != nil {
-		return errBadRequest("since " + err.Error())
+		return errField("since", shortlink.ReasonFormat, "since "+err.Error())
 	}
 	until := c.Query("until", c.Query("to"))
 	to, err := linkquery.ParseTime(strings.ReplaceAll(until, " ", "+"), now)
 	if err != nil {
-		return errBadRequest("until " + err.Error())
+		return errField("until", shortlink.ReasonFormat, "until "+err.Error())
 	}
 	if !to.IsZero() && !from.Before(to) {
-		return errBadRequest("since must be before until")
+		return errField("until", shortlink.ReasonRange, "since must be before until")
 	}
 	ex := linkquery.EventExport{Format: format, From: from, To: to}
 	c.Set(fiber.HeaderContentType, ex.ContentType())

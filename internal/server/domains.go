@@ -195,18 +195,18 @@ func decodeDomainRequest(c *fiber.Ctx) (domainRequest, error) {
 		return r, err
 	}
 	if r.Status != nil && !r.Status.Valid() {
-		return r, errBadRequest(fmt.Sprintf("status %q: want active, standby, suspect, blocked, appealing or retired", *r.Status))
+		return r, errField("status", shortlink.ReasonChoice, fmt.Sprintf("status %q: want active, standby, suspect, blocked, appealing or retired", *r.Status))
 	}
 	if r.Role != nil && !r.Role.Valid() {
-		return r, errBadRequest(fmt.Sprintf("role %q: want entry, qr or landing", *r.Role))
+		return r, errField("role", shortlink.ReasonChoice, fmt.Sprintf("role %q: want entry, qr or landing", *r.Role))
 	}
 	if r.Grace != nil {
 		g, err := time.ParseDuration(*r.Grace)
 		if err != nil || g < 0 || g > maxRetireGrace {
-			return r, errBadRequest(fmt.Sprintf("grace %q: want a duration from 0s to 2160h, such as 72h", *r.Grace))
+			return r, errField("grace", shortlink.ReasonFormat, fmt.Sprintf("grace %q: want a duration from 0s to 2160h, such as 72h", *r.Grace))
 		}
 		if r.Status == nil || *r.Status != domains.Retired {
-			return r, errBadRequest(`grace goes with {"status": "retired"} only`)
+			return r, errField("grace", "", `grace goes with {"status": "retired"} only`)
 		}
 		r.grace = g
 	}
@@ -249,7 +249,7 @@ func (s *Server) handleCreateDomain(c *fiber.Ctx) error {
 		return err
 	}
 	if r.Host == nil || strings.TrimSpace(*r.Host) == "" {
-		return errBadRequest(`missing host: send {"host": "s4.example.cn"} (pool, role, priority, icp and status are optional)`)
+		return errField("host", shortlink.ReasonRequired, `missing host: send {"host": "s4.example.cn"} (pool, role, priority, icp and status are optional)`)
 	}
 	// A new domain is a spare unless told otherwise: it serves taps at
 	// once and is handed out when no active one is left.
@@ -299,7 +299,7 @@ func (s *Server) handlePatchDomain(c *fiber.Ctx) error {
 	}
 	host := domains.NormalizeHost(strings.Clone(c.Params("host")))
 	if r.Host != nil && domains.NormalizeHost(*r.Host) != host {
-		return errBadRequest("host cannot be changed: add the new host and retire this one")
+		return errField("host", "", "host cannot be changed: add the new host and retire this one")
 	}
 	now := s.now().UTC()
 	var prev domains.Status

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/errtext"
+	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
@@ -44,31 +46,37 @@ var statusOf = map[string]int{
 // httpError is the status and the JSON error of err: a *shortlink.Error's
 // kind, message and field; a *fiber.Error's status read as a kind; 500
 // "internal error" for anything else (and for every 5xx without its own
-// message to show). The cause stays in err, for the log.
-func httpError(err error) (int, errorDetail) {
+// message to show). The message is in lang (errtext.API: the kind and the
+// field do not change with it). The cause stays in err, for the log.
+func httpError(err error, lang pages.Lang) (int, errorDetail) {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		code, msg := fiberErrorCode(fe)
-		return fe.Code, errorDetail{Code: code, Message: msg}
+		return fe.Code, errorDetail{Code: code, Message: errtext.API(lang, &shortlink.Error{Code: code, Message: msg})}
 	}
 	var se *shortlink.Error
 	if !errors.As(err, &se) {
-		return fiber.StatusInternalServerError, errorDetail{Code: shortlink.CodeInternal, Message: "internal error"}
+		se = &shortlink.Error{Code: shortlink.CodeInternal}
 	}
 	status, ok := statusOf[se.Code]
 	if !ok {
 		status = fiber.StatusInternalServerError
 	}
-	d := errorDetail{Code: se.Code, Message: se.Message, Field: se.Field}
 	if status == fiber.StatusInternalServerError {
-		d.Code, d.Message = shortlink.CodeInternal, "internal error"
+		se = &shortlink.Error{Code: shortlink.CodeInternal, Message: "internal error"}
 	}
-	return status, d
+	return status, errorDetail{Code: se.Code, Message: errtext.API(lang, se), Field: se.Field}
+}
+
+// apiLang is the language of c's API answers (errtext.LangOf its
+// Accept-Language: Chinese only when asked for).
+func apiLang(c *fiber.Ctx) pages.Lang {
+	return errtext.LangOf(c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // errorStatus is httpError's status alone (metrics).
 func errorStatus(err error) int {
-	status, _ := httpError(err)
+	status, _ := httpError(err, pages.LangEN)
 	return status
 }
 
@@ -76,9 +84,11 @@ func errBadRequest(msg string) error {
 	return &shortlink.Error{Code: shortlink.CodeInvalid, Message: msg}
 }
 
-// errField is a CodeInvalid error about field; msg starts with its name.
-func errField(field, msg string) error {
-	return &shortlink.Error{Code: shortlink.CodeInvalid, Field: field, Message: msg}
+// errField is a CodeInvalid error about field (a query parameter or a
+// body field, by its API name) that broke reason (shortlink.Reason*, ""
+// for none); msg starts with the field's name.
+func errField(field, reason, msg string) error {
+	return &shortlink.Error{Code: shortlink.CodeInvalid, Field: field, Reason: reason, Message: msg}
 }
 
 func errUnavailable(msg string) error {

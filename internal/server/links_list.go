@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/shortlink"
@@ -38,7 +39,7 @@ func exportFormat(c *fiber.Ctx) (string, error) {
 		return "", nil
 	case "":
 	default:
-		return "", errBadRequest(fmt.Sprintf("format=%q: want json, csv or jsonl", f))
+		return "", errField("format", shortlink.ReasonChoice, fmt.Sprintf("format=%q: want json, csv or jsonl", f))
 	}
 	acc := strings.ToLower(c.Get(fiber.HeaderAccept))
 	switch {
@@ -62,10 +63,10 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 		return false, nil
 	}
 	if !linkquery.ValidSort(sortBy) {
-		return true, errBadRequest(fmt.Sprintf("sort=%q: want one of %s", sortBy, strings.Join(linkquery.Sorts, ", ")))
+		return true, errField("sort", shortlink.ReasonChoice, fmt.Sprintf("sort=%q: want one of %s", sortBy, strings.Join(linkquery.Sorts, ", ")))
 	}
 	if c.Query("cursor") != "" && format == "" {
-		return true, errBadRequest("cursor cannot be combined with sort or page: use page=N")
+		return true, errField("cursor", "", "cursor cannot be combined with sort or page: use page=N")
 	}
 	q := linkquery.Query{Sort: sortBy, Filter: shortlink.Filter{
 		Domain:   strings.Clone(c.Query("domain")),
@@ -79,14 +80,14 @@ func (s *Server) listLinksSorted(c *fiber.Ctx) (done bool, err error) {
 	if pageQ != "" {
 		n, err := strconv.Atoi(pageQ)
 		if err != nil || n < 1 {
-			return true, errBadRequest("page: want a whole number from 1")
+			return true, errField("page", shortlink.ReasonRange, "page: want a whole number from 1")
 		}
 		q.Page = n
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > shortlink.MaxPageSize {
-			return true, errBadRequest(fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
+			return true, errField("limit", shortlink.ReasonRange, fmt.Sprintf("limit: want 1 to %d", shortlink.MaxPageSize))
 		}
 		q.PerPage = n
 	}
@@ -138,7 +139,9 @@ func (s *Server) exportLinks(c *fiber.Ctx, format string, q linkquery.Query) err
 
 // sendStatsCSV answers a stats query as CSV: one row per non-empty bucket
 // (start, total, human, bot, then one column per breakdown value seen,
-// "app:wechat", … sorted), and a last row "total" over the range.
+// "app:wechat", … sorted), and a last row "total" over the range. The
+// counts are numbers; start and the breakdown column names are text,
+// through csvcell.Text.
 func sendStatsCSV(c *fiber.Ctx, st *track.Stats) error {
 	dims := map[string]bool{}
 	for _, b := range st.Series {
@@ -155,9 +158,13 @@ func sendStatsCSV(c *fiber.Ctx, st *track.Stats) error {
 	slices.Sort(cols)
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	_ = w.Write(append([]string{"start", "total", "human", "bot"}, cols...))
+	head := []string{"start", "total", "human", "bot"}
+	for _, k := range cols { // text from the events: through csvcell.Text
+		head = append(head, csvcell.Text(k))
+	}
+	_ = w.Write(head)
 	row := func(start string, n track.Counts) {
-		rec := []string{start, strconv.FormatInt(n.Total, 10), strconv.FormatInt(n.Human, 10), strconv.FormatInt(n.Bot, 10)}
+		rec := []string{csvcell.Text(start), strconv.FormatInt(n.Total, 10), strconv.FormatInt(n.Human, 10), strconv.FormatInt(n.Bot, 10)}
 		for _, k := range cols {
 			d, v, _ := strings.Cut(k, ":")
 			rec = append(rec, strconv.FormatInt(n.Breakdown[d][v], 10))

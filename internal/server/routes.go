@@ -123,10 +123,10 @@ func (s *Server) resolveBody(c *fiber.Ctx, t *tap) resolveResponse {
 func (s *Server) handleResolveAPI(c *fiber.Ctx) error {
 	raw := c.Query("u")
 	if strings.TrimSpace(raw) == "" {
-		return errBadRequest("missing u: pass the Taobao/Tmall link or share text as ?u=")
+		return errField("u", shortlink.ReasonRequired, "missing u: pass the Taobao/Tmall link or share text as ?u=")
 	}
 	if len(raw) > s.opts.MaxInput {
-		return &shortlink.Error{Code: shortlink.CodeTooLarge,
+		return &shortlink.Error{Code: shortlink.CodeTooLarge, Field: "u", Reason: shortlink.ReasonTooLong,
 			Message: "u is longer than the limit of " + itoa(s.opts.MaxInput) + " bytes"}
 	}
 	t := s.core.Acquire()

@@ -218,7 +218,7 @@ func (s *Server) logPanic(c *fiber.Ctx, e any) {
 
 // errorHandler is the one place errors become HTTP answers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	status, d := httpError(err)
+	status, d := httpError(err, apiLang(c))
 	if status >= 500 {
 		s.log.Error("request failed", "err", err, "path", c.Path(), "status", status, "request_id", requestID(c))
 	}

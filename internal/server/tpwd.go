@@ -32,7 +32,7 @@ func beaconPath(l *shortlink.Link) string {
 func (s *Server) handleBeacon(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, cacheNoStore)
 	if c.Query("action") != ActionCopyTpwd {
-		return errBadRequest("action: want copy_tpwd")
+		return errField("action", shortlink.ReasonChoice, "action: want copy_tpwd")
 	}
 	if s.deps.Links == nil {
 		return &shortlink.Error{Code: shortlink.CodeNotFound, Message: "no such link"}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/errtext"
+	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
@@ -13,25 +15,11 @@ import (
 // shortlink (Service.Make, Edit, Import) or from reading a form, is a
 // *shortlink.Error with a kind and the API's name of the field at fault;
 // fieldErr says which form field it goes next to (by that name, never by
-// reading the message) and in which words: the page's language when the
-// rule is one formErrors lists, else shortlink's own message (English,
-// naming what to fix, as the API answers it). Errors that are not about
-// the input (the store is down, a bug) become err.unavailable, logged.
-
-// formErrors are the rules worded in the page's language: the API field
-// and Reason (shortlink.Reason*; "" matches any) → the catalogue key.
-var formErrors = []struct{ field, reason, key string }{
-	{"target", shortlink.ReasonRequired, "e.target.required"},
-	{"target", shortlink.ReasonTooLong, "e.target.long"},
-	{"target", shortlink.ReasonUnknown, "e.target.unknown"},
-	{"expires_at", shortlink.ReasonFormat, "e.expires.bad"},
-	{"expires_at", shortlink.ReasonPast, "e.expires.past"},
-	{"max_clicks", "", "e.number"},
-	{"route.sku", shortlink.ReasonFormat, "e.sku"},
-	{"route.quantity", "", "e.quantity"},
-	{"image", shortlink.ReasonURL, "e.image"},
-	{"domain", shortlink.ReasonNotServed, "e.domain"},
-}
+// reading the message) and in which words: errtext.Form, the message
+// table the API answers from too (the page's language when a rule words
+// it, else shortlink's own message on English pages and words from the
+// kind, field and reason on Chinese ones). Errors that are not about the
+// input (the store is down, a bug) become err.unavailable, logged.
 
 // formField is the form field of an API field name ("" for the whole
 // form: a field the form does not show).
@@ -74,17 +62,15 @@ func userError(msgs map[string]string, err error) (status int, field, msg string
 	if !errors.As(err, &e) || serverSide(e.Code) {
 		return fiber.StatusServiceUnavailable, "", msgs["err.unavailable"], false
 	}
-	msg = e.Message
-	worded := false
-	for _, r := range formErrors {
-		if r.field == e.Field && (r.reason == "" || r.reason == e.Reason) {
-			msg, worded = msgs[r.key], true
-			break
-		}
+	lang := pages.LangEN
+	if msgs["lang.zh"] != "" {
+		lang = pages.LangZH
 	}
-	if !worded {
-		msg = localError(msgs, e) // errors_more.go
+	label := msgs["f."+formField(e.Field)]
+	if label == "" || formField(e.Field) == "" {
+		label = e.Field
 	}
+	msg = errtext.Form(lang, e, label)
 	switch e.Code {
 	case shortlink.CodeConflict:
 		status = fiber.StatusConflict

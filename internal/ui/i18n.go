@@ -1,12 +1,16 @@
 package ui
 
-import "github.com/hutong-dev/hutong/internal/pages"
+import (
+	"github.com/hutong-dev/hutong/internal/errtext"
+	"github.com/hutong-dev/hutong/internal/pages"
+)
 
 // catalogue returns the UI's messages: key → [zh-CN, English]. Every key
-// has both; TestCatalogue checks that templates use no missing key.
+// has both; TestCatalogue checks that templates use no missing key. The
+// words of errors are errtext's table, shared with the API.
 func catalogue() map[pages.Lang]map[string]string {
 	zh, en := map[string]string{}, map[string]string{}
-	for _, m := range []map[string][2]string{messages, domainMessages, moreMessages} {
+	for _, m := range []map[string][2]string{errtext.Messages, messages, domainMessages, moreMessages} {
 		for k, v := range m {
 			zh[k], en[k] = v[0], v[1]
 		}
@@ -55,13 +59,12 @@ var messages = map[string][2]string{
 	"login.empty":  {"请输入 API 密钥。", "Enter an API key."},
 	"login.bad":    {"密钥无效或已被吊销。", "This key is unknown or revoked."},
 
-	"err.title":       {"出错了", "Something went wrong"},
-	"err.back":        {"返回短链列表", "Back to the links"},
-	"err.csrf":        {"表单已过期或来自其他网站，请返回刷新页面后重试。", "This form expired or came from another site. Go back, reload the page and try again."},
-	"err.session":     {"请先登录。", "Please sign in first."},
-	"err.notfound":    {"没有这个页面或短链。", "There is no such page or link."},
-	"err.unavailable": {"存储暂时不可用，请稍后重试。", "The store is unavailable right now. Try again shortly."},
-	"err.readonly":    {"这个密钥只有只读权限，不能修改短链。", "This key is read-only: it cannot change links."},
+	"err.title":    {"出错了", "Something went wrong"},
+	"err.back":     {"返回短链列表", "Back to the links"},
+	"err.csrf":     {"表单已过期或来自其他网站，请返回刷新页面后重试。", "This form expired or came from another site. Go back, reload the page and try again."},
+	"err.session":  {"请先登录。", "Please sign in first."},
+	"err.notfound": {"没有这个页面或短链。", "There is no such page or link."},
+	"err.readonly": {"这个密钥只有只读权限，不能修改短链。", "This key is read-only: it cannot change links."},
 
 	"flash.created": {"短链已创建。", "Link created."},
 	"flash.saved":   {"已保存。", "Saved."},
@@ -72,9 +75,8 @@ var messages = map[string][2]string{
 	"new.check":  {"检查识别结果", "Check what hutong understood"},
 	"new.submit": {"生成短链", "Create link"},
 
-	"edit.title":    {"编辑短链", "Edit link"},
-	"edit.submit":   {"保存", "Save"},
-	"edit.conflict": {"这条短链刚被其他人修改过，请重新打开后再编辑。", "Someone else changed this link meanwhile. Reopen it and edit again."},
+	"edit.title":  {"编辑短链", "Edit link"},
+	"edit.submit": {"保存", "Save"},
 
 	"delete.title":  {"删除短链", "Delete link"},
 	"delete.lead":   {"删除后，这个短链和二维码将无法打开，且不能恢复。已记录的点击数据保留。", "Once deleted, the short link and its QR code stop working. This cannot be undone; recorded clicks are kept."},
@@ -121,17 +123,6 @@ var messages = map[string][2]string{
 	"f.description": {"描述", "Description"},
 	"f.image":       {"图片地址", "Image URL"},
 	"f.image.help":  {"可选：https 图片链接，用于链接预览。", "Optional: an https image URL for link previews."},
-
-	"e.target.required": {"请粘贴链接或淘口令。", "Paste a link or a share text."},
-	"e.target.long":     {"内容太长了，请只粘贴链接或淘口令。", "This is too long: paste only the link or share text."},
-	"e.target.unknown":  {"hutong 看不懂这段内容：请粘贴淘宝/天猫的商品、店铺、直播间链接或淘口令。", "hutong does not understand this: paste a Taobao/Tmall item, shop or live-room link, or a 淘口令 share text."},
-	"e.expires.bad":     {"请按 年-月-日 时:分 填写时间。", "Use a date and time such as 2026-12-31 23:59."},
-	"e.expires.past":    {"过期时间必须晚于现在。", "The expiry must be in the future."},
-	"e.number":          {"请输入不小于 0 的整数。", "Enter a whole number of 0 or more."},
-	"e.sku":             {"SKU 只能是数字。", "A SKU is digits only."},
-	"e.quantity":        {"数量应为 1 到 999 的整数。", "Quantity is a whole number from 1 to 999."},
-	"e.image":           {"请填写以 http:// 或 https:// 开头的图片地址。", "Enter an image URL starting with http:// or https://."},
-	"e.domain":          {"这个域名没有在本服务上配置。", "This domain is not served here."},
 
 	"pv.title":      {"hutong 识别到", "What hutong understood"},
 	"pv.kind":       {"类型", "Kind"},

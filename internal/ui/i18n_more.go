@@ -15,17 +15,8 @@ var moreMessages = map[string][2]string{
 	"ev.off":      {"没有开启点击记录。", "Click tracking is off."},
 	"tag.title":   {"标签", "Tag"},
 	"tag.nolinks": {"这个标签还没有短链。", "No link has this tag yet."},
-	// lang.zh marks the Chinese catalogue (localError).
-	"lang.zh":       {"1", ""},
-	"e.alias.taken": {"这个后缀已被使用，请换一个。", "This alias is taken: choose another."},
-	"e.alias.bad":   {"后缀只能用 3 到 64 个字母、数字、“_”或“-”，且不能是保留词。", "An alias is 3 to 64 letters, digits, '_' or '-', and not a reserved word."},
-	"e.toolong":     {"“%s”太长了，请缩短。", "%s is too long: shorten it."},
-	"e.required":    {"请填写“%s”。", "%s is required."},
-	"e.range":       {"“%s”超出允许的范围。", "%s is out of range."},
-	"e.format":      {"“%s”的格式不对。", "%s cannot be read."},
-	"e.url":         {"“%s”必须是以 http:// 或 https:// 开头的地址。", "%s must be an http(s) URL."},
-	"e.field":       {"“%s”有误：", "%s: "},
-	"e.other":       {"输入有误：", "Invalid input: "},
+	// lang.zh marks the Chinese catalogue (userError).
+	"lang.zh": {"1", ""},
 	// Singular forms for a count of 1 ("pl" in templates).
 	"stats.people1": {"人", "person"},
 	"stats.bots1":   {"机器人", "bot"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hutong-dev/hutong/internal/csvcell"
 	"github.com/hutong-dev/hutong/shortlink"
 )
 
@@ -193,18 +194,11 @@ func (u *ui) handleImportCSV(c *fiber.Ctx, rq *req) error {
 			continue
 		}
 		short, qrURL := urls.Short(l.Domain, l.Code), urls.QRImage(l.Domain, l.Code)
-		_ = w.Write([]string{l.Code, l.Domain, short, csvSafe(l.Target), csvSafe(l.Title), csvSafe(l.Campaign), csvSafe(strings.Join(l.Tags, ";")), qrURL})
+		t := csvcell.Text // all text
+		_ = w.Write([]string{t(l.Code), t(l.Domain), t(short), t(l.Target), t(l.Title), t(l.Campaign), t(strings.Join(l.Tags, ";")), t(qrURL)})
 	}
 	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hutong-links.csv"`)
 	return c.Send(buf.Bytes())
-}
-
-// csvSafe keeps spreadsheet apps from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
