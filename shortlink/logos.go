@@ -147,9 +147,14 @@ func SortLogos(ls []Logo) {
 // no logos.
 var ErrNoLogoStore = &Error{Code: CodeUnavailable, Message: "this store keeps no QR logos"}
 
-// Logos returns the store's LogoStore, or nil when it keeps none.
+// Logos returns the store's LogoStore (the one under a CachedStore: logos
+// are not cached there), or nil when it keeps none.
 func (s *Service) Logos() LogoStore {
-	ls, _ := s.store.(LogoStore)
+	st := s.store
+	if c, ok := st.(*CachedStore); ok {
+		st = c.Store
+	}
+	ls, _ := st.(LogoStore)
 	return ls
 }
 

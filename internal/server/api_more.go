@@ -115,10 +115,14 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 		return errBadRequest(err.Error())
 	}
 	if shortlink.Truthy(c.Query("logo")) {
-		if s.deps.QRLogo == nil {
-			return errBadRequest("logo: no logo is configured on this install (hutong serve --qr-logo FILE.png)")
+		img, id, ok, err := s.qrLogo(&l)
+		if err != nil {
+			return err
 		}
-		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
+		if !ok {
+			return errBadRequest("logo: this link has no logo (qr_logo) and none is configured on this install (hutong serve --qr-logo FILE.png)")
+		}
+		o.Logo, o.LogoID = img, id
 	}
 	text := s.urls(c).QR(l.Domain, l.Code)
 	svg := strings.HasSuffix(c.Path(), ".svg")

@@ -200,7 +200,7 @@ func (m *matrix) framedImage() (*image.RGBA, error) {
 	s := m.s
 	if r, ok := HasGlyphs(s.caption); s.caption != "" && !ok {
 		return nil, optErr("caption", s.caption,
-			"the PNG caption font has no %q (%U); use qr.svg, which draws captions with the viewer's fonts, or leave that character out", r, r)
+			"the PNG caption font has no %q (%U); use SVG (qr.svg, or hutong qr -o FILE.svg), which draws captions in the viewer's fonts, or leave that character out", r, r)
 	}
 	canvas := image.NewRGBA(image.Rect(0, 0, l.w, l.h))
 	draw.Draw(canvas, canvas.Bounds(), image.NewUniform(s.bg), image.Point{}, draw.Src)
