@@ -6,7 +6,7 @@ import "github.com/hutong-dev/hutong/internal/pages"
 // has both; TestCatalogue checks that templates use no missing key.
 func catalogue() map[pages.Lang]map[string]string {
 	zh, en := map[string]string{}, map[string]string{}
-	for _, m := range []map[string][2]string{messages, domainMessages, moreMessages} {
+	for _, m := range []map[string][2]string{messages, domainMessages, moreMessages, qrMessages} {
 		for k, v := range m {
 			zh[k], en[k] = v[0], v[1]
 		}
