@@ -161,7 +161,7 @@ type frameLayout struct {
 func (m *matrix) layoutFrame() (frameLayout, error) {
 	s := m.s
 	cols := m.n + 2*frameModules
-	l := frameLayout{w: cols * m.px, off: frameModules * m.px, stroke: max(1, m.px/2)}
+	l := frameLayout{w: cols * m.px, off: frameModules * m.px, stroke: max(1, m.px/3)}
 	l.h = l.w
 	if s.caption == "" {
 		return l, nil
