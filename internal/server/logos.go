@@ -109,7 +109,7 @@ func (s *Server) handlePutLogo(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.logos.put(out.Name, img, out.ID())
+	s.logos.put(out.Name, img, out.ID(), s.now())
 	out.Data = nil
 	status := fiber.StatusOK
 	if out.CreatedAt.Equal(out.UpdatedAt) {
@@ -211,13 +211,13 @@ func (c *logoCache) get(ls shortlink.LogoStore, name string, now time.Time) (img
 	return e.img, e.id, e.img != nil, nil
 }
 
-func (c *logoCache) put(name string, img image.Image, id string) {
+func (c *logoCache) put(name string, img image.Image, id string, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= maxCachedLogos {
 		clear(c.m)
 	}
-	c.m[name] = logoEntry{img: img, id: id, at: time.Now()}
+	c.m[name] = logoEntry{img: img, id: id, at: now}
 }
 
 func (c *logoCache) forget(name string) {
