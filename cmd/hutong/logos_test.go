@@ -172,6 +172,29 @@ func TestLogosAPI(t *testing.T) {
 	})
 }
 
+// TestQRLogoWithoutFallback: logo=1 on a link whose logo was deleted, on an
+// install without --qr-logo, is a 400 saying what to do.
+func TestQRLogoWithoutFallback(t *testing.T) {
+	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey })
+	h := map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "image/png"}
+	if a := do(t, "PUT", base+"/api/v1/logos/gone", h, bytes.NewReader(storetest.LogoPNG(t, 32, 32, color.Black))); a.Status != 201 {
+		t.Fatal(a.Status, a.Body)
+	}
+	a := api(t, "POST", base+"/api/v1/links", map[string]any{"target": itemTaobao, "qr_logo": "gone"})
+	var l struct{ Code string }
+	decodeJSON(t, a.Body, &l)
+	if q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?logo=1", nil, nil); q.Status != 200 {
+		t.Fatalf("qr.png?logo=1 with the link's logo: %d %s", q.Status, q.Body)
+	}
+	api(t, "DELETE", base+"/api/v1/logos/gone", nil)
+	if q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png?logo=1", nil, nil); q.Status != 400 || !strings.Contains(q.Body, "no longer exists") {
+		t.Errorf("qr.png?logo=1 after its logo was deleted: %d %s; want 400 saying so", q.Status, q.Body)
+	}
+	if q := do(t, "GET", base+"/api/v1/links/"+l.Code+"/qr.png", nil, nil); q.Status != 200 {
+		t.Errorf("qr.png without logo=1: %d", q.Status)
+	}
+}
+
 // TestQRCaptionAPI: caption and frame on the QR routes of a real server.
 func TestQRCaptionAPI(t *testing.T) {
 	_, base := testMain(t, func(c *config.Serve) { c.InitialAPIKey = adminKey })

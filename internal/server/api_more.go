@@ -119,7 +119,10 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if !ok {
+		switch {
+		case !ok && l.QRLogo != "":
+			return errBadRequest(fmt.Sprintf("logo: this link's logo %q no longer exists and no install-wide logo is configured (hutong serve --qr-logo FILE.png); upload it again (PUT /api/v1/logos/%s) or give the link another", l.QRLogo, l.QRLogo))
+		case !ok:
 			return errBadRequest("logo: this link has no logo (qr_logo) and none is configured on this install (hutong serve --qr-logo FILE.png)")
 		}
 		o.Logo, o.LogoID = img, id
