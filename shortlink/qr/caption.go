@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"math"
 	"strconv"
@@ -191,8 +192,15 @@ func (m *matrix) layoutFrame() (frameLayout, error) {
 	return l, nil
 }
 
-// framedImage draws the code on a canvas with the frame and caption.
-func (m *matrix) framedImage() (*image.RGBA, error) {
+// captionLevels is the number of colours of a framed PNG without a logo:
+// the background, the foreground and the blends between them that the
+// caption's anti-aliased edges need (a 4-bit paletted PNG).
+const captionLevels = 16
+
+// framedImage draws the code on a canvas with the frame and caption: a
+// paletted image in captionLevels blends of the two colours, or RGBA when a
+// logo brings its own colours.
+func (m *matrix) framedImage() (image.Image, error) {
 	l, err := m.layoutFrame()
 	if err != nil {
 		return nil, err
@@ -202,12 +210,40 @@ func (m *matrix) framedImage() (*image.RGBA, error) {
 		return nil, optErr("caption", s.caption,
 			"the PNG caption font has no %q (%U); use SVG (qr.svg, or hutong qr -o FILE.svg), which draws captions in the viewer's fonts, or leave that character out", r, r)
 	}
-	canvas := image.NewRGBA(image.Rect(0, 0, l.w, l.h))
-	draw.Draw(canvas, canvas.Bounds(), image.NewUniform(s.bg), image.Point{}, draw.Src)
-	code, pix := m.image()
-	draw.Draw(canvas, image.Rect(l.off, l.off, l.off+m.side(), l.off+m.side()), code, image.Point{}, draw.Src)
-	pixPool.Put(pix)
+	rect := image.Rect(0, 0, l.w, l.h)
 	fg := image.NewUniform(s.fg)
+	var canvas draw.Image
+	var pal *image.Paletted
+	if s.logo == nil {
+		p := make(color.Palette, captionLevels)
+		for i := range p {
+			p[i] = blend(s.bg, s.fg, i, captionLevels-1)
+		}
+		pal = image.NewPaletted(rect, p) // all index 0: the background
+		dark := uint8(captionLevels - 1)
+		for y := 0; y < m.n; y++ {
+			for x := 0; x < m.n; x++ {
+				if !m.dark[y*m.n+x] {
+					continue
+				}
+				for py := 0; py < m.px; py++ {
+					i := pal.PixOffset(l.off+x*m.px, l.off+y*m.px+py)
+					row := pal.Pix[i : i+m.px]
+					for k := range row {
+						row[k] = dark
+					}
+				}
+			}
+		}
+		canvas = pal
+	} else {
+		rgba := image.NewRGBA(rect)
+		draw.Draw(rgba, rect, image.NewUniform(s.bg), image.Point{}, draw.Src)
+		code, pix := m.image()
+		draw.Draw(rgba, image.Rect(l.off, l.off, l.off+m.side(), l.off+m.side()), code, image.Point{}, draw.Src)
+		pixPool.Put(pix)
+		canvas = rgba
+	}
 	for _, r := range [...]image.Rectangle{
 		image.Rect(0, 0, l.w, l.stroke), image.Rect(0, l.h-l.stroke, l.w, l.h),
 		image.Rect(0, 0, l.stroke, l.h), image.Rect(l.w-l.stroke, 0, l.w, l.h),
@@ -226,10 +262,35 @@ func (m *matrix) framedImage() (*image.RGBA, error) {
 		return nil, fmt.Errorf("qr: caption font face: %w", err)
 	}
 	defer face.Close()
-	d := font.Drawer{Dst: canvas, Src: fg, Face: face,
-		Dot: fixed.Point26_6{X: fixed.Int26_6(math.Round(l.textX * 64)), Y: fixed.Int26_6(math.Round(l.baseline * 64))}}
+	dot := fixed.Point26_6{X: fixed.Int26_6(math.Round(l.textX * 64)), Y: fixed.Int26_6(math.Round(l.baseline * 64))}
+	if pal == nil {
+		d := font.Drawer{Dst: canvas, Src: fg, Face: face, Dot: dot}
+		d.DrawString(s.caption)
+		return canvas, nil
+	}
+	// Paletted: draw the glyphs' coverage into a mask of the caption band,
+	// then take the nearest blend for each pixel.
+	band := image.Rect(l.stroke, l.capTop, l.w-l.stroke, l.capTop+l.capH)
+	mask := image.NewAlpha(band)
+	d := font.Drawer{Dst: mask, Src: image.Opaque, Face: face, Dot: dot}
 	d.DrawString(s.caption)
+	for y := band.Min.Y; y < band.Max.Y; y++ {
+		mi, pi := mask.PixOffset(band.Min.X, y), pal.PixOffset(band.Min.X, y)
+		for x := 0; x < band.Dx(); x++ {
+			if a := mask.Pix[mi+x]; a != 0 {
+				if v := uint8((int(a)*(captionLevels-1) + 127) / 255); v > pal.Pix[pi+x] {
+					pal.Pix[pi+x] = v
+				}
+			}
+		}
+	}
 	return canvas, nil
+}
+
+// blend returns the colour i/n of the way from a to b (opaque).
+func blend(a, b color.NRGBA, i, n int) color.NRGBA {
+	mix := func(x, y uint8) uint8 { return uint8((int(x)*(n-i) + int(y)*i + n/2) / n) }
+	return color.NRGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 0xff}
 }
 
 // appendSVGFrame appends the frame and caption elements of a framed SVG, in

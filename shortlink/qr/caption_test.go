@@ -184,8 +184,41 @@ func TestNoCaptionUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	img, _ := png.Decode(bytes.NewReader(data))
-	if _, ok := img.(*image.Paletted); !ok {
-		t.Errorf("plain code decodes as %T; want a paletted PNG", img)
+	if p, ok := img.(*image.Paletted); !ok || len(p.Palette) != 2 {
+		t.Errorf("plain code decodes as %T; want a two-colour paletted PNG", img)
+	}
+}
+
+// TestCaptionPalette: a captioned code without a logo is a 16-colour
+// paletted PNG whose colours run from the background to the foreground,
+// and uses the blends (anti-aliased text), not only the two ends.
+func TestCaptionPalette(t *testing.T) {
+	navy, _ := ParseColor("123456")
+	data, err := PNG(shortURL, Options{Size: 400, Foreground: navy, Caption: "微信扫一扫"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := png.Decode(bytes.NewReader(data))
+	p, ok := img.(*image.Paletted)
+	if !ok || len(p.Palette) != captionLevels {
+		t.Fatalf("captioned code decodes as %T; want a %d-colour paletted PNG", img, captionLevels)
+	}
+	if toNRGBA(p.Palette[0]) != (color.NRGBA{0xff, 0xff, 0xff, 0xff}) || toNRGBA(p.Palette[captionLevels-1]) != navy {
+		t.Errorf("palette runs %v … %v; want white … %v", p.Palette[0], p.Palette[captionLevels-1], navy)
+	}
+	used := map[uint8]bool{}
+	for _, v := range p.Pix {
+		used[v] = true
+	}
+	if len(used) < 6 {
+		t.Errorf("%d palette entries used; want the blends of anti-aliased text too", len(used))
+	}
+	// With a logo: RGB.
+	data, _ = PNG(shortURL, Options{Size: 400, Caption: "微信扫一扫", Logo: testLogo()})
+	if img, _ := png.Decode(bytes.NewReader(data)); img == nil {
+		t.Error("logo + caption does not decode")
+	} else if _, ok := img.(*image.Paletted); ok {
+		t.Errorf("logo + caption decodes paletted; want RGB for the logo's colours")
 	}
 }
 

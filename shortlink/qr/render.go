@@ -154,9 +154,11 @@ func getPix(n int) *[]byte {
 //
 // The image is square, floor(Size/modules)×modules pixels wide (at most
 // o.Size); without a logo it is a 1-bit paletted PNG in the two colours, with
-// a logo an 8-bit RGB PNG. With a frame or caption it is an 8-bit RGB PNG
-// four modules wider than the code's own width (the frame band) and, with a
-// caption, taller by the caption band; the width still stays at most o.Size.
+// a logo an 8-bit RGB PNG. With a frame or caption it is four modules wider
+// than the code's own width (the frame band) and, with a caption, taller by
+// the caption band, the width still at most o.Size; without a logo it is
+// then a 4-bit paletted PNG of 16 blends of the two colours (the caption's
+// anti-aliased edges).
 // A caption character the embedded font lacks is an *OptionError naming it. Errors: *OptionError (see Options.Validate, and a
 // Size too small for the text), ErrEmptyText, ErrTooLong. The output is
 // deterministic for a given text, Options and Go version.
