@@ -5,7 +5,8 @@
 //
 // Desktop (English): sign in, paste a 淘口令 share text and watch the live
 // preview, create the link, copy the short URL, download its QR code as PNG
-// and SVG (checked by their first bytes), switch the QR colour. Then a
+// and SVG (checked by their first bytes), switch the QR colour, add a
+// caption (a preset and own text) and give the link its own logo. Then a
 // WeChat phone (WeChat User-Agent, fresh profile) opens the short link: the
 // 302 Location and the URL the browser then asks for must equal where the
 // result page said a WeChat user lands (the Taobao request is intercepted
@@ -82,6 +83,13 @@ async function signIn(page) {
 
 let wechatLanding = '';
 
+// imgTall waits until the QR image's src contains want and it has loaded
+// taller than wide (a caption band under the code).
+const imgTall = (page, want) => page.waitForFunction((w) => {
+  const i = document.getElementById('qr-img');
+  return i.src.includes(w) && i.complete && i.naturalWidth > 0 && i.naturalHeight > i.naturalWidth;
+}, want, { timeout: 5000 }).then(() => true, () => false);
+
 await profile('desktop', {
   viewport: { width: 1280, height: 900 }, locale: 'en-US',
   extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' },
@@ -139,6 +147,41 @@ await profile('desktop', {
   // Colour choice updates the image and the download link in place.
   await page.locator('#qr-fg').evaluate((el) => { el.value = '#c2410c'; el.dispatchEvent(new Event('change', { bubbles: true })); });
   check((await page.getAttribute('#qr-png', 'href')).includes('fg=c2410c'), 'QR colour choice updates the download link');
+
+  // Caption: a preset, then own text, redrawn in place (the PNG grows a
+  // caption band under the code).
+  check(!(await page.locator('#qr-ctext').isVisible()), 'own-text caption field hidden until chosen');
+  await page.selectOption('#qr-caption', 'wechat');
+  check(await imgTall(page, 'caption=wechat'), 'caption 微信扫一扫: the QR image is redrawn with its caption band');
+  check((await page.getAttribute('#qr-svg', 'href')).includes('caption=wechat'), 'caption: the SVG download carries it');
+  await page.selectOption('#qr-caption', 'custom');
+  check(await page.locator('#qr-ctext').isVisible(), 'own-text caption field shown for Your own text');
+  await page.fill('#qr-ctext', '扫码领券');
+  check(await imgTall(page, 'caption=' + encodeURIComponent('扫码领券')), 'own caption 扫码领券 drawn under the code');
+  await shot(page, 'qr-caption-desktop');
+
+  // The link's own logo: upload one through the API, pick it on the page.
+  const logo = await page.evaluate(() => {
+    const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+    const x = c.getContext('2d'); x.fillStyle = '#ff5000'; x.fillRect(0, 0, 64, 64);
+    return c.toDataURL('image/png').split(',')[1];
+  });
+  const put = await fetch(base + '/api/v1/logos/e2e-brand', {
+    method: 'PUT', headers: { Authorization: 'Bearer ' + apiKey, 'Content-Type': 'image/png' }, body: Buffer.from(logo, 'base64'),
+  });
+  check(put.status === 201, `logo uploaded through PUT /api/v1/logos/e2e-brand (${put.status})`);
+  await page.goto(base + '/ui/links/e2e-tee');
+  await page.selectOption('#qr-logo-name', 'e2e-brand');
+  await Promise.all([page.waitForURL(/logosaved=1/), page.click('#qr-logo-save')]);
+  check((await page.textContent('.flash')).includes('logo is saved') && await page.isChecked('#qr-logo'), 'the link\'s logo is saved and switched on');
+  await page.waitForFunction(() => { const i = document.getElementById('qr-img'); return i.src.includes('logo=1') && i.complete && i.naturalWidth > 0; });
+  const mid = await page.evaluate(() => {
+    const i = document.getElementById('qr-img'); const c = document.createElement('canvas');
+    c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);
+    return Array.from(x.getImageData(c.width >> 1, c.height >> 1, 1, 1).data);
+  });
+  check(mid[0] > 200 && mid[1] > 50 && mid[1] < 120 && mid[2] < 60, `QR centre shows the link's orange logo (${mid})`);
+  await shot(page, 'qr-logo-desktop');
 });
 
 await profile('wechat', {
@@ -238,7 +281,11 @@ await profile('desktop2', {
   await Promise.all([page.waitForURL(/\/ui\/links$/), page.click('a.lang')]);
   check(await page.getAttribute('html', 'lang') === 'zh-CN' && (await page.textContent('h1')).includes('全部短链'), 'language switch to 中文');
   await shot(page, 'list-zh-desktop');
-  await page.goto(base + '/ui/links/e2e-tee');
+  await page.goto(base + '/ui/links/e2e-tee?caption=wechat');
+  const qrZh = await page.textContent('.qr');
+  check(qrZh.includes('码下文字') && qrZh.includes('微信扫一扫') && qrZh.includes('此链接的 Logo') && qrZh.includes('保存 Logo'), 'QR caption and logo controls in Chinese');
+  check(await imgTall(page, 'caption=wechat'), 'QR with 微信扫一扫 on the Chinese page');
+  await shot(page, 'qr-zh-desktop');
   const bdZh = await page.textContent('.breakdowns');
   check(bdZh.includes('微信') && bdZh.includes('单聊'), 'breakdowns in Chinese: 微信, 单聊');
   await shot(page, 'detail-zh-desktop');

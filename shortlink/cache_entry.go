@@ -50,7 +50,7 @@ type packedLink struct {
 // pointer, so a negative entry costs only otter's node and key.
 var negativeEntry = &packedLink{}
 
-const numLinkStrings = 24
+const numLinkStrings = 25
 
 // linkStrings returns pointers to every string field of l (Entity and Route
 // included), in packing order. TestPackedLinkRoundTrip fails when Link
@@ -62,7 +62,7 @@ func linkStrings(l *Link) [numLinkStrings]*string {
 		(*string)(&e.Platform), (*string)(&e.Kind), &e.ID, (*string)(&e.IDType), &e.SKU, &e.SellerID,
 		&e.ActivityID, &e.LiveFeedID, &e.Query, &e.Tpwd, &e.Title, &e.URL, &e.Canonical, &e.Params, &e.Via,
 		&r.SKU, &r.DesktopURL,
-		&l.Campaign, &l.Title, &l.Description, &l.Image,
+		&l.Campaign, &l.Title, &l.Description, &l.Image, &l.QRLogo,
 	}
 }
 

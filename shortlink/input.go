@@ -40,6 +40,9 @@ type Input struct {
 	Title           *string            `json:"title"`
 	Description     *string            `json:"description"`
 	Image           *string            `json:"image"`
+	// QRLogo names a stored logo ("" clears it); Make and Edit refuse a
+	// name the store does not have.
+	QRLogo *string `json:"qr_logo"`
 	// Tpwd asks for the link's 淘口令 (TpwdRequest).
 	Tpwd TpwdRequest `json:"tpwd"`
 }
@@ -196,6 +199,9 @@ func (s *Service) Make(ctx context.Context, in Input) (Made, error) {
 	if err != nil {
 		return Made{}, err
 	}
+	if err := s.checkQRLogo(ctx, &l, nil); err != nil {
+		return Made{}, err
+	}
 	warn, err := s.attachTpwd(ctx, &l, &in, false)
 	if err != nil {
 		return Made{}, err
@@ -216,9 +222,14 @@ func (s *Service) Edit(ctx context.Context, l Link, in Input) (Link, error) {
 		return Link{}, Errorf(CodeInvalid, "alias and domain cannot change: create a new link instead")
 	}
 	l = l.Clone()
-	oldTarget := l.Target
+	oldTarget, oldLogo := l.Target, l.QRLogo
 	if err := s.apply(&l, &in, true); err != nil {
 		return Link{}, err
+	}
+	if l.QRLogo != oldLogo {
+		if err := s.checkQRLogo(ctx, &l, nil); err != nil {
+			return Link{}, err
+		}
 	}
 	if _, err := s.attachTpwd(ctx, &l, &in, l.Target != oldTarget); err != nil {
 		return Link{}, err
@@ -236,6 +247,7 @@ func (s *Service) MakeMany(ctx context.Context, rows []Row) ([]Link, []error) {
 	errs := make([]error, len(rows))
 	batch := make([]Link, 0, len(rows))
 	idx := make([]int, 0, len(rows))
+	logos := map[string]error{}
 	for i := range rows {
 		r := &rows[i]
 		if r.Err != nil {
@@ -244,6 +256,9 @@ func (s *Service) MakeMany(ctx context.Context, rows []Row) ([]Link, []error) {
 		}
 		in := r.Input
 		l, err := s.prepare(&in, false)
+		if err == nil {
+			err = s.checkQRLogo(ctx, &l, logos)
+		}
 		if err == nil {
 			_, err = s.attachTpwd(ctx, &l, &in, false)
 		}
@@ -408,6 +423,9 @@ func (s *Service) apply(l *Link, in *Input, lookup bool) error {
 	}
 	if in.Image != nil {
 		l.Image = *in.Image
+	}
+	if in.QRLogo != nil {
+		l.QRLogo = strings.ToLower(strings.TrimSpace(*in.QRLogo))
 	}
 	return nil
 }

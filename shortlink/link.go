@@ -72,6 +72,11 @@ type Link struct {
 	// app cannot be opened directly. Nil: none.
 	Tpwd *Tpwd `json:"tpwd,omitempty"`
 
+	// QRLogo names the stored logo (LogoStore) drawn in this link's QR
+	// code when it is asked for with ?logo=1; empty: the install-wide
+	// logo. A deleted logo falls back to the install-wide one.
+	QRLogo string `json:"qr_logo,omitempty"`
+
 	// Version is the store's revision of the link: 1 after Create, +1 on
 	// every Update. Update with a non-zero Version succeeds only if it
 	// matches the stored one (optimistic concurrency).

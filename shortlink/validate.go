@@ -147,6 +147,11 @@ func (l *Link) Validate() error {
 			return err
 		}
 	}
+	if l.QRLogo != "" {
+		if err := CheckLogoName("qr_logo", l.QRLogo); err != nil {
+			return err
+		}
+	}
 	for i, t := range l.Tags {
 		if err := checkText("tags", t, textRule{max: MaxTagLength, required: true}); err != nil {
 			return err

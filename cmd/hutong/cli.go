@@ -182,6 +182,7 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		preferWeb := fs.Bool("prefer-web", false, "plain redirect instead of the app interstitial")
 		wechatGuide := fs.Bool("wechat-tpwd-guide", false, "WeChat/WeCom taps get a page with the link's 淘口令 and a copy button instead of the 302 to the H5 page (with --tpwd)")
 		title := fs.String("title", "", "preview title (default: the share text's)")
+		qrLogo := fs.String("qr-logo", "", "name of a stored logo for the link's QR code (hutong logos add)")
 		domain := fs.String("domain", "", "short domain of the link (one of serve's --domains)")
 		utm := fs.String("utm", "", "UTM parameters added to the destination: utm_source=wechat,utm_medium=group")
 		var tpwd tpwdFlag
@@ -201,6 +202,9 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		if *title != "" {
 			body["title"] = *title
+		}
+		if *qrLogo != "" {
+			body["qr_logo"] = *qrLogo
 		}
 		if *domain != "" {
 			body["domain"] = *domain
@@ -386,11 +390,13 @@ func runQR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fg := fs.String("fg", "", "foreground colour #rrggbb")
 	bg := fs.String("bg", "", "background colour #rrggbb")
 	logo := fs.String("logo", "", "PNG/JPEG logo for the centre (raises error correction to H)")
+	caption := fs.String("caption", "", "text under the code, in a frame: wechat (微信扫一扫), taobao (打开淘宝扫一扫), tmall, alipay, or up to 24 characters")
+	frame := fs.Bool("frame", false, "draw a thin frame around the code (always drawn with --caption)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *out == "" {
-		return usageError{"usage: hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [--base-url URL] [--size N] [--level L|M|Q|H] [--fg #000000] [--bg #ffffff] [--logo FILE]"}
+		return usageError{"usage: hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [--base-url URL] [--size N] [--level L|M|Q|H] [--fg #000000] [--bg #ffffff] [--logo FILE] [--caption wechat|TEXT] [--frame]"}
 	}
 	text := fs.Arg(0)
 	if !strings.Contains(text, "://") {
@@ -402,7 +408,10 @@ func runQR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		text = strings.TrimRight(*base, "/") + "/" + text
 	}
-	vals := map[string]string{"size": *size, "level": *level, "margin": *margin, "fg": *fg, "bg": *bg}
+	vals := map[string]string{"size": *size, "level": *level, "margin": *margin, "fg": *fg, "bg": *bg, "caption": *caption}
+	if *frame {
+		vals["frame"] = "1"
+	}
 	o, err := qr.ParseOptions(func(k string) string { return vals[k] })
 	if err != nil {
 		return usageError{err.Error()}

@@ -160,11 +160,12 @@ func runLinkUpdate(ctx context.Context, fs *flag.FlagSet, client func() (*apiCli
 	expires := fs.String("expires", "", "expiry: RFC 3339 time, a duration such as 72h, or none")
 	maxClicks := fs.Int64("max-clicks", 0, "click cap (0: none)")
 	domain := fs.String("domain", "", "the link's short domain (when not the default)")
+	qrLogo := fs.String("qr-logo", "", "name of a stored logo for the link's QR code (\"\" clears: the install-wide logo)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: hutong link update [--target T] [--title T] [--tags a;b] [--campaign C] [--expires 72h|none] [--max-clicks N] CODE"}
+		return usageError{"usage: hutong link update [--target T] [--title T] [--tags a;b] [--campaign C] [--expires 72h|none] [--max-clicks N] [--qr-logo NAME] CODE"}
 	}
 	body := map[string]any{}
 	var bad error
@@ -180,6 +181,8 @@ func runLinkUpdate(ctx context.Context, fs *flag.FlagSet, client func() (*apiCli
 			body["tags"] = splitTags(*tags)
 		case "campaign":
 			body["campaign"] = *campaign
+		case "qr-logo":
+			body["qr_logo"] = *qrLogo
 		case "max-clicks":
 			body["max_clicks"] = *maxClicks
 		case "expires":

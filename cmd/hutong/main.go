@@ -34,6 +34,8 @@ Usage:
   hutong link create|get|list|delete|import|export|stats|update|disable|enable [flags]
   hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [flags]
   hutong keys create|list|revoke [flags]
+  hutong logos add NAME FILE | list | rm NAME [flags]
+                                        named QR logos of a running hutong
   hutong domains list|add|block|unblock|retire [flags]
                                         the domain pools of a running hutong
   hutong events --source URL [--since TIME|ID] [--follow] [--group NAME]
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "domains":
 		err = runDomains(ctx, args[1:], stdout, stderr)
+	case "logos":
+		err = runLogos(ctx, args[1:], stdout, stderr)
 	case "events":
 		err = runEvents(ctx, args[1:], stdout, stderr)
 	case "healthcheck":

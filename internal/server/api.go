@@ -42,6 +42,7 @@ func (s *Server) apiRoutes(api fiber.Router) {
 	api.Post("/keys", s.auth(shortlink.ScopeAdmin), s.handleCreateKey)
 	api.Delete("/keys/:id", s.auth(shortlink.ScopeAdmin), s.handleRevokeKey)
 	s.domainRoutes(api)
+	s.logoRoutes(api)
 	api.All("/*", func(c *fiber.Ctx) error {
 		return &shortlink.Error{Code: shortlink.CodeNotFound, Message: "no such API route: see /api/v1/openapi.json"}
 	})
@@ -51,8 +52,8 @@ type localAPIKey struct{}
 
 // requireJSON answers 415 to a POST, PUT or PATCH under /api/v1 whose body
 // is not declared application/json: every such route reads one JSON
-// object, except the bulk import (CSV or JSONL, checked there) and the
-// beacon (navigator.sendBeacon sends text/plain, and the body is unused).
+// object, except the bulk import (CSV or JSONL, checked there), a logo
+// upload (the image itself, checked there) and the beacon (navigator.sendBeacon sends text/plain, and the body is unused).
 func requireJSON(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch:
@@ -60,7 +61,7 @@ func requireJSON(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	p := c.Path()
-	if len(c.Body()) == 0 || strings.HasSuffix(p, "/links/bulk") || strings.Contains(p, "/beacon/") {
+	if len(c.Body()) == 0 || strings.HasSuffix(p, "/links/bulk") || strings.Contains(p, "/beacon/") || strings.Contains(p, "/logos/") {
 		return c.Next()
 	}
 	ct := c.Get(fiber.HeaderContentType)

@@ -118,10 +118,17 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 		return errBadRequest(err.Error())
 	}
 	if shortlink.Truthy(c.Query("logo")) {
-		if s.deps.QRLogo == nil {
-			return errField("logo", "", "logo: no logo is configured on this install (hutong serve --qr-logo FILE.png)")
+		img, id, ok, err := s.qrLogo(&l)
+		if err != nil {
+			return err
 		}
-		o.Logo, o.LogoID = s.deps.QRLogo, s.deps.QRLogoID
+		switch {
+		case !ok && l.QRLogo != "":
+			return errField("logo", "", fmt.Sprintf("logo: this link's logo %q no longer exists and no install-wide logo is configured (hutong serve --qr-logo FILE.png); upload it again (PUT /api/v1/logos/%s) or give the link another", l.QRLogo, l.QRLogo))
+		case !ok:
+			return errField("logo", "", "logo: this link has no logo (qr_logo) and none is configured on this install (hutong serve --qr-logo FILE.png)")
+		}
+		o.Logo, o.LogoID = img, id
 	}
 	text := s.urls(c).QR(l.Domain, l.Code)
 	svg := strings.HasSuffix(c.Path(), ".svg")

@@ -86,6 +86,7 @@ type Server struct {
 	// links is deps.Service checking link input with this install's
 	// rules (linkRules): the API and the UI make links through it.
 	links   *shortlink.Service
+	logos   *logoCache // decoded named QR logos
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -111,7 +112,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if err := deps.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, deps: deps, log: deps.Logger}
+	s := &Server{opts: opts, deps: deps, log: deps.Logger, logos: newLogoCache()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

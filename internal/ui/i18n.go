@@ -10,7 +10,7 @@ import (
 // words of errors are errtext's table, shared with the API.
 func catalogue() map[pages.Lang]map[string]string {
 	zh, en := map[string]string{}, map[string]string{}
-	for _, m := range []map[string][2]string{errtext.Messages, messages, domainMessages, moreMessages} {
+	for _, m := range []map[string][2]string{errtext.Messages, messages, domainMessages, moreMessages, qrMessages} {
 		for k, v := range m {
 			zh[k], en[k] = v[0], v[1]
 		}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/url"
 	"sort"
 	"strconv"
@@ -317,6 +318,7 @@ type qrChoice struct {
 	Error            string
 	DomainQ, Code    string
 	PNGPath, SVGPath string
+	qrCaptionState
 }
 
 var qrSizes = []int{256, 512, 1024}
@@ -338,7 +340,9 @@ func (u *ui) qrChoice(c *fiber.Ctx, l *shortlink.Link) qrChoice {
 			}
 		}
 	}
-	q.Logo = u.d.QRLogo && c.Query("logo") != ""
+	u.logoChoice(&q, l)
+	q.LogoOK = u.d.QRLogo || (l.QRLogo != "" && q.LogoStore && !q.LogoGone)
+	q.Logo = q.LogoOK && c.Query("logo") != ""
 	v := url.Values{"size": {strconv.Itoa(q.Size)}, "fg": {q.FG}, "bg": {q.BG}}
 	if l.Domain != "" {
 		v.Set("domain", l.Domain)
@@ -347,8 +351,10 @@ func (u *ui) qrChoice(c *fiber.Ctx, l *shortlink.Link) qrChoice {
 		v.Set("logo", "1")
 		v.Set("level", "H")
 	}
+	sv := maps.Clone(v)
+	u.captionQuery(c, &q, v, sv)
 	base := "/api/v1/links/" + url.PathEscape(l.Code)
-	q.PNG, q.SVG = base+"/qr.png?"+v.Encode(), base+"/qr.svg?"+v.Encode()
+	q.PNG, q.SVG = base+"/qr.png?"+v.Encode(), base+"/qr.svg?"+sv.Encode()
 	return q
 }
 
@@ -402,6 +408,8 @@ func (u *ui) handleLink(c *fiber.Ctx, rq *req) error {
 		v.Flash = v.T("flash.created")
 	} else if c.Query("saved") != "" {
 		v.Flash = v.T("flash.saved")
+	} else if c.Query("logosaved") != "" {
+		v.Flash = v.T("flash.logosaved")
 	}
 	v.Title = v.T("link.title") + " " + l.Code
 	return u.render(c, fiber.StatusOK, "link", v)

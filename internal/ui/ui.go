@@ -244,6 +244,7 @@ func (u *ui) routes(r fiber.Router) {
 	r.Get("/ui/links/:code/edit", u.wrap(true, u.handleEditPage))
 	r.Post("/ui/links/:code/edit", u.wrap(true, u.handleEdit))
 	r.Post("/ui/links/:code/toggle", u.wrap(true, u.handleToggle))
+	r.Post("/ui/links/:code/qrlogo", u.wrap(true, u.handleQRLogo))
 	r.Get("/ui/links/:code/delete", u.wrap(true, u.handleDeletePage))
 	r.Post("/ui/links/:code/delete", u.wrap(true, u.handleDelete))
 	r.Get("/ui/overview", u.wrap(true, u.handleOverview))

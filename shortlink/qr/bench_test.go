@@ -49,3 +49,17 @@ func BenchmarkETag(b *testing.B) {
 		_ = ETag(shortURL, o)
 	}
 }
+
+func BenchmarkPNGCaption(b *testing.B) {
+	o := Options{Size: 512, Caption: "微信扫一扫"}
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		out, err := PNG(shortURL, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+	}
+	b.ReportMetric(float64(n), "out-bytes")
+}

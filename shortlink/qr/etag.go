@@ -15,7 +15,7 @@ const renderVersion = 1
 // ETag returns a strong HTTP entity tag (quoted, e.g. "\"qr1-3f…\"") for the
 // QR code of text drawn with o, without rendering it. It hashes the text, the
 // options after defaults are applied (so Options{} and Options{Size: 256}
-// agree) and the logo identity: Options.LogoID when set, otherwise the logo's
+// agree), the frame and caption, and the logo identity: Options.LogoID when set, otherwise the logo's
 // pixels. Different inputs may still render identical bytes; equal ETags
 // always mean identical output.
 //
@@ -34,9 +34,18 @@ func ETag(text string, o Options) string {
 	b = append(b, byte(s.level))
 	b = binary.BigEndian.AppendUint32(b, uint32(int32(s.margin)))
 	b = append(b, s.fg.R, s.fg.G, s.fg.B, s.bg.R, s.bg.G, s.bg.B)
+	if s.frame {
+		// Only framed codes carry this block, so the tags of codes without
+		// one are unchanged. 'F' never starts len(text) (its top byte is 0).
+		b = append(b, 'F')
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s.caption)))
+	}
 	b = binary.BigEndian.AppendUint64(b, uint64(len(text)))
 	h.Write(b)
 	h.Write([]byte(text))
+	if s.frame {
+		h.Write([]byte(s.caption))
+	}
 	switch {
 	case s.logo == nil:
 		h.Write([]byte{0})

@@ -84,6 +84,11 @@ func ParseLevel(s string) (Level, error) {
 //	level   error correction L, M, Q or H (default M); "ec" is an alias
 //	margin  quiet zone in modules, 0–16 (default 4)
 //	fg, bg  colours as rrggbb, rgb, #rrggbb or #rgb (default 000000 on ffffff)
+//	caption text under the code, in a frame: a preset name from
+//	        CaptionPresets (wechat → 微信扫一扫, taobao → 打开淘宝扫一扫, tmall,
+//	        alipay; any case) or up to 24 characters taken literally
+//	frame   1/true/yes or 0/false/no: a thin border around the code (default
+//	        0; a caption always has one, so frame=0 with a caption is an error)
 //
 // Missing or empty parameters take their default; unknown parameters are
 // ignored. The result has no logo. Errors are *OptionError values naming the
@@ -140,6 +145,27 @@ func ParseOptions(query func(string) string) (Options, error) {
 			o.Foreground = c
 		} else {
 			o.Background = c
+		}
+	}
+	if v := strings.TrimSpace(query("caption")); v != "" {
+		if p, ok := CaptionPresets[strings.ToLower(v)]; ok {
+			v = p
+		}
+		if err := checkCaption(v); err != nil {
+			return Options{}, err
+		}
+		o.Caption = strings.Clone(v)
+	}
+	if v := query("frame"); v != "" {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "yes", "y", "on":
+			o.Frame = true
+		case "0", "false", "no", "n", "off":
+			if o.Caption != "" {
+				return Options{}, optErr("frame", v, "a caption is always drawn in a frame; drop frame=0 or the caption")
+			}
+		default:
+			return Options{}, optErr("frame", v, "must be 1 or 0")
 		}
 	}
 	if err := o.Validate(); err != nil {

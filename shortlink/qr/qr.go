@@ -133,6 +133,20 @@ type Options struct {
 	// Optional. When empty, ETag hashes the logo's pixels, which costs time
 	// proportional to the logo's size. Ignored when Logo is nil.
 	LogoID string
+
+	// Caption is a line of text drawn under the code, inside a frame (a
+	// caption always implies Frame), e.g. "微信扫一扫". Optional. At most
+	// MaxCaptionRunes printable characters. The image gets taller by the
+	// caption band; its width stays at most Size. PNG draws it in the
+	// embedded font (ASCII, CJK punctuation, the 3,755 common hanzi of GB2312
+	// level 1) and rejects other characters; SVG writes a <text> in a CJK
+	// font stack and accepts any.
+	Caption string
+
+	// Frame draws a thin border in the foreground colour around the code,
+	// two modules outside its quiet zone. Optional. Default: false, or true
+	// when Caption is set.
+	Frame bool
 }
 
 // ErrInvalidOption is wrapped by every *OptionError; test with errors.Is.
@@ -150,7 +164,7 @@ var ErrEmptyText = errors.New("qr: empty text")
 // safe to show to users: it names the parameter and the accepted values.
 type OptionError struct {
 	// Param is the query-parameter name of the option: "size", "level",
-	// "margin", "fg", "bg" (or "logo").
+	// "margin", "fg", "bg", "caption", "frame" (or "logo").
 	Param string
 	// Value is the rejected value as given (a copy, safe to keep).
 	Value string
@@ -181,6 +195,9 @@ type settings struct {
 	fg, bg color.NRGBA
 	logo   image.Image
 	logoID string
+	// caption and frame: frame is true when a caption is set.
+	caption string
+	frame   bool
 }
 
 var (
@@ -197,7 +214,8 @@ func (o Options) Validate() error {
 
 // normalized applies defaults without validating (used by ETag).
 func (o Options) normalized() settings {
-	s := settings{size: o.Size, level: o.Level, margin: o.Margin, fg: defaultFG, bg: defaultBG, logo: o.Logo, logoID: o.LogoID}
+	s := settings{size: o.Size, level: o.Level, margin: o.Margin, fg: defaultFG, bg: defaultBG, logo: o.Logo, logoID: o.LogoID,
+		caption: o.Caption, frame: o.Frame || o.Caption != ""}
 	if s.size == 0 {
 		s.size = DefaultSize
 	}
@@ -241,6 +259,11 @@ func (o Options) settings() (settings, error) {
 	}
 	if err := checkContrast(s.fg, s.bg); err != nil {
 		return s, err
+	}
+	if o.Caption != "" {
+		if err := checkCaption(o.Caption); err != nil {
+			return s, err
+		}
 	}
 	if o.Logo != nil {
 		if b := o.Logo.Bounds(); b.Empty() {

@@ -80,11 +80,15 @@ func newMatrix(text string, s settings) (*matrix, error) {
 	sym := len(bm)
 
 	m := &matrix{n: sym + 2*s.margin, s: s}
-	m.px = s.size / m.n
+	cols, frame := m.n, ""
+	if s.frame {
+		cols, frame = m.n+2*frameModules, " and the frame"
+	}
+	m.px = s.size / cols
 	if m.px < MinModulePixels {
 		return nil, optErr("size", strconv.Itoa(s.size),
-			"too small for this text: its code is %d modules wide with the quiet zone, which needs at least %d pixels (%d per module); raise size, lower the level or shorten the text",
-			m.n, m.n*MinModulePixels, MinModulePixels)
+			"too small for this text: its code is %d modules wide with the quiet zone%s, which needs at least %d pixels (%d per module); raise size, lower the level or shorten the text",
+			cols, frame, cols*MinModulePixels, MinModulePixels)
 	}
 	m.dark = make([]bool, m.n*m.n)
 	for y, row := range bm {
@@ -150,7 +154,12 @@ func getPix(n int) *[]byte {
 //
 // The image is square, floor(Size/modules)×modules pixels wide (at most
 // o.Size); without a logo it is a 1-bit paletted PNG in the two colours, with
-// a logo an 8-bit RGB PNG. Errors: *OptionError (see Options.Validate, and a
+// a logo an 8-bit RGB PNG. With a frame or caption it is four modules wider
+// than the code's own width (the frame band) and, with a caption, taller by
+// the caption band, the width still at most o.Size; without a logo it is
+// then a 4-bit paletted PNG of 16 blends of the two colours (the caption's
+// anti-aliased edges).
+// A caption character the embedded font lacks is an *OptionError naming it. Errors: *OptionError (see Options.Validate, and a
 // Size too small for the text), ErrEmptyText, ErrTooLong. The output is
 // deterministic for a given text, Options and Go version.
 func PNG(text string, o Options) ([]byte, error) {
@@ -162,13 +171,25 @@ func PNG(text string, o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, pix := m.image()
-	side := m.side()
+	var (
+		img image.Image
+		pix *[]byte
+	)
+	if s.frame {
+		if img, err = m.framedImage(); err != nil {
+			return nil, err
+		}
+	} else {
+		img, pix = m.image()
+	}
+	side := img.Bounds().Dx()
 	var buf bytes.Buffer
 	buf.Grow(side*side/64 + 512)
 	enc := png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &pngBufPool}
 	err = enc.Encode(&buf, img)
-	pixPool.Put(pix)
+	if pix != nil {
+		pixPool.Put(pix)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("qr: encoding PNG: %w", err)
 	}
@@ -292,8 +313,10 @@ const maxSVGLogo = 512
 // pixel size PNG would produce for the same Options. Dark modules are one
 // <path> of row runs over a background <rect>, drawn with
 // shape-rendering="crispEdges". A logo is embedded as a data: PNG <image>
-// (scaled down to fit 512×512 if larger). Errors are those of PNG; the output
-// is deterministic.
+// (scaled down to fit 512×512 if larger). A frame is a stroked <rect>, a
+// caption a <text> (XML-escaped) in a CJK font stack, sized and placed as in
+// the PNG; any printable character is accepted. Errors are those of PNG
+// (but for caption glyphs); the output is deterministic.
 func SVG(text string, o Options) ([]byte, error) {
 	s, err := o.settings()
 	if err != nil {
@@ -311,37 +334,46 @@ func SVG(text string, o Options) ([]byte, error) {
 		}
 	}
 	n, side := m.n, m.side()
+	w, h, vw, vh, off := side, side, n, n, 0
+	var fl frameLayout
+	if s.frame {
+		if fl, err = m.layoutFrame(); err != nil {
+			return nil, err
+		}
+		w, h, off = fl.w, fl.h, frameModules
+		vw, vh = fl.w/m.px, fl.h/m.px
+	}
 	b := make([]byte, 0, 320+n*n+base64.StdEncoding.EncodedLen(len(logo)))
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<svg xmlns="http://www.w3.org/2000/svg"`...)
 	if logo != nil {
 		b = append(b, ` xmlns:xlink="http://www.w3.org/1999/xlink"`...)
 	}
 	b = append(b, ` version="1.1" width="`...)
-	b = strconv.AppendInt(b, int64(side), 10)
+	b = strconv.AppendInt(b, int64(w), 10)
 	b = append(b, `" height="`...)
-	b = strconv.AppendInt(b, int64(side), 10)
+	b = strconv.AppendInt(b, int64(h), 10)
 	b = append(b, `" viewBox="0 0 `...)
-	b = strconv.AppendInt(b, int64(n), 10)
+	b = strconv.AppendInt(b, int64(vw), 10)
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(n), 10)
+	b = strconv.AppendInt(b, int64(vh), 10)
 	b = append(b, `" shape-rendering="crispEdges"><rect width="`...)
-	b = strconv.AppendInt(b, int64(n), 10)
+	b = strconv.AppendInt(b, int64(vw), 10)
 	b = append(b, `" height="`...)
-	b = strconv.AppendInt(b, int64(n), 10)
+	b = strconv.AppendInt(b, int64(vh), 10)
 	b = append(b, `" fill="`...)
 	b = append(b, hexColor(s.bg)...)
 	b = append(b, `"/><path fill="`...)
 	b = append(b, hexColor(s.fg)...)
 	b = append(b, `" d="`...)
-	b = m.appendPath(b)
+	b = m.appendPath(b, off)
 	b = append(b, `"/>`...)
 	if logo != nil {
 		// Same box as the PNG logo, in modules: the pad inset by half a module;
 		// preserveAspectRatio (default xMidYMid meet) keeps the logo's shape.
 		b = append(b, `<image x="`...)
-		b = strconv.AppendFloat(b, float64(m.pad)+0.5, 'f', -1, 64)
+		b = strconv.AppendFloat(b, float64(m.pad+off)+0.5, 'f', -1, 64)
 		b = append(b, `" y="`...)
-		b = strconv.AppendFloat(b, float64(m.pad)+0.5, 'f', -1, 64)
+		b = strconv.AppendFloat(b, float64(m.pad+off)+0.5, 'f', -1, 64)
 		b = append(b, `" width="`...)
 		b = strconv.AppendInt(b, int64(m.padN-1), 10)
 		b = append(b, `" height="`...)
@@ -350,13 +382,17 @@ func SVG(text string, o Options) ([]byte, error) {
 		b = base64.StdEncoding.AppendEncode(b, logo)
 		b = append(b, `"/>`...)
 	}
+	if s.frame {
+		b = m.appendSVGFrame(b, fl)
+	}
 	b = append(b, "</svg>\n"...)
 	return b, nil
 }
 
 // appendPath appends SVG path data for the dark modules: one
-// "M x y h w v1 H x z" rectangle per horizontal run.
-func (m *matrix) appendPath(b []byte) []byte {
+// "M x y h w v1 H x z" rectangle per horizontal run, moved off modules right
+// and down (the frame band).
+func (m *matrix) appendPath(b []byte, off int) []byte {
 	n := m.n
 	for y := 0; y < n; y++ {
 		row := m.dark[y*n : (y+1)*n]
@@ -370,13 +406,13 @@ func (m *matrix) appendPath(b []byte) []byte {
 				end++
 			}
 			b = append(b, 'M')
-			b = strconv.AppendInt(b, int64(x), 10)
+			b = strconv.AppendInt(b, int64(x+off), 10)
 			b = append(b, ' ')
-			b = strconv.AppendInt(b, int64(y), 10)
+			b = strconv.AppendInt(b, int64(y+off), 10)
 			b = append(b, 'h')
 			b = strconv.AppendInt(b, int64(end-x), 10)
 			b = append(b, "v1H"...)
-			b = strconv.AppendInt(b, int64(x), 10)
+			b = strconv.AppendInt(b, int64(x+off), 10)
 			b = append(b, 'z')
 			x = end
 		}

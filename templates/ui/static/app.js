@@ -68,6 +68,12 @@
     var png = document.getElementById('qr-png');
     var svg = document.getElementById('qr-svg');
     var base = qf.getAttribute('data-qr');
+    var imgErr = document.getElementById('qr-img-err');
+    var ctext = qf.querySelector('.qr-ctext');
+    // A caption with a character the PNG font lacks answers 400: say so
+    // (the SVG download draws it with the viewer's fonts).
+    img.addEventListener('error', function () { if (imgErr) { imgErr.hidden = false; } });
+    img.addEventListener('load', function () { if (imgErr) { imgErr.hidden = true; } });
     var refresh = function () {
       var p = new URLSearchParams();
       p.set('size', qf.elements.size.value);
@@ -75,11 +81,16 @@
       p.set('bg', qf.elements.bg.value.replace('#', ''));
       if (qf.elements.domain) { p.set('domain', qf.elements.domain.value); }
       if (qf.elements.logo && qf.elements.logo.checked) { p.set('logo', '1'); p.set('level', 'H'); }
+      var cap = qf.elements.caption ? qf.elements.caption.value : '';
+      if (ctext) { ctext.hidden = cap !== 'custom'; }
+      if (cap === 'custom') { cap = qf.elements.ctext.value.trim(); }
+      if (cap) { p.set('caption', cap); }
       var q = p.toString();
       img.src = base + 'qr.png?' + q;
       png.href = base + 'qr.png?' + q;
       svg.href = base + 'qr.svg?' + q;
     };
+    if (ctext) { ctext.hidden = qf.elements.caption.value !== 'custom'; }
     qf.addEventListener('change', refresh);
     qf.addEventListener('input', refresh);
   }
