@@ -148,14 +148,14 @@ func TestHelpUsageLines(t *testing.T) {
 	}
 	want := map[string]map[string]help{
 		"link": {
-			"create":  {"TARGET", append([]string{"alias", "buy-now", "campaign", "domain", "expires", "max-clicks", "prefer-web", "qty", "sku", "tags", "title", "tpwd", "utm", "wechat-tpwd-guide"}, client...)},
+			"create":  {"TARGET", append([]string{"alias", "buy-now", "campaign", "domain", "expires", "max-clicks", "prefer-web", "qr-logo", "qty", "sku", "tags", "title", "tpwd", "utm", "wechat-tpwd-guide"}, client...)},
 			"get":     {"CODE", client},
 			"delete":  {"CODE", client},
 			"list":    {"[flags]", append([]string{"all", "campaign", "q", "tag"}, client...)},
 			"import":  {"FILE.csv", append([]string{"csv-out"}, client...)},
 			"export":  {"--format", append([]string{"campaign", "format", "o", "q", "sort", "tag"}, client...)},
 			"stats":   {"CODE", append([]string{"by", "campaign", "csv", "from", "to"}, client...)},
-			"update":  {"CODE", append([]string{"campaign", "description", "domain", "expires", "max-clicks", "tags", "target", "title"}, client...)},
+			"update":  {"CODE", append([]string{"campaign", "description", "domain", "expires", "max-clicks", "qr-logo", "tags", "target", "title"}, client...)},
 			"disable": {"CODE...", append([]string{"domain"}, client...)},
 			"enable":  {"CODE...", append([]string{"domain"}, client...)},
 		},
@@ -163,6 +163,11 @@ func TestHelpUsageLines(t *testing.T) {
 			"create": {"--name NAME", append([]string{"name", "scopes"}, store...)},
 			"list":   {"[flags]", store},
 			"revoke": {"[flags] KEY-ID", store},
+		},
+		"logos": {
+			"add":  {"NAME FILE", client},
+			"list": {"[flags]", append([]string{"json"}, client...)},
+			"rm":   {"NAME", client},
 		},
 		"domains": {
 			"list":    {"[flags]", append([]string{"json"}, client...)},
@@ -180,7 +185,7 @@ func TestHelpUsageLines(t *testing.T) {
 		}
 	}
 	if len(groups) != len(want) {
-		t.Errorf("command groups in hutong --help: %v; want %d (link, keys, domains)", groups, len(want))
+		t.Errorf("command groups in hutong --help: %v; want %d (link, keys, logos, domains)", groups, len(want))
 	}
 	flagRe := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`)
 	for group, subs := range groups {

@@ -34,8 +34,7 @@ Usage:
   hutong link create|get|list|delete|import|export|stats|update|disable|enable [flags]
   hutong qr TEXT-or-CODE -o FILE.png|FILE.svg [flags]
   hutong keys create|list|revoke [flags]
-  hutong logos add NAME FILE | list | rm NAME [flags]
-                                        named QR logos of a running hutong
+  hutong logos add|list|rm [flags]      named QR logos of a running hutong
   hutong domains list|add|block|unblock|retire [flags]
                                         the domain pools of a running hutong
   hutong events --source URL [--since TIME|ID] [--follow] [--group NAME]
