@@ -148,7 +148,16 @@ func checkCluster(ctx context.Context, cc *redis.ClusterClient) error {
 // SLOTS at once and takes the first answer: a killed node must not make the
 // question fail or wait.
 func clusterSlotsOf(ctx context.Context, cc *redis.ClusterClient) ([]redis.ClusterSlot, error) {
-	qctx, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
+	// Half of what the caller left (the reads of every range need the
+	// rest), at least 700 ms: on a loaded host a fixed 700 ms made a healthy
+	// cluster look unanswering.
+	wait := 700 * time.Millisecond
+	if dl, ok := ctx.Deadline(); ok {
+		if half := time.Until(dl) / 2; half > wait {
+			wait = half
+		}
+	}
+	qctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	got := make(chan []redis.ClusterSlot, 1)
 	var mu sync.Mutex
