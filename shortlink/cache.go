@@ -10,6 +10,8 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/hutong-dev/hutong/internal/cachework"
 )
 
 // InvalidationBus carries cache invalidations between the instances that
@@ -164,6 +166,7 @@ func NewCachedStore(s Store, cfg CacheConfig) (*CachedStore, error) {
 	}
 	opts := &otter.Options[key, *packedLink]{
 		MaximumSize: cfg.MaxEntries,
+		Executor:    cachework.Executor,
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *packedLink]) time.Duration {
 			if e.Value != negativeEntry {
 				return cfg.TTL + cfg.StaleIfError

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/hutong-dev/hutong/internal/cachework"
 )
 
 // Limits on what is classified and what is cached.
@@ -106,6 +108,7 @@ func NewDetector(cfg Config) *Detector {
 		d.cache = otter.Must(&otter.Options[string, *Client]{
 			MaximumSize:     size,
 			InitialCapacity: min(size, 1024),
+			Executor:        cachework.Executor,
 		})
 		// The L1 has at most as many slots as the cache has entries, so a
 		// small CacheSize stays small: together the two levels keep at most

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/maypok86/otter/v2"
 
+	"github.com/hutong-dev/hutong/internal/cachework"
 	"github.com/hutong-dev/hutong/internal/pages"
 	"github.com/hutong-dev/hutong/internal/route"
 	tapcore "github.com/hutong-dev/hutong/internal/tap"
@@ -30,6 +31,7 @@ type pageKey struct {
 func newPageCache() *otter.Cache[pageKey, []byte] {
 	return otter.Must(&otter.Options[pageKey, []byte]{
 		MaximumWeight: pageCacheBytes,
+		Executor:      cachework.Executor,
 		Weigher:       func(_ pageKey, b []byte) uint32 { return uint32(len(b)) + 128 },
 	})
 }

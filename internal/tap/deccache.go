@@ -8,6 +8,7 @@ import (
 
 	"github.com/maypok86/otter/v2"
 
+	"github.com/hutong-dev/hutong/internal/cachework"
 	"github.com/hutong-dev/hutong/internal/clientinfo"
 	"github.com/hutong-dev/hutong/internal/route"
 	"github.com/hutong-dev/hutong/resolver"
@@ -54,6 +55,7 @@ func newDecisions() *decisions {
 		c: otter.Must(&otter.Options[decisionKey, route.Decision]{
 			MaximumSize:     decisionCacheSize,
 			InitialCapacity: 1024,
+			Executor:        cachework.Executor,
 		}),
 	}
 }
