@@ -42,12 +42,19 @@ func BenchmarkGuide(b *testing.B) {
 	}
 }
 
+// BenchmarkInfo: the not-found page as a tap on an unknown code gets it
+// (a request ID: pre-rendered) and rendered by the template.
 func BenchmarkInfo(b *testing.B) {
 	r := newRenderer(b)
-	v := Info{Kind: InfoNotFound}
+	b.Run("plain", func(b *testing.B) { benchInfo(b, r.Info) })
+	b.Run("template", func(b *testing.B) { benchInfo(b, r.renderInfo) })
+}
+
+func benchInfo(b *testing.B, render func(io.Writer, Lang, Info) error) {
+	v := Info{Kind: InfoNotFound, RequestID: "cbf21g75-1djyx"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := r.Info(io.Discard, LangZH, v); err != nil {
+		if err := render(io.Discard, LangZH, v); err != nil {
 			b.Fatal(err)
 		}
 	}

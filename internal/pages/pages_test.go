@@ -437,3 +437,50 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainInfoPagesAsRendered: an info page without a link or text to
+// copy comes from the pages New rendered once, and is byte for byte what a
+// template run gives, for every language and kind, with request IDs that
+// hold every printable ASCII character (X-Request-Id comes from clients).
+// Pages with a link or a copy text, or no request ID, are rendered.
+func TestPlainInfoPagesAsRendered(t *testing.T) {
+	r := newRenderer(t)
+	var all []byte
+	for c := byte(0x21); c <= 0x7e; c++ {
+		all = append(all, c)
+	}
+	ids := []string{"cbf21g75-1djyx", string(all), `"><script>alert(1)</script>`, "a+b&c'd", "x\x00y"}
+	for _, lang := range []Lang{LangZH, LangEN, "fr"} {
+		for _, k := range append(infoKinds[:], "no-such-kind") {
+			if _, ok := r.plain[infoKey{lang.norm(), k}]; !ok && k != "no-such-kind" {
+				t.Errorf("%s/%s: no pre-rendered page", lang, k)
+			}
+			for _, id := range ids {
+				var got, want bytes.Buffer
+				v := Info{Kind: k, RequestID: id}
+				if err := r.Info(&got, lang, v); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.renderInfo(&want, lang, v); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Errorf("%s/%s id %q: pre-rendered page differs from a template run:\n%s\nwant\n%s", lang, k, id, got.Bytes(), want.Bytes())
+				}
+				if strings.Contains(got.String(), "<script>alert") || strings.Contains(got.String(), idMark) {
+					t.Errorf("%s/%s id %q: the ID is not escaped, or the mark is left: %s", lang, k, id, got.Bytes())
+				}
+			}
+		}
+	}
+}
+
+// TestPlainInfoPageAllocs: an info page for an unknown code allocates
+// nothing once the buffer pool is warm.
+func TestPlainInfoPageAllocs(t *testing.T) {
+	r := newRenderer(t)
+	v := Info{Kind: InfoNotFound, RequestID: "cbf21g75-1djyx"}
+	if n := testing.AllocsPerRun(100, func() { _ = r.Info(io.Discard, LangZH, v) }); n > 0 {
+		t.Errorf("Info(not found) allocates %v objects per page; want 0", n)
+	}
+}

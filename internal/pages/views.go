@@ -289,6 +289,22 @@ type Info struct {
 // Info renders the info/error page of v.Kind in lang to w. The caller sends
 // v.Kind.Status() as the status code. Nothing is written when it fails.
 func (r *Renderer) Info(w io.Writer, lang Lang, v Info) error {
+	if v.Copy == "" && v.Link == "" && v.RequestID != "" {
+		if p, ok := r.plain[infoKey{lang.norm(), v.Kind}]; ok {
+			buf := r.buffer()
+			defer r.release(buf)
+			buf.Write(p.head)
+			buf.Write(appendHTMLText(buf.AvailableBuffer(), v.RequestID))
+			buf.Write(p.tail)
+			_, err := w.Write(buf.Bytes())
+			return err
+		}
+	}
+	return r.renderInfo(w, lang, v)
+}
+
+// renderInfo is Info by a template run.
+func (r *Renderer) renderInfo(w io.Writer, lang Lang, v Info) error {
 	b := r.base(lang, "")
 	m := b.T
 	txt, ok := m.Info[v.Kind]
