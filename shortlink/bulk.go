@@ -30,7 +30,7 @@ type Row struct {
 
 // BulkColumns are the CSV columns a bulk import understands.
 var BulkColumns = []string{"target", "alias", "domain", "expires_at", "max_clicks", "tags", "campaign",
-	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign", "tpwd", "wechat_tpwd_guide"}
+	"title", "description", "image", "buy_now", "sku", "quantity", "prefer_web", "utm_source", "utm_medium", "utm_campaign", "tpwd", "wechat_tpwd_guide", "qr_logo"}
 
 // ParseCSV reads a bulk import in CSV: a header row naming BulkColumns
 // (target required), then one link per row; tags are split on ";" or "|".
@@ -112,7 +112,7 @@ func csvRow(get func(string) string) (Input, error) {
 		}
 		in.Tags = &tags
 	}
-	for col, p := range map[string]**string{"campaign": &in.Campaign, "title": &in.Title, "description": &in.Description, "image": &in.Image} {
+	for col, p := range map[string]**string{"campaign": &in.Campaign, "title": &in.Title, "description": &in.Description, "image": &in.Image, "qr_logo": &in.QRLogo} {
 		if v := get(col); v != "" {
 			*p = str(v)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/hutong-dev/hutong/resolver/remote"
 	"github.com/hutong-dev/hutong/shortlink"
 	"github.com/hutong-dev/hutong/shortlink/boltstore"
+	"github.com/hutong-dev/hutong/shortlink/storetest"
 )
 
 // The inputs of TestMakeRules.
@@ -87,6 +89,13 @@ func TestMakeRules(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	svc := shortlink.NewService(st, shortlink.ServiceConfig{}).WithRules(rules(now))
 	if _, err := svc.Make(ctx, shortlink.Input{Target: ptr(itemURL), Alias: ptr("taken-one")}); err != nil {
+		t.Fatal(err)
+	}
+	logo, _, err := shortlink.NewLogo("brand", storetest.LogoPNG(t, 64, 48, color.NRGBA{0xff, 0x50, 0, 0xff}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutLogo(ctx, logo); err != nil {
 		t.Fatal(err)
 	}
 	// expired is a fresh link for an Edit case: expired a minute ago,
@@ -272,6 +281,13 @@ func TestMakeRules(t *testing.T) {
 		{name: "import/quantity below 1", op: "import", csv: "target,quantity\n" + itemURL + ",0\n", want: isErr(shortlink.CodeInvalid, "route.quantity", shortlink.ReasonRange)},
 		{name: "import/the same rules as one link", op: "import", csv: "target,domain\n" + itemURL + ",evil.example\n", want: isErr(shortlink.CodeInvalid, "domain", shortlink.ReasonNotServed)},
 		{name: "import/no rows", op: "import", csv: "target\n", want: isErr(shortlink.CodeInvalid, "", "")},
+		{name: "ok/import row with a QR logo", op: "import", csv: "target,qr_logo\n" + itemURL + ",Brand\n", want: ok(func(m *shortlink.Made) string {
+			if m.QRLogo != "brand" {
+				return fmt.Sprintf("qr_logo %q", m.QRLogo)
+			}
+			return ""
+		})},
+		{name: "import/qr_logo not uploaded", op: "import", csv: "target,qr_logo\n" + itemURL + ",nosuch\n", want: isErr(shortlink.CodeInvalid, "qr_logo", "")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ type LinkJSON struct {
 // max_clicks are numbers; every other column is text, passed through
 // csvcell.Text (a cell starting with = + - @ TAB CR gets a leading ').
 var CSVColumns = []string{"code", "domain", "short_url", "target", "title", "campaign", "tags", "clicks", "cap_clicks",
-	"max_clicks", "status", "created_at", "expires_at", "platform", "kind", "entity_id"}
+	"max_clicks", "status", "created_at", "expires_at", "platform", "kind", "entity_id", "qr_logo"}
 
 // Export is one download of every link matching Query: Format "csv"
 // (CSVColumns) or "jsonl" (LinkJSON per line), in store order or
@@ -109,7 +109,7 @@ func (c Counter) Export(ctx context.Context, w *bufio.Writer, ls Lister, e Expor
 			cw.Write([]string{t(l.Code), t(l.Domain), t(urls.Short(l.Domain, l.Code)), t(l.Target), t(l.Title), t(l.Campaign), t(strings.Join(l.Tags, ";")),
 				strconv.FormatInt(it.Clicks, 10), strconv.FormatInt(l.Clicks, 10), strconv.FormatInt(l.MaxClicks, 10),
 				t(string(l.StatusAt(now()))), t(l.CreatedAt.UTC().Format(time.RFC3339)), t(exp),
-				t(string(l.Entity.Platform)), t(string(l.Entity.Kind)), t(l.Entity.ID)})
+				t(string(l.Entity.Platform)), t(string(l.Entity.Kind)), t(l.Entity.ID), t(l.QRLogo)})
 			cw.Flush()
 			return cw.Error()
 		}

@@ -1,13 +1,17 @@
 package linkquery_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/hutong-dev/hutong/internal/domains"
 	"github.com/hutong-dev/hutong/internal/linkquery"
 	"github.com/hutong-dev/hutong/internal/track"
 	"github.com/hutong-dev/hutong/resolver"
@@ -117,4 +121,44 @@ func BenchmarkList(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestExportCSVColumns: the CSV export's header is CSVColumns and a row
+// holds the link's fields under their names, qr_logo included (the column
+// a bulk import reads back).
+func TestExportCSVColumns(t *testing.T) {
+	svc, sink := store(t, 2)
+	ctx := context.Background()
+	l, err := svc.Get(ctx, "", "l0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.QRLogo, l.Title = "brand", "-50% 春季"
+	if _, err := svc.Update(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := bufio.NewWriter(&out)
+	n, err := linkquery.Counter{Stats: sink}.Export(ctx, w, svc, linkquery.Export{Format: "csv", URLs: domains.NewURLs("https://hut.ong", "https", "hut.ong", nil)})
+	if err != nil || w.Flush() != nil || n != 2 {
+		t.Fatalf("Export: %d rows, %v", n, err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil || len(recs) != 3 || !slices.Equal(recs[0], linkquery.CSVColumns) {
+		t.Fatalf("export %q (%v); want the header %v and 2 rows", recs, err, linkquery.CSVColumns)
+	}
+	for _, rec := range recs[1:] {
+		row := map[string]string{}
+		for i, col := range recs[0] {
+			row[col] = rec[i]
+		}
+		if row["code"] != "l0001" {
+			continue
+		}
+		if row["qr_logo"] != "brand" || row["title"] != "'-50% 春季" || row["short_url"] != "https://hut.ong/l0001" {
+			t.Errorf("row of l0001: %v; want qr_logo brand, the title guarded, the short URL", row)
+		}
+		return
+	}
+	t.Errorf("no row for l0001 in %q", recs)
 }
