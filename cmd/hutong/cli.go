@@ -99,6 +99,15 @@ type apiClient struct {
 	http      *http.Client
 }
 
+// subcommandFlags is the flag set of "hutong GROUP SUB": errors and
+// --help to stderr, the usage line "hutong GROUP SUB synopsis".
+func subcommandFlags(group, sub, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("hutong "+group+" "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	withUsage(fs, stderr, "hutong "+group+" "+sub+" "+synopsis)
+	return fs
+}
+
 func newAPIClient(fs *flag.FlagSet) func() (*apiClient, error) {
 	server := fs.String("server", env("HUTONG_SERVER", "http://127.0.0.1:8080"), "hutong server to talk to [$HUTONG_SERVER]")
 	key := fs.String("api-key", env("HUTONG_API_KEY", ""), "API key [$HUTONG_API_KEY] (default: the local key of a serve running on --data)")
@@ -165,9 +174,7 @@ func runLink(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("hutong link "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	withUsage(fs, stderr, "hutong link "+sub+" "+linkSynopsis[sub])
+	fs := subcommandFlags("link", sub, linkSynopsis[sub], stderr)
 	client := newAPIClient(fs)
 	switch sub {
 	case "create":
@@ -448,9 +455,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("hutong keys "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	withUsage(fs, stderr, "hutong keys "+sub+" "+map[string]string{"create": "--name NAME [--scopes read,write,admin]", "list": "[flags]", "revoke": "[flags] KEY-ID"}[sub])
+	fs := subcommandFlags("keys", sub, map[string]string{"create": "--name NAME [--scopes read,write,admin]", "list": "[flags]", "revoke": "[flags] KEY-ID"}[sub], stderr)
 	data := fs.String("data", env("HUTONG_DATA", "./data"), "embedded store directory [$HUTONG_DATA]")
 	redisURL := fs.String("redis", env("HUTONG_REDIS", ""), "Redis URL (instead of --data) [$HUTONG_REDIS]")
 	name, scopes := new(string), new(string) // create's own flags

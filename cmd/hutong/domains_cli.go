@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -24,9 +23,7 @@ func runDomains(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !ok {
 		return usageError{fmt.Sprintf("unknown domains command %q (list, add, block, unblock, retire)", sub)}
 	}
-	fs := flag.NewFlagSet("hutong domains "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	withUsage(fs, stderr, "hutong domains "+sub+" "+synopsis)
+	fs := subcommandFlags("domains", sub, synopsis, stderr)
 	client := newAPIClient(fs)
 	// Each subcommand defines only its own flags, so its --help lists
 	// only those.

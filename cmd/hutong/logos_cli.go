@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,9 +24,7 @@ func runLogos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("hutong logos "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	withUsage(fs, stderr, "hutong logos "+sub+" "+map[string]string{"add": "[flags] NAME FILE.png|FILE.jpg", "list": "[flags]", "rm": "[flags] NAME"}[sub])
+	fs := subcommandFlags("logos", sub, map[string]string{"add": "[flags] NAME FILE.png|FILE.jpg", "list": "[flags]", "rm": "[flags] NAME"}[sub], stderr)
 	client := newAPIClient(fs)
 	asJSON := false
 	if sub == "list" {
