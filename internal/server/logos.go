@@ -63,74 +63,71 @@ func (s *Server) handleListLogos(c *fiber.Ctx) error {
 	}{out})
 }
 
-// handleGetLogo answers the logo file itself (PNG or JPEG).
-func (s *Server) handleGetLogo(c *fiber.Ctx) error {
+// withLogo runs fn with the logo store, the route's logo name and a
+// context bounded by apiTimeout: the shared start of the logo handlers.
+func (s *Server) withLogo(c *fiber.Ctx, fn func(ctx context.Context, ls shortlink.LogoStore, name string) error) error {
 	ls, err := s.logoStore()
 	if err != nil {
 		return err
 	}
-	name := strings.Clone(c.Params("name"))
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	l, err := ls.GetLogo(ctx, name)
-	if err != nil {
-		return err
-	}
-	etag := `"` + l.SHA256 + `"`
-	c.Set(fiber.HeaderETag, etag)
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	if c.Get(fiber.HeaderIfNoneMatch) == etag {
-		return c.SendStatus(fiber.StatusNotModified)
-	}
-	c.Set(fiber.HeaderContentType, l.ContentType)
-	return c.Send(l.Data)
+	return fn(ctx, ls, strings.Clone(c.Params("name")))
+}
+
+// handleGetLogo answers the logo file itself (PNG or JPEG).
+func (s *Server) handleGetLogo(c *fiber.Ctx) error {
+	return s.withLogo(c, func(ctx context.Context, ls shortlink.LogoStore, name string) error {
+		l, err := ls.GetLogo(ctx, name)
+		if err != nil {
+			return err
+		}
+		etag := `"` + l.SHA256 + `"`
+		c.Set(fiber.HeaderETag, etag)
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+		if c.Get(fiber.HeaderIfNoneMatch) == etag {
+			return c.SendStatus(fiber.StatusNotModified)
+		}
+		c.Set(fiber.HeaderContentType, l.ContentType)
+		return c.Send(l.Data)
+	})
 }
 
 // handlePutLogo creates or replaces a logo from the raw request body (201
 // when new, 200 when replaced).
 func (s *Server) handlePutLogo(c *fiber.Ctx) error {
-	ls, err := s.logoStore()
-	if err != nil {
-		return err
-	}
-	name := strings.Clone(c.Params("name"))
-	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "image/") && !strings.HasPrefix(ct, "application/octet-stream") {
-		return &shortlink.Error{Code: shortlink.CodeUnsupportedMediaType,
-			Message: "Content-Type " + strings.Clone(ct) + ": send the logo file itself (image/png or image/jpeg) as the body"}
-	}
-	l, img, err := shortlink.NewLogo(name, c.Body()) // copies the body
-	if err != nil {
-		return err
-	}
-	l.UpdatedAt = s.now().UTC()
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	defer cancel()
-	out, err := ls.PutLogo(ctx, l)
-	if err != nil {
-		return err
-	}
-	s.logos.put(out.Name, img, out.ID(), s.now())
-	out.Data = nil
-	status := fiber.StatusOK
-	if out.CreatedAt.Equal(out.UpdatedAt) {
-		status = fiber.StatusCreated
-	}
-	return c.Status(status).JSON(logoOut(out))
+	return s.withLogo(c, func(ctx context.Context, ls shortlink.LogoStore, name string) error {
+		if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "image/") && !strings.HasPrefix(ct, "application/octet-stream") {
+			return &shortlink.Error{Code: shortlink.CodeUnsupportedMediaType,
+				Message: "Content-Type " + strings.Clone(ct) + ": send the logo file itself (image/png or image/jpeg) as the body"}
+		}
+		l, img, err := shortlink.NewLogo(name, c.Body()) // copies the body
+		if err != nil {
+			return err
+		}
+		l.UpdatedAt = s.now().UTC()
+		out, err := ls.PutLogo(ctx, l)
+		if err != nil {
+			return err
+		}
+		s.logos.put(out.Name, img, out.ID(), s.now())
+		out.Data = nil
+		status := fiber.StatusOK
+		if out.CreatedAt.Equal(out.UpdatedAt) {
+			status = fiber.StatusCreated
+		}
+		return c.Status(status).JSON(logoOut(out))
+	})
 }
 
 func (s *Server) handleDeleteLogo(c *fiber.Ctx) error {
-	ls, err := s.logoStore()
-	if err != nil {
-		return err
-	}
-	name := strings.Clone(c.Params("name"))
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	defer cancel()
-	if err := ls.DeleteLogo(ctx, name); err != nil {
-		return err
-	}
-	s.logos.forget(name)
-	return c.SendStatus(fiber.StatusNoContent)
+	return s.withLogo(c, func(ctx context.Context, ls shortlink.LogoStore, name string) error {
+		if err := ls.DeleteLogo(ctx, name); err != nil {
+			return err
+		}
+		s.logos.forget(name)
+		return c.SendStatus(fiber.StatusNoContent)
+	})
 }
 
 // qrLogo returns the logo for ?logo=1 on l's QR code: l's own (QRLogo)
