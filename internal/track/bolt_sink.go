@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,17 +42,28 @@ type BoltConfig struct {
 	Timeout time.Duration
 	// Now is the clock of record times and retention. Optional. Default: time.Now.
 	Now func() time.Time
+	// DayTTL and HourTTL are how long day and hour counters are kept, as
+	// on Redis. Optional. Defaults: 400 days, 8 days.
+	DayTTL, HourTTL time.Duration
+	// SweepEvery is how often a background sweep deletes the counters
+	// past DayTTL and HourTTL (SweepCounters), the first a minute after
+	// open. Optional. Default: 1h. Negative: no background sweep.
+	SweepEvery time.Duration
 }
 
 // BoltSink is the embedded mode's sink: the event log and counters in their
 // own bbolt file, one read-write transaction per batch holding one record
-// for the batch's events (no key per tap). Counters never expire (a few
-// hundred bytes per link per hour). Safe for concurrent use; create it
-// with OpenBoltSink and Close it after the Recorder.
+// for the batch's events (no key per tap). Counters are kept (a few
+// hundred bytes per link per hour) until the sweep deletes them past
+// DayTTL and HourTTL. Safe for concurrent use; create it with
+// OpenBoltSink and Close it after the Recorder.
 type BoltSink struct {
 	db      *bolt.DB
 	cfg     BoltConfig
 	scratch aggSlot[boltScratch]
+
+	stop, swept chan struct{} // the background sweep's
+	stopOnce    sync.Once
 }
 
 // boltScratch is a BoltSink's reusable per-batch state (see aggSlot).
@@ -82,6 +94,15 @@ func OpenBoltSink(path string, cfg BoltConfig) (*BoltSink, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.DayTTL <= 0 {
+		cfg.DayTTL = 400 * 24 * time.Hour
+	}
+	if cfg.HourTTL <= 0 {
+		cfg.HourTTL = 8 * 24 * time.Hour
+	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = time.Hour
+	}
 	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("track: open %s: %w", path, err)
@@ -98,7 +119,126 @@ func OpenBoltSink(path string, cfg BoltConfig) (*BoltSink, error) {
 		db.Close()
 		return nil, fmt.Errorf("track: init %s: %w", path, err)
 	}
-	return &BoltSink{db: db, cfg: cfg}, nil
+	s := &BoltSink{db: db, cfg: cfg, stop: make(chan struct{}), swept: make(chan struct{})}
+	if cfg.SweepEvery > 0 {
+		go s.sweepLoop()
+	} else {
+		close(s.swept)
+	}
+	return s, nil
+}
+
+// sweepLoop runs SweepCounters a minute after open and every SweepEvery.
+func (s *BoltSink) sweepLoop() {
+	defer close(s.swept)
+	t := time.NewTimer(min(time.Minute, s.cfg.SweepEvery))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-s.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		_, _ = s.SweepCounters(ctx) // a failed sweep is tried again next time
+		cancel()
+		t.Reset(s.cfg.SweepEvery)
+	}
+}
+
+// sweepChunk is how many counter keys a sweep reads in one read
+// transaction (and at most deletes in one write transaction).
+var sweepChunk = 4096
+
+// SweepCounters deletes the hour counters older than HourTTL and the day
+// counters older than DayTTL (a bucket goes once its end is past the cut),
+// a chunk of keys at a time: short read transactions, one write
+// transaction per chunk with something to delete, the processor yielded
+// between chunks, so batches keep being written meanwhile. It reads every
+// counter key (the keys start with the link or campaign, not the time);
+// the background sweep runs it hourly. It returns how many keys went.
+func (s *BoltSink) SweepCounters(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	dayCut, hourCut := now.Add(-s.cfg.DayTTL), now.Add(-s.cfg.HourTTL)
+	deleted := 0
+	var from []byte // the first key not yet read; nil: the first key
+	for {
+		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+		var expired [][]byte
+		var next []byte
+		err := s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bktCounters).Cursor()
+			k, _ := c.First()
+			if from != nil {
+				k, _ = c.Seek(from)
+			}
+			for n := 0; k != nil; k, _ = c.Next() {
+				if n == sweepChunk {
+					next = bytes.Clone(k)
+					return nil
+				}
+				n++
+				if counterExpired(k, s.cfg.Location, dayCut, hourCut) {
+					expired = append(expired, bytes.Clone(k))
+				}
+			}
+			return nil
+		})
+		if err == nil && len(expired) > 0 {
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bktCounters)
+				for _, k := range expired {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return deleted, fmt.Errorf("track: sweep counters: %w", err)
+		}
+		deleted += len(expired)
+		if next == nil {
+			return deleted, nil
+		}
+		from = next
+		runtime.Gosched()
+	}
+}
+
+// counterExpired reports whether counter key k ("<scope>:<id>:d:<yyyymmdd>"
+// or ":h:<yyyymmddhh>", then NUL and the field) is of a bucket that ended
+// at or before its cut. A key of another shape is kept.
+func counterExpired(k []byte, loc *time.Location, dayCut, hourCut time.Time) bool {
+	g := k
+	if i := bytes.IndexByte(k, 0); i >= 0 {
+		g = k[:i]
+	}
+	hour := false
+	switch {
+	case len(g) > 11 && string(g[len(g)-11:len(g)-8]) == ":d:":
+		g = g[len(g)-8:]
+	case len(g) > 13 && string(g[len(g)-13:len(g)-10]) == ":h:":
+		g, hour = g[len(g)-10:], true
+	default:
+		return false
+	}
+	if !hour {
+		start, err := time.ParseInLocation("20060102", string(g), loc)
+		return err == nil && !start.AddDate(0, 0, 1).After(dayCut)
+	}
+	start, err := time.ParseInLocation("2006010215", string(g), loc)
+	return err == nil && !start.Add(time.Hour).After(hourCut)
 }
 
 // migrateLegacyEvents moves version 1's events (one key each) into batch
@@ -152,8 +292,12 @@ func batchKey(ms, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, n)
 }
 
-// Close closes the file.
-func (s *BoltSink) Close() error { return s.db.Close() }
+// Close stops the sweep and closes the file.
+func (s *BoltSink) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.swept
+	return s.db.Close()
+}
 
 func u64(b []byte) uint64 {
 	if len(b) != 8 {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestBoltSink(t *testing.T) {
@@ -74,4 +76,132 @@ func TestBoltSinkRetention(t *testing.T) {
 	if total != int64(len(all)) {
 		t.Errorf("counters total %d; want every event written (%d), trimmed or not", total, len(all))
 	}
+}
+
+// TestBoltSinkSweepCounters: the sweep deletes the hour counters past
+// HourTTL and the day counters past DayTTL (a bucket once its end is past
+// the cut), chunk by chunk, and keeps the rest: stats by day still count
+// 10-day-old taps, stats by hour no longer do, a 401-day-old day is gone,
+// today is whole, and a second sweep finds nothing.
+func TestBoltSinkSweepCounters(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 30, 0, 0, ChinaTime)
+	clock := func() time.Time { return now }
+	s, err := OpenBoltSink(filepath.Join(t.TempDir(), EventsDBFile), BoltConfig{Now: clock, SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer func(n int) { sweepChunk = n }(sweepChunk)
+	sweepChunk = 7 // many chunks, some ending inside a link's keys
+	ages := map[string]time.Duration{
+		"today":   0,
+		"eightd":  8*24*time.Hour - 2*time.Hour, // its hour ended less than 8 days ago: kept
+		"tendays": 10 * 24 * time.Hour,
+		"old":     401 * 24 * time.Hour,
+	}
+	seq := uint64(0)
+	for name, age := range ages {
+		evs := make([]Event, 20)
+		for i := range evs {
+			evs[i] = tap(i, name+strconv.Itoa(i%3), now.Add(-age))
+		}
+		seq++
+		if ok, err := s.WriteBatch(context.Background(), &Batch{Writer: "w", Seq: seq, Events: evs}); !ok || err != nil {
+			t.Fatalf("batch %s: %v, %v", name, ok, err)
+		}
+	}
+	count := func(name string, by string) int64 {
+		var n int64
+		at := now.Add(-ages[name])
+		for i := range 3 {
+			st, err := s.Stats(context.Background(), name+strconv.Itoa(i), at.Add(-time.Hour), at.Add(time.Hour), by)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += st.Total
+		}
+		return n
+	}
+	for name := range ages {
+		if d, h := count(name, "day"), count(name, "hour"); d != 20 || h != 20 {
+			t.Fatalf("%s before the sweep: %d by day, %d by hour; want 20 and 20", name, d, h)
+		}
+	}
+	n, err := s.SweepCounters(context.Background())
+	if err != nil || n == 0 {
+		t.Fatalf("SweepCounters: %d keys, %v", n, err)
+	}
+	want := map[string][2]int64{"today": {20, 20}, "eightd": {20, 20}, "tendays": {20, 0}, "old": {0, 0}}
+	for name, w := range want {
+		if d, h := count(name, "day"), count(name, "hour"); d != w[0] || h != w[1] {
+			t.Errorf("%s after the sweep: %d by day, %d by hour; want %d and %d", name, d, h, w[0], w[1])
+		}
+	}
+	if n, err := s.SweepCounters(context.Background()); n != 0 || err != nil {
+		t.Errorf("second sweep: %d keys, %v; want none", n, err)
+	}
+}
+
+// TestBoltSinkSweepRuns: the background sweep runs (first after
+// min(1 minute, SweepEvery)) and Close stops it.
+func TestBoltSinkSweepRuns(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 30, 0, 0, ChinaTime)
+	s, err := OpenBoltSink(filepath.Join(t.TempDir(), EventsDBFile), BoltConfig{Now: func() time.Time { return now }, SweepEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []Event{tap(0, "gone", now.Add(-9*24*time.Hour))}
+	if ok, err := s.WriteBatch(context.Background(), &Batch{Writer: "w", Seq: 1, Events: evs}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	hours := func() int {
+		n := 0
+		_ = s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bktCounters).ForEach(func(k, _ []byte) error {
+				if bytes.Contains(k, []byte(":h:")) {
+					n++
+				}
+				return nil
+			})
+		})
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); hours() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the background sweep did not delete a 9-day-old hour counter")
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzCounterExpired: any key is either of a bucket (day or hour, kept or
+// not by the cut) or kept; no key panics, and a bucket key is expired
+// exactly when its bucket ended by the cut.
+func FuzzCounterExpired(f *testing.F) {
+	for _, k := range []string{"link:abc:d:20261207\x00total", "camp:a:b:h:2026120710\x00human", "link:x:d:2026120", "", "\x00", ":d:99999999", "link:abc:h:2026133199\x00x"} {
+		f.Add([]byte(k))
+	}
+	cut := time.Date(2026, 11, 29, 0, 0, 0, 0, ChinaTime)
+	f.Fuzz(func(t *testing.T, k []byte) {
+		got := counterExpired(k, ChinaTime, cut, cut)
+		g, _, _ := bytes.Cut(k, []byte{0})
+		for _, b := range []struct {
+			sep, layout string
+			span        func(time.Time) time.Time
+		}{{":d:", "20060102", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }}, {":h:", "2006010215", func(t time.Time) time.Time { return t.Add(time.Hour) }}} {
+			n := len(b.layout)
+			if len(g) > n+3 && string(g[len(g)-n-3:len(g)-n]) == b.sep {
+				st, err := time.ParseInLocation(b.layout, string(g[len(g)-n:]), ChinaTime)
+				if want := err == nil && !b.span(st).After(cut); got != want {
+					t.Fatalf("counterExpired(%q) = %v; want %v", k, got, want)
+				}
+				return
+			}
+		}
+		if got {
+			t.Fatalf("counterExpired(%q) = true for a key that names no bucket", k)
+		}
+	})
 }
