@@ -144,18 +144,24 @@ func (s *Server) handleQR(c *fiber.Ctx) error {
 	if c.Get(fiber.HeaderIfNoneMatch) == etag {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	var b []byte
+	c.Set(fiber.HeaderContentType, "image/png")
 	if svg {
-		b, err = qr.SVG(text, o)
 		c.Set(fiber.HeaderContentType, "image/svg+xml")
-	} else {
-		b, err = qr.PNG(text, o)
-		c.Set(fiber.HeaderContentType, "image/png")
 	}
-	if err != nil {
-		return errBadRequest(err.Error())
+	b, ok := s.qrs.GetIfPresent(etag)
+	if !ok {
+		if svg {
+			b, err = qr.SVG(text, o)
+		} else {
+			b, err = qr.PNG(text, o)
+		}
+		if err != nil {
+			return errBadRequest(err.Error())
+		}
+		s.qrs.Set(etag, b)
 	}
-	return c.Send(b)
+	c.Response().SetBody(b) // a copy: b stays in the cache as it is
+	return nil
 }
 
 // statsRange reads from=, to= (RFC 3339 or YYYY-MM-DD) and by=.

@@ -36,6 +36,22 @@ func newPageCache() *otter.Cache[pageKey, []byte] {
 	})
 }
 
+// qrCacheBytes bounds the rendered QR code cache (a 512 px PNG is ~3 KB,
+// an SVG ~10–30 KB).
+const qrCacheBytes = 16 << 20
+
+// newQRCache holds rendered QR codes by their ETag, which names the text
+// and every option (the logo's content ID among them), so an entry never
+// goes stale: a QR code is rendered once, not per request (0.5–4 ms each on
+// a public route that needs no API key).
+func newQRCache() *otter.Cache[string, []byte] {
+	return otter.Must(&otter.Options[string, []byte]{
+		MaximumWeight: qrCacheBytes,
+		Weigher:       func(k string, b []byte) uint32 { return uint32(len(k) + len(b) + 64) },
+		Executor:      cachework.Executor,
+	})
+}
+
 // Page kinds the server answers with outside the routing decision.
 const (
 	pageBadInput  = pages.InfoBadInput

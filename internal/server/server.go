@@ -99,6 +99,7 @@ type Server struct {
 	// of taps whose decision it caches.
 	core    *tapcore.Core
 	pages   *otter.Cache[pageKey, []byte]
+	qrs     *otter.Cache[string, []byte] // rendered QR codes by ETag
 	proxies []netip.Prefix
 
 	reqSeq    atomic.Uint64
@@ -132,6 +133,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		Pools: pools(deps.Domain.Registry),
 	})
 	s.pages = newPageCache()
+	s.qrs = newQRCache()
 	if deps.Service != nil {
 		s.links = deps.Service.WithRules(s.linkRules())
 	}
