@@ -79,6 +79,17 @@ func TestTpwdLinks(t *testing.T) {
 				}
 			}
 		}
+		// Guide pages are cached per host too: the link to copy is the
+		// short URL on the host that was tapped.
+		if other := strings.Replace(base, "127.0.0.1", "localhost", 1); other != base {
+			for i := 0; i < 2; i++ {
+				for _, b := range []string{base, other, base} {
+					if p := get(t, b+"/"+l.Code, uaWeChatIOS17); p.Status != 200 || !strings.Contains(p.Body, b+"/"+l.Code) {
+						t.Fatalf("guide page tapped on %s (round %d): %d, want the link %s/%s to copy: %.600s", b, i+1, p.Status, b, l.Code, p.Body)
+					}
+				}
+			}
+		}
 		// The interstitial of a mobile browser copies the token too.
 		p := get(t, base+"/"+l.Code, "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1")
 		if p.Status != 200 || !strings.Contains(p.Body, `data-copy="`+l.Tpwd.Model+`"`) || !strings.Contains(p.Body, `id="open"`) {
