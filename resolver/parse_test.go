@@ -37,6 +37,10 @@ var parseCases = []struct {
 	{"item trailing-dot host", "https://item.taobao.com./item.htm?id=123", item123},
 	{"item with port", "https://item.taobao.com:443/item.htm?id=123", item123},
 	{"item with userinfo on genuine host", "https://user:pw@item.taobao.com/item.htm?id=123", item123},
+	// A query glued on twice (share tools, hand-edited links): the id is
+	// the number before the second '?'.
+	{"item with a query glued on", "https://item.taobao.com/item.htm?id=123?spm=a21n57.1.0.0", item123},
+	{"tmall item with a glued query after spm", "https://detail.tmall.com/item.htm?spm=a1z10&id=527?sku_properties=1&skuId=9", tmallItem("527")},
 	{"chaoshi.detail.tmall.com", "https://chaoshi.detail.tmall.com/item.htm?id=527", tmallItem("527")},
 	{"detail.tmall.hk item.htm", "https://detail.tmall.hk/item.htm?id=88", tmallItem("88")},
 	{"market.m.taobao.com itemId", "https://market.m.taobao.com/app/dinamic/h5-tb-detail/index.html?itemId=4242", taobaoItem("4242")},

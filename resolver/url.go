@@ -88,11 +88,42 @@ func splitURL(s, scheme string, authStart int) (rawURL, bool) {
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		u.query = rest[i+1:]
+		u.query = gluedQuery(rest[i+1:])
 		rest = rest[:i]
 	}
 	u.path = rest
 	return u, true
+}
+
+// gluedQuery reads a query glued on a second time, as share tools and
+// hand-edited links make them ("item.htm?id=123?spm=…"): a '?' right after
+// a parameter whose value is digits becomes '&', so the number is the
+// value (the link is item 123, not an unknown link) and what follows is
+// read as parameters. Any other '?' (inside a nested URL, a search text)
+// is left. It allocates only when q holds such a '?'.
+func gluedQuery(q string) string {
+	var b []byte
+	for i := strings.IndexByte(q, '?'); i >= 0; {
+		j := i
+		for j > 0 && q[j-1] >= '0' && q[j-1] <= '9' {
+			j--
+		}
+		if j < i && j > 0 && q[j-1] == '=' {
+			if b == nil {
+				b = []byte(q)
+			}
+			b[i] = '&'
+		}
+		k := strings.IndexByte(q[i+1:], '?')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	if b == nil {
+		return q
+	}
+	return string(b)
 }
 
 // lastSegment returns the path after its last '/' or '\'.
