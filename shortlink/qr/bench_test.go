@@ -2,11 +2,13 @@ package qr
 
 import "testing"
 
-func BenchmarkPNG(b *testing.B) {
+// benchRender runs render(shortURL, o) per iteration and reports the
+// output size.
+func benchRender(b *testing.B, render func(string, Options) ([]byte, error), o Options) {
 	b.ReportAllocs()
 	var n int
 	for b.Loop() {
-		out, err := PNG(shortURL, Options{})
+		out, err := render(shortURL, o)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -14,33 +16,14 @@ func BenchmarkPNG(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "out-bytes")
 }
+
+func BenchmarkPNG(b *testing.B) { benchRender(b, PNG, Options{}) }
 
 func BenchmarkPNGLogo(b *testing.B) {
-	o := Options{Logo: testLogo(), LogoID: "test"}
-	b.ReportAllocs()
-	var n int
-	for b.Loop() {
-		out, err := PNG(shortURL, o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = len(out)
-	}
-	b.ReportMetric(float64(n), "out-bytes")
+	benchRender(b, PNG, Options{Logo: testLogo(), LogoID: "test"})
 }
 
-func BenchmarkSVG(b *testing.B) {
-	b.ReportAllocs()
-	var n int
-	for b.Loop() {
-		out, err := SVG(shortURL, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = len(out)
-	}
-	b.ReportMetric(float64(n), "out-bytes")
-}
+func BenchmarkSVG(b *testing.B) { benchRender(b, SVG, Options{}) }
 
 func BenchmarkETag(b *testing.B) {
 	o := Options{Size: 512, Logo: testLogo(), LogoID: "brand-v1"}
@@ -51,15 +34,5 @@ func BenchmarkETag(b *testing.B) {
 }
 
 func BenchmarkPNGCaption(b *testing.B) {
-	o := Options{Size: 512, Caption: "微信扫一扫"}
-	b.ReportAllocs()
-	var n int
-	for b.Loop() {
-		out, err := PNG(shortURL, o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = len(out)
-	}
-	b.ReportMetric(float64(n), "out-bytes")
+	benchRender(b, PNG, Options{Size: 512, Caption: "微信扫一扫"})
 }
