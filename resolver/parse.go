@@ -104,8 +104,11 @@ func (p *parser) parseText(s string) Entity {
 		sawURL = true
 		if glued && !strings.ContainsAny(s[j+2:end], "/\\?#") {
 			// A host glued to non-ASCII text ("item.taobao.com中.evil") is
-			// ambiguous (a browser would read an IDN host): not a URL.
-			pos = end
+			// ambiguous (a browser would read an IDN host): not a URL, and
+			// nothing up to the next space is one either — a browser would
+			// read "https://中//taobao.com/…" as host 中 with a path, so a
+			// "//" inside it does not start a link.
+			pos = skipToSpace(s, end)
 			continue
 		}
 		if nspans < maxSpans {
@@ -161,6 +164,21 @@ func (p *parser) parseText(s string) Entity {
 		return fallback
 	}
 	return unknownEntity()
+}
+
+// skipToSpace returns the index of the first ASCII or ideographic space
+// at or after i (len(s) when there is none).
+func skipToSpace(s string, i int) int {
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			return i
+		}
+		if strings.HasPrefix(s[i:], "\u3000") {
+			return i
+		}
+	}
+	return i
 }
 
 // urlStart finds where the URL whose "//" is at s[j] starts, and its scheme.
