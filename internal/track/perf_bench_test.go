@@ -306,24 +306,20 @@ func BenchmarkCompressLines(b *testing.B) {
 		b.Fatal(err)
 	}
 	var dst []byte
-	b.Run("gzip", func(b *testing.B) {
-		b.SetBytes(int64(len(lines)))
-		b.ReportAllocs()
-		for b.Loop() {
-			dst = encodeLines(dst[:0], lines, EncodingGzip)
-		}
-		b.ReportMetric(float64(len(dst))/float64(len(lines)), "kept")
-		b.ReportMetric(float64(len(dst))/512, "B/event")
-	})
-	b.Run("snappy", func(b *testing.B) {
-		b.SetBytes(int64(len(lines)))
-		b.ReportAllocs()
-		for b.Loop() {
-			dst = encodeLines(dst[:0], lines, EncodingSnappy)
-		}
-		b.ReportMetric(float64(len(dst))/float64(len(lines)), "kept")
-		b.ReportMetric(float64(len(dst))/512, "B/event")
-	})
+	for _, enc := range []struct {
+		name string
+		enc  Encoding
+	}{{"gzip", EncodingGzip}, {"snappy", EncodingSnappy}} {
+		b.Run(enc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(lines)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = encodeLines(dst[:0], lines, enc.enc)
+			}
+			b.ReportMetric(float64(len(dst))/float64(len(lines)), "kept")
+			b.ReportMetric(float64(len(dst))/512, "B/event")
+		})
+	}
 	b.Run("gunzip+parse", func(b *testing.B) {
 		z := encodeLines(nil, lines, EncodingGzip)
 		b.SetBytes(int64(len(lines)))
