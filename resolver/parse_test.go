@@ -37,13 +37,13 @@ var parseCases = []struct {
 	{"item trailing-dot host", "https://item.taobao.com./item.htm?id=123", item123},
 	{"item with port", "https://item.taobao.com:443/item.htm?id=123", item123},
 	{"item with userinfo on genuine host", "https://user:pw@item.taobao.com/item.htm?id=123", item123},
-	// A query glued on twice (share tools, hand-edited links): the id is
-	// the number before the second '?'.
 	// A scheme URL whose host is glued to non-ASCII text is one URL up to
 	// the next space: a "//" in its path is not a second link (a browser
 	// would open host 中). FuzzParse found the \xdc form.
 	{"host glued to CJK, then a // path", "https://中//item.taobao.com/item.htm?id=123", unknown},
 	{"host of an invalid byte, then a // path", "https://\xdc//tAoBAo.Com/item.htm?id=123", unknown},
+	// A query glued on twice (share tools, hand-edited links): the id is
+	// the number before the second '?'.
 	{"item with a query glued on", "https://item.taobao.com/item.htm?id=123?spm=a21n57.1.0.0", item123},
 	{"tmall item with a glued query after spm", "https://detail.tmall.com/item.htm?spm=a1z10&id=527?sku_properties=1&skuId=9", tmallItem("527")},
 	{"chaoshi.detail.tmall.com", "https://chaoshi.detail.tmall.com/item.htm?id=527", tmallItem("527")},
